@@ -1,0 +1,88 @@
+using Dapper;
+using Npgsql;
+
+namespace Shared.Database;
+
+/// <summary>Turns configuration into the one <see cref="NpgsqlDataSource"/> a process uses.</summary>
+public static class Postgres
+{
+    /// <summary>The local throwaway cluster of <c>make run</c> (db/local-pg.sh).</summary>
+    public const string LocalDefault = "Host=127.0.0.1;Port=54329;Username=postgres;Database=tokenservice";
+
+    static Postgres()
+    {
+        // snake_case columns map to PascalCase properties everywhere.
+        DefaultTypeMap.MatchNamesWithUnderscores = true;
+    }
+
+    /// <summary>
+    /// DATABASE_URL may be a URL (<c>postgres://user:pass@host:port/db?sslmode=require</c>, as most platforms
+    /// hand it out) or an Npgsql keyword connection string.
+    /// </summary>
+    public static string ToConnectionString(string databaseUrl)
+    {
+        if (!databaseUrl.StartsWith("postgres://", StringComparison.OrdinalIgnoreCase) &&
+            !databaseUrl.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase))
+        {
+            return new NpgsqlConnectionStringBuilder(databaseUrl).ConnectionString;
+        }
+
+        var uri = new Uri(databaseUrl);
+        var builder = new NpgsqlConnectionStringBuilder
+        {
+            Host = uri.Host,
+            Port = uri.IsDefaultPort || uri.Port <= 0 ? 5432 : uri.Port,
+            Database = Uri.UnescapeDataString(uri.AbsolutePath.TrimStart('/')) is { Length: > 0 } db ? db : "postgres",
+        };
+        if (uri.UserInfo.Length > 0)
+        {
+            var parts = uri.UserInfo.Split(':', 2);
+            builder.Username = Uri.UnescapeDataString(parts[0]);
+            if (parts.Length == 2)
+            {
+                builder.Password = Uri.UnescapeDataString(parts[1]);
+            }
+        }
+
+        foreach (var pair in uri.Query.TrimStart('?').Split('&', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var kv = pair.Split('=', 2);
+            var key = Uri.UnescapeDataString(kv[0]);
+            var value = kv.Length == 2 ? Uri.UnescapeDataString(kv[1]) : "";
+            builder[key.Equals("sslmode", StringComparison.OrdinalIgnoreCase) ? "SSL Mode" : key] = value;
+        }
+
+        return builder.ConnectionString;
+    }
+
+    /// <summary>DATABASE_URL, else ConnectionStrings:Postgres, else the local cluster.</summary>
+    public static string ConnectionStringFrom(Func<string, string?> setting) =>
+        ToConnectionString(setting("DATABASE_URL") is { Length: > 0 } url ? url
+            : setting("ConnectionStrings:Postgres") is { Length: > 0 } cs ? cs
+            : LocalDefault);
+
+    public static NpgsqlDataSource CreateDataSource(string connectionString, string applicationName)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        builder.ApplicationName ??= applicationName;
+        // Fail fast instead of queueing behind a dead server: callers turn this into 503.
+        if (builder.Timeout == 15)
+        {
+            builder.Timeout = 5;
+        }
+
+        return new NpgsqlDataSourceBuilder(builder.ConnectionString).Build();
+    }
+
+    /// <summary>Errors that mean "the database is not there right now" rather than "this request is wrong".</summary>
+    public static bool IsUnavailable(Exception exception) => exception switch
+    {
+        NpgsqlException { IsTransient: true } => true,
+        PostgresException pg => pg.SqlState.StartsWith("08", StringComparison.Ordinal) || pg.SqlState.StartsWith("57P", StringComparison.Ordinal),
+        NpgsqlException { InnerException: System.Net.Sockets.SocketException or IOException or TimeoutException } => true,
+        TimeoutException => true,
+        _ => false,
+    };
+
+    public const string UniqueViolation = PostgresErrorCodes.UniqueViolation;
+}

@@ -1,0 +1,27 @@
+namespace Shared.Protocol;
+
+/// <summary>Form and query parameter names of RFC 6749, RFC 7636, RFC 7009, RFC 7662 and OIDC Core.</summary>
+public static class Parameters
+{
+    public const string GrantType = "grant_type";
+    public const string ClientId = "client_id";
+    public const string ClientSecret = "client_secret";
+    public const string Scope = "scope";
+    public const string Tenant = "tenant";
+    public const string Code = "code";
+    public const string RedirectUri = "redirect_uri";
+    public const string CodeVerifier = "code_verifier";
+    public const string CodeChallenge = "code_challenge";
+    public const string CodeChallengeMethod = "code_challenge_method";
+    public const string RefreshToken = "refresh_token";
+    public const string ResponseType = "response_type";
+    public const string State = "state";
+    public const string Nonce = "nonce";
+    public const string Prompt = "prompt";
+    public const string MaxAge = "max_age";
+    public const string Token = "token";
+    public const string TokenTypeHint = "token_type_hint";
+    public const string Error = "error";
+    public const string ErrorDescription = "error_description";
+    public const string Iss = "iss";
+}

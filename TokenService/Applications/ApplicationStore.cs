@@ -1,0 +1,74 @@
+using Dapper;
+using Npgsql;
+using Shared.Database;
+
+namespace TokenService.Applications;
+
+/// <summary>The SQL for the applications table.</summary>
+public sealed class ApplicationStore(NpgsqlDataSource db)
+{
+    private const string Columns = "id, client_id, name, description, scopes, secret_hash, secret_version, created_at, updated_at";
+
+    public async Task<Application?> FindByClientIdAsync(string clientId, CancellationToken ct)
+    {
+        const string sql = $"SELECT {Columns} FROM applications WHERE client_id = @clientId";
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return await connection.QuerySingleOrDefaultAsync<Application>(new CommandDefinition(sql, new { clientId }, cancellationToken: ct));
+    }
+
+    public async Task<IReadOnlyList<Application>> ListAsync(CancellationToken ct)
+    {
+        const string sql = $"SELECT {Columns} FROM applications ORDER BY lower(name)";
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return (await connection.QueryAsync<Application>(new CommandDefinition(sql, cancellationToken: ct))).AsList();
+    }
+
+    /// <summary>False when the name is taken (unique violation), so the caller can say so instead of failing.</summary>
+    public async Task<Application?> InsertAsync(Application a, CancellationToken ct)
+    {
+        const string sql = $"""
+            INSERT INTO applications (id, client_id, name, description, scopes, secret_hash)
+            VALUES (@Id, @ClientId, @Name, @Description, @Scopes, @SecretHash)
+            RETURNING {Columns}
+            """;
+        await using var connection = await db.OpenConnectionAsync(ct);
+        try
+        {
+            return await connection.QuerySingleAsync<Application>(new CommandDefinition(sql, a, cancellationToken: ct));
+        }
+        catch (PostgresException e) when (e.SqlState == Postgres.UniqueViolation)
+        {
+            return null;
+        }
+    }
+
+    public async Task<bool> DeleteAsync(string clientId, CancellationToken ct)
+    {
+        const string sql = "DELETE FROM applications WHERE client_id = @clientId";
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return await connection.ExecuteAsync(new CommandDefinition(sql, new { clientId }, cancellationToken: ct)) == 1;
+    }
+
+    /// <summary>Replaces the secret hash and bumps the version; null when no such application.</summary>
+    public async Task<Application?> ReplaceSecretAsync(string clientId, string secretHash, CancellationToken ct)
+    {
+        const string sql = $"""
+            UPDATE applications SET secret_hash = @secretHash, secret_version = secret_version + 1, updated_at = now()
+            WHERE client_id = @clientId
+            RETURNING {Columns}
+            """;
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return await connection.QuerySingleOrDefaultAsync<Application>(new CommandDefinition(sql, new { clientId, secretHash }, cancellationToken: ct));
+    }
+
+    /// <summary>Stores a fresh hash of the same secret (new parameters) only if the secret was not rotated meanwhile.</summary>
+    public async Task RehashAsync(string clientId, int secretVersion, string secretHash, CancellationToken ct)
+    {
+        const string sql = """
+            UPDATE applications SET secret_hash = @secretHash
+            WHERE client_id = @clientId AND secret_version = @secretVersion
+            """;
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await connection.ExecuteAsync(new CommandDefinition(sql, new { clientId, secretVersion, secretHash }, cancellationToken: ct));
+    }
+}

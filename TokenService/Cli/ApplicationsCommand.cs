@@ -1,0 +1,54 @@
+using System.CommandLine;
+
+namespace TokenService.Cli;
+
+/// <summary><c>applications create|list|delete|rotate-secret</c>, on the same implementation as the management API.</summary>
+public static class ApplicationsCommand
+{
+    public static Command Create(CliContext context)
+    {
+        var name = new Option<string>("--name") { Description = "Unique name.", Required = true };
+        var description = new Option<string>("--description") { Description = "What the application is for." };
+        var scopes = new Option<string[]>("--scopes")
+        {
+            Description = "Scopes, space- or comma-separated or repeated (e.g. --scopes 'metric:query metric:stats').",
+            AllowMultipleArgumentsPerToken = true,
+        };
+        var create = new Command("create", "Create an application; prints it as JSON with its secret, shown only this once.")
+        {
+            name, description, scopes,
+        };
+        create.SetAction(async (parse, ct) =>
+        {
+            var requested = (parse.GetValue(scopes) ?? []).SelectMany(s => s.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+            var (created, error) = await context.Get<Applications.Applications>()
+                .CreateAsync(parse.GetValue(name), parse.GetValue(description), requested, ct);
+            return error is not null ? await context.FailAsync(OpsCli.Usage, $"{error.Field}: {error.Message}") : await context.PrintJsonAsync(created);
+        });
+
+        var list = new Command("list", "List applications as JSON (never secrets).");
+        list.SetAction(async (_, ct) => await context.PrintJsonAsync(await context.Get<Applications.Applications>().ListAsync(ct)));
+
+        var clientIdForDelete = new Argument<string>("clientId") { Description = "The application's client id." };
+        var delete = new Command("delete", "Delete an application: its credentials stop working.") { clientIdForDelete };
+        delete.SetAction(async (parse, ct) =>
+        {
+            var clientId = parse.GetValue(clientIdForDelete)!;
+            return await context.Get<Applications.Applications>().DeleteAsync(clientId, ct)
+                ? await context.PrintJsonAsync(new { deleted = clientId })
+                : await context.FailAsync(OpsCli.NotFound, $"no application with client id '{clientId}'");
+        });
+
+        var clientIdForRotate = new Argument<string>("clientId") { Description = "The application's client id." };
+        var rotate = new Command("rotate-secret", "Issue a new secret (printed once); the old one stops working.") { clientIdForRotate };
+        rotate.SetAction(async (parse, ct) =>
+        {
+            var clientId = parse.GetValue(clientIdForRotate)!;
+            return await context.Get<Applications.Applications>().RotateSecretAsync(clientId, ct) is { } rotated
+                ? await context.PrintJsonAsync(rotated)
+                : await context.FailAsync(OpsCli.NotFound, $"no application with client id '{clientId}'");
+        });
+
+        return new Command("applications", "Manage applications (OAuth 2.0 clients).") { create, list, delete, rotate };
+    }
+}

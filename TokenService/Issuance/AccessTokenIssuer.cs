@@ -1,0 +1,59 @@
+using System.Security.Cryptography;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+using Shared.Protocol;
+using TokenService.Crypto;
+using TokenService.Keys;
+
+namespace TokenService.Issuance;
+
+public sealed record AccessTokenRequest(string Subject, string ClientId, IReadOnlyList<string> Scopes, string? Tenant);
+
+public sealed record IssuedAccessToken(string Jwt, string Jti, int ExpiresIn, DateTimeOffset ExpiresAt);
+
+/// <summary>
+/// RFC 9068 JWT access tokens: header typ at+jwt, alg RS256, kid; claims iss, sub, aud, exp, iat, nbf, jti,
+/// client_id, scope and tenant. Signs with the key ring's current key via JsonWebTokenHandler (the fast path).
+/// </summary>
+public sealed class AccessTokenIssuer(KeyRing ring, IOptions<TokenServiceOptions> options, TimeProvider time)
+{
+    private readonly JsonWebTokenHandler handler = new() { SetDefaultTimesOnTokenCreation = false };
+    private readonly TokenServiceOptions settings = options.Value;
+
+    public IssuedAccessToken Issue(AccessTokenRequest request)
+    {
+        var snapshot = ring.Current ?? throw new KeysNotLoadedException();
+        var now = time.GetUtcNow();
+        var lifetime = settings.AccessTokenLifetimeSeconds;
+        var expires = now.AddSeconds(lifetime);
+        var jti = SecretGenerator.Base64Url(RandomNumberGenerator.GetBytes(16));
+        var claims = new Dictionary<string, object>(6)
+        {
+            [ClaimNames.Subject] = request.Subject,
+            [ClaimNames.ClientId] = request.ClientId,
+            [ClaimNames.Scope] = string.Join(' ', request.Scopes),
+            [ClaimNames.JwtId] = jti,
+        };
+        if (request.Tenant is not null)
+        {
+            claims[ClaimNames.Tenant] = request.Tenant;
+        }
+
+        var jwt = handler.CreateToken(new SecurityTokenDescriptor
+        {
+            Issuer = settings.IssuerTrimmed,
+            Audience = settings.Audience,
+            IssuedAt = now.UtcDateTime,
+            NotBefore = now.UtcDateTime,
+            Expires = expires.UtcDateTime,
+            TokenType = ClaimNames.AccessTokenType,
+            Claims = claims,
+            SigningCredentials = snapshot.SigningCredentials,
+        });
+        return new IssuedAccessToken(jwt, jti, lifetime, expires);
+    }
+}
+
+/// <summary>The key ring has not loaded yet (database unreachable at start): the caller answers 503.</summary>
+public sealed class KeysNotLoadedException() : Exception("signing keys are not loaded yet");

@@ -1,0 +1,44 @@
+using TokenService;
+using TokenService.Cli;
+using TokenService.Discovery;
+using TokenService.Health;
+using TokenService.Issuance;
+using TokenService.Keys;
+using TokenService.Token;
+
+// The same binary is the service and the ops tool: `TokenService migrate`, `TokenService applications create ...`.
+if (OpsCli.Handles(args))
+{
+    return await OpsCli.RunAsync(args, Console.Out, Console.Error);
+}
+
+var builder = WebApplication.CreateBuilder(args);
+builder.WebHost.ConfigureKestrel(kestrel =>
+{
+    kestrel.AddServerHeader = false;
+    kestrel.Limits.MaxRequestBodySize = 1024 * 1024;
+    kestrel.Limits.MaxRequestHeadersTotalSize = 32 * 1024;
+});
+
+builder.Services.AddTokenServiceCore(builder.Configuration);
+builder.Services.AddSingleton<KeyRing>();
+builder.Services.AddSingleton<KeyRingRefresher>();
+builder.Services.AddHostedService(sp => sp.GetRequiredService<KeyRingRefresher>());
+builder.Services.AddSingleton<AccessTokenIssuer>();
+builder.Services.AddSingleton<ClientAuthentication>();
+builder.Services.AddSingleton<ClientCredentialsGrant>();
+builder.Services.AddSingleton<DiscoveryDocument>();
+builder.Services.AddProblemDetails();
+
+var app = builder.Build();
+
+app.UseExceptionHandler();
+app.UseStatusCodePages();
+
+app.MapHealth();
+app.MapDiscovery();
+app.MapJwks();
+app.MapToken();
+
+app.Run();
+return 0;

@@ -1,0 +1,73 @@
+using Shared;
+using TokenService.Applications;
+using TokenService.Crypto;
+
+namespace TokenService.Token;
+
+/// <summary>
+/// Who is calling: client_secret_basic, client_secret_post, or (later) a public client with only client_id.
+/// Unknown client and wrong secret give the same invalid_client after the same Argon2 work, so responses and
+/// timing cannot be used to find client ids.
+/// </summary>
+public sealed class ClientAuthentication(ApplicationStore store, Argon2idHasher hasher)
+{
+    /// <summary>Generated secrets are 47 characters; anything far longer is refused before hashing.</summary>
+    public const int MaxSecretLength = 256;
+
+    public const int MaxClientIdLength = 128;
+
+    public async Task<(Application? Application, OAuthError? Error)> AuthenticateAsync(HttpRequest http, TokenRequest request, CancellationToken ct)
+    {
+        string? authorization = http.Headers.Authorization;
+        var usedBasic = authorization is not null;
+        string clientId, secret;
+        if (authorization is not null)
+        {
+            // RFC 6749 s.2.3: exactly one authentication method per request.
+            if (request.ClientSecret is not null)
+            {
+                return (null, OAuthError.InvalidRequest("use one client authentication method: HTTP Basic or client_secret in the body, not both"));
+            }
+
+            if (!BasicCredentials.TryParse(authorization, out var basic))
+            {
+                return (null, OAuthError.InvalidClient(basic: true));
+            }
+
+            if (request.ClientId is not null && request.ClientId != basic.Id)
+            {
+                return (null, OAuthError.InvalidRequest("client_id in the body does not match the HTTP Basic client id"));
+            }
+
+            (clientId, secret) = (basic.Id, basic.Secret);
+        }
+        else if (request.ClientId is not null && request.ClientSecret is not null)
+        {
+            (clientId, secret) = (request.ClientId, request.ClientSecret);
+        }
+        else
+        {
+            return (null, OAuthError.InvalidClient(basic: false));
+        }
+
+        if (clientId.Length > MaxClientIdLength || secret.Length > MaxSecretLength)
+        {
+            return (null, OAuthError.InvalidClient(usedBasic));
+        }
+
+        var application = await store.FindByClientIdAsync(clientId, ct);
+        var result = await hasher.VerifyAsync(secret, application?.SecretHash, ct);
+        if (application is null || result == VerifyResult.Failed)
+        {
+            return (null, OAuthError.InvalidClient(usedBasic));
+        }
+
+        if (result == VerifyResult.SuccessRehashNeeded)
+        {
+            // Parameters were raised since this secret was hashed: store a hash at today's cost.
+            await store.RehashAsync(application.ClientId, application.SecretVersion, await hasher.HashAsync(secret, ct), ct);
+        }
+
+        return (application, null);
+    }
+}

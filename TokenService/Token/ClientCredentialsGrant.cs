@@ -1,0 +1,26 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using TokenService.Applications;
+using TokenService.Issuance;
+
+namespace TokenService.Token;
+
+/// <summary>RFC 6749 s.4.4: a confidential client gets a token for itself; no refresh token (s.4.4.3).</summary>
+public sealed class ClientCredentialsGrant(AccessTokenIssuer issuer)
+{
+    public Results<TokenResponse, OAuthError> Handle(Application application, TokenRequest request)
+    {
+        var (scopes, scopeError) = ScopeSelection.ForClientCredentials(request.Scope, application.Scopes);
+        if (scopeError is not null)
+        {
+            return scopeError;
+        }
+
+        if (TenantParameter.Validate(request.Tenant) is { } tenantError)
+        {
+            return tenantError;
+        }
+
+        var token = issuer.Issue(new AccessTokenRequest(application.ClientId, application.ClientId, scopes!, request.Tenant));
+        return new TokenResponse(token.Jwt, token.ExpiresIn, string.Join(' ', scopes!));
+    }
+}

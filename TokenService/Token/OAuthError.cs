@@ -1,0 +1,81 @@
+using System.Text.Json;
+using Shared.Protocol;
+
+namespace TokenService.Token;
+
+/// <summary>
+/// An RFC 6749 s.5.2 error as a value. Named factories keep descriptions consistent; <see cref="ExecuteAsync"/>
+/// is the one place an OAuth error becomes HTTP.
+/// </summary>
+public sealed record OAuthError(string Error, string Description, int StatusCode = StatusCodes.Status400BadRequest) : IResult
+{
+    /// <summary>RFC 6749 s.5.2: a client that authenticated with Basic gets a Basic challenge on 401.</summary>
+    public bool BasicChallenge { get; init; }
+
+    /// <summary>Seconds, for 429 and 503.</summary>
+    public int? RetryAfter { get; init; }
+
+    public static OAuthError InvalidRequest(string description) => new(OAuthErrors.InvalidRequest, description);
+
+    public static OAuthError InvalidClient(bool basic) =>
+        new(OAuthErrors.InvalidClient, "client authentication failed", StatusCodes.Status401Unauthorized) { BasicChallenge = basic };
+
+    public static OAuthError InvalidGrant(string description) => new(OAuthErrors.InvalidGrant, description);
+
+    public static OAuthError InvalidScope(string description) => new(OAuthErrors.InvalidScope, description);
+
+    public static OAuthError UnauthorizedClient(string description) => new(OAuthErrors.UnauthorizedClient, description);
+
+    public static OAuthError UnsupportedGrantType(string? grantType) => new(OAuthErrors.UnsupportedGrantType,
+        $"grant_type '{Truncate(grantType)}' is not supported; use client_credentials, authorization_code or refresh_token");
+
+    public static OAuthError TemporarilyUnavailable(int retryAfterSeconds = 1) =>
+        new(OAuthErrors.TemporarilyUnavailable, "the service is temporarily unavailable; retry shortly", StatusCodes.Status503ServiceUnavailable)
+        { RetryAfter = retryAfterSeconds };
+
+    public static OAuthError TooManyRequests(int retryAfterSeconds) =>
+        new(OAuthErrors.SlowDown, "too many requests; retry after the delay in Retry-After", StatusCodes.Status429TooManyRequests)
+        { RetryAfter = retryAfterSeconds };
+
+    /// <summary>Echo at most a little of caller input in a description, printable ASCII only.</summary>
+    public static string Truncate(string? value)
+    {
+        if (string.IsNullOrEmpty(value))
+        {
+            return "";
+        }
+
+        var clean = new string(value.Take(40).Select(c => c is >= ' ' and <= '~' and not '"' and not '\\' ? c : '?').ToArray());
+        return value.Length > 40 ? clean + "..." : clean;
+    }
+
+    public async Task ExecuteAsync(HttpContext httpContext)
+    {
+        var response = httpContext.Response;
+        response.StatusCode = StatusCode;
+        NoStore(response);
+        if (BasicChallenge && StatusCode == StatusCodes.Status401Unauthorized)
+        {
+            response.Headers.WWWAuthenticate = "Basic realm=\"token\", charset=\"UTF-8\"";
+        }
+
+        if (RetryAfter is { } seconds)
+        {
+            response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        response.ContentType = "application/json";
+        await using var json = new Utf8JsonWriter(response.Body);
+        json.WriteStartObject();
+        json.WriteString(Parameters.Error, Error);
+        json.WriteString(Parameters.ErrorDescription, Description);
+        json.WriteEndObject();
+    }
+
+    /// <summary>RFC 6749 s.5.1: responses with tokens or credentials are never cached.</summary>
+    public static void NoStore(HttpResponse response)
+    {
+        response.Headers.CacheControl = "no-store";
+        response.Headers.Pragma = "no-cache";
+    }
+}

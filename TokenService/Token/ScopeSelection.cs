@@ -1,0 +1,58 @@
+using System.Text.RegularExpressions;
+using Shared.Protocol;
+
+namespace TokenService.Token;
+
+/// <summary>Which scopes a token gets: the requested subset of what the application may have (RFC 6749 s.3.3).</summary>
+public static partial class ScopeSelection
+{
+    /// <summary>
+    /// Omitted scope means every API scope of the application. A scope that is unknown, malformed, or not granted
+    /// to the application is invalid_scope: we refuse rather than silently narrow, so a caller learns at once.
+    /// </summary>
+    public static (string[]? Scopes, OAuthError? Error) ForClientCredentials(string? requested, IReadOnlyCollection<string> allowed)
+    {
+        if (requested is null)
+        {
+            return (allowed.Where(s => !Scopes.IsUserScope(s)).ToArray(), null);
+        }
+
+        var scopes = Scopes.Split(requested);
+        foreach (var scope in scopes)
+        {
+            if (!ScopeToken().IsMatch(scope))
+            {
+                return (null, OAuthError.InvalidScope("scope is malformed (RFC 6749 s.3.3)"));
+            }
+
+            if (Scopes.IsUserScope(scope))
+            {
+                return (null, OAuthError.InvalidScope($"scope {scope} needs a signed-in user; it is not available with client_credentials"));
+            }
+
+            if (!allowed.Contains(scope, StringComparer.Ordinal))
+            {
+                return (null, OAuthError.InvalidScope($"scope {OAuthError.Truncate(scope)} is not granted to this application"));
+            }
+        }
+
+        return (scopes, null);
+    }
+
+    /// <summary>RFC 6749 s.3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ).</summary>
+    [GeneratedRegex(@"^[\x21\x23-\x5B\x5D-\x7E]+$")]
+    public static partial Regex ScopeToken();
+}
+
+/// <summary>The optional <c>tenant</c> parameter: an opaque tenant ID for row-level policies at the API.</summary>
+public static partial class TenantParameter
+{
+    public const int MaxLength = 128;
+
+    public static OAuthError? Validate(string? tenant) =>
+        tenant is null || TenantId().IsMatch(tenant) ? null
+            : OAuthError.InvalidRequest($"tenant must be 1 to {MaxLength} characters of letters, digits, '.', '_', ':' or '-'");
+
+    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}$")]
+    private static partial Regex TenantId();
+}

@@ -1,0 +1,36 @@
+using System.Text.Json;
+
+namespace TokenService.Token;
+
+/// <summary>RFC 6749 s.5.1 successful response, written straight to the body (no reflection on the hot path).</summary>
+public sealed record TokenResponse(string AccessToken, int ExpiresIn, string Scope) : IResult
+{
+    public string? RefreshToken { get; init; }
+
+    public string? IdToken { get; init; }
+
+    public async Task ExecuteAsync(HttpContext httpContext)
+    {
+        var response = httpContext.Response;
+        response.StatusCode = StatusCodes.Status200OK;
+        OAuthError.NoStore(response);
+        response.ContentType = "application/json";
+        await using var json = new Utf8JsonWriter(response.Body);
+        json.WriteStartObject();
+        json.WriteString("access_token", AccessToken);
+        json.WriteString("token_type", "Bearer");
+        json.WriteNumber("expires_in", ExpiresIn);
+        json.WriteString("scope", Scope);
+        if (RefreshToken is not null)
+        {
+            json.WriteString("refresh_token", RefreshToken);
+        }
+
+        if (IdToken is not null)
+        {
+            json.WriteString("id_token", IdToken);
+        }
+
+        json.WriteEndObject();
+    }
+}

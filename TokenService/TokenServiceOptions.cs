@@ -1,0 +1,74 @@
+using Microsoft.Extensions.Options;
+using TokenService.Crypto;
+
+namespace TokenService;
+
+/// <summary>
+/// Every TokenService setting. Names are the configuration keys (appsettings.json or environment variables;
+/// nested ones as <c>Argon2__MemoryKiB</c>). docs/configuration.md lists them with defaults.
+/// </summary>
+public sealed class TokenServiceOptions
+{
+    /// <summary>The issuer URL: <c>iss</c> of every token and the base of every discovery URL.</summary>
+    public string Issuer { get; set; } = "http://localhost:5000";
+
+    /// <summary>The <c>aud</c> of access tokens: the API they are for.</summary>
+    public string Audience { get; set; } = "resource-api";
+
+    public int AccessTokenLifetimeSeconds { get; set; } = 3600;
+
+    public int RsaKeySize { get; set; } = 2048;
+
+    /// <summary>How often each instance reloads signing keys from the database (rotation by another instance).</summary>
+    public int KeyRefreshSeconds { get; set; } = 30;
+
+    /// <summary>Base64 of 32 random bytes; seals signing keys at rest. Environment: KEY_ENCRYPTION_KEY.</summary>
+    public string? KeyEncryptionKey { get; set; }
+
+    public Argon2Parameters Argon2 { get; set; } = new();
+
+    public string IssuerTrimmed => Issuer.TrimEnd('/');
+
+    /// <summary>Binds from the root configuration, where the contract's names live.</summary>
+    public static void Bind(TokenServiceOptions options, IConfiguration configuration)
+    {
+        configuration.Bind(options);
+        options.KeyEncryptionKey = configuration["KEY_ENCRYPTION_KEY"] ?? options.KeyEncryptionKey;
+        var argon = configuration.GetSection("Argon2");
+        options.Argon2 = new Argon2Parameters(
+            argon.GetValue("MemoryKiB", options.Argon2.MemoryKiB),
+            argon.GetValue("Iterations", options.Argon2.Iterations),
+            argon.GetValue("Parallelism", options.Argon2.Parallelism));
+    }
+}
+
+/// <summary>Checked on start (ValidateOnStart): a bad setting stops the service with one clear line.</summary>
+public sealed class TokenServiceOptionsValidator : IValidateOptions<TokenServiceOptions>
+{
+    public ValidateOptionsResult Validate(string? name, TokenServiceOptions o)
+    {
+        var failures = new List<string>();
+        if (!Uri.TryCreate(o.Issuer, UriKind.Absolute, out var issuer) || (issuer.Scheme != "https" && issuer.Scheme != "http") ||
+            !string.IsNullOrEmpty(issuer.Query) || !string.IsNullOrEmpty(issuer.Fragment))
+        {
+            failures.Add("Issuer must be an absolute http(s) URL without query or fragment");
+        }
+
+        if (o.AccessTokenLifetimeSeconds is < 60 or > 86400)
+        {
+            failures.Add("AccessTokenLifetimeSeconds must be between 60 and 86400");
+        }
+
+        if (o.RsaKeySize is < 2048 or > 8192 || o.RsaKeySize % 8 != 0)
+        {
+            failures.Add("RsaKeySize must be 2048..8192 and a multiple of 8");
+        }
+
+        if (o.Argon2.MemoryKiB < Argon2Parameters.MinMemoryKiB || o.Argon2.Iterations < Argon2Parameters.MinIterations || o.Argon2.Parallelism < 1)
+        {
+            failures.Add("Argon2 parameters must be at least OWASP's minimum: MemoryKiB=19456, Iterations=2, Parallelism=1");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}

@@ -1,0 +1,57 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Extensions.Options;
+using Shared.Database;
+using TokenService.Applications;
+using TokenService.Crypto;
+using TokenService.Keys;
+
+namespace TokenService;
+
+/// <summary>The services the web host and the ops command line share.</summary>
+public static class TokenServiceSetup
+{
+    public static IServiceCollection AddTokenServiceCore(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<TokenServiceOptions>()
+            .Configure(o => TokenServiceOptions.Bind(o, configuration))
+            .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<TokenServiceOptions>, TokenServiceOptionsValidator>();
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(_ => Postgres.CreateDataSource(Postgres.ConnectionStringFrom(k => configuration[k]), "TokenService"));
+        services.AddSingleton(sp => KeyEncryptionFrom(sp.GetRequiredService<IOptions<TokenServiceOptions>>().Value, sp.GetRequiredService<IHostEnvironment>()));
+        services.AddSingleton<Argon2idHasher>();
+        services.AddSingleton<ApplicationStore>();
+        services.AddSingleton<Applications.Applications>();
+        services.AddSingleton<SigningKeyStore>();
+        return services;
+    }
+
+    public static MigrationSet TokenMigrations() =>
+        MigrationSet.FromEmbeddedResources("tokens", "schema_migrations", typeof(TokenServiceSetup).Assembly, "migrations/");
+
+    public static MigrationSet ResourceMigrations() =>
+        MigrationSet.FromEmbeddedResources("resource", "resource_schema_migrations", typeof(TokenServiceSetup).Assembly, "resource/");
+
+    /// <summary>
+    /// The KEK from KEY_ENCRYPTION_KEY. Only in Development may it be missing; then a fixed development key is used,
+    /// so local restarts keep their keys. The host resolves this at start (through the key ring), so a missing KEK
+    /// stops the service at once; CLI commands that never touch keys don't need it.
+    /// </summary>
+    private static KeyEncryption KeyEncryptionFrom(TokenServiceOptions options, IHostEnvironment environment)
+    {
+        if (KeyEncryption.TryParse(options.KeyEncryptionKey, out var kek))
+        {
+            return kek!;
+        }
+
+        if (!environment.IsDevelopment())
+        {
+            throw new OptionsValidationException(nameof(TokenServiceOptions.KeyEncryptionKey), typeof(TokenServiceOptions),
+                ["KEY_ENCRYPTION_KEY must be set to base64 of 32 random bytes (e.g. `openssl rand -base64 32`)"]);
+        }
+
+        return new KeyEncryption(SHA256.HashData(Encoding.UTF8.GetBytes("tokenservice development key: never use in production")));
+    }
+
+}

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# `make run`: a local PostgreSQL (unless DATABASE_URL is set), migrations, a demo application, and both
+# services in the foreground on http://localhost:5000 (TokenService) and http://localhost:5001 (ResourceApi).
+# Ctrl-C stops the services and the local cluster.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+ts=artifacts/bin/TokenService/release/TokenService
+api=artifacts/bin/ResourceApi/release/ResourceApi
+mkdir -p .local
+
+started_cluster=no
+if [ -z "${DATABASE_URL:-}" ]; then
+  DATABASE_URL=$(db/local-pg.sh start)
+  started_cluster=yes
+fi
+export DATABASE_URL
+
+# A key-encryption key for this machine, made once and kept out of git (.local/ is ignored).
+if [ -z "${KEY_ENCRYPTION_KEY:-}" ]; then
+  [ -s .local/kek ] || (umask 077; openssl rand -base64 32 > .local/kek)
+  KEY_ENCRYPTION_KEY=$(cat .local/kek)
+fi
+export KEY_ENCRYPTION_KEY
+export Issuer=${Issuer:-http://localhost:5000}
+
+for port in 5000 5001; do
+  if (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null; then
+    echo "port $port is already in use: stop whatever listens there (an earlier make run?) and try again" >&2
+    exit 1
+  fi
+done
+
+"$ts" migrate
+
+# The demo application's secret is shown once at creation, so it is kept in .local/demo.json for later runs;
+# if that file is gone, the secret is rotated to show a fresh one.
+demo_name="demo"
+if ! "$ts" applications list | grep -q "\"name\": \"$demo_name\""; then
+  (umask 077; "$ts" applications create --name "$demo_name" --description "Created by make run" \
+     --scopes "admin metric:query metric:read metric:stats data_pool:query data_pool:stats" > .local/demo.json)
+elif [ ! -s .local/demo.json ]; then
+  id=$("$ts" applications list | python3 -c 'import json,sys; print([a["clientId"] for a in json.load(sys.stdin) if a["name"]=="demo"][0])')
+  (umask 077; "$ts" applications rotate-secret "$id" > .local/demo.json)
+fi
+client_id=$(python3 -c 'import json; print(json.load(open(".local/demo.json"))["clientId"])')
+secret=$(python3 -c 'import json; print(json.load(open(".local/demo.json"))["secret"])')
+
+pids=()
+stop() {
+  trap - INT TERM EXIT
+  echo; echo "stopping..."
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  [ "$started_cluster" = yes ] && db/local-pg.sh stop
+  echo "stopped."
+}
+trap stop INT TERM EXIT
+
+ASPNETCORE_URLS=http://127.0.0.1:5000 "$ts" & pids+=($!)
+ASPNETCORE_URLS=http://127.0.0.1:5001 "$api" & pids+=($!)
+
+for _ in $(seq 1 100); do
+  curl -fsS http://127.0.0.1:5000/readyz >/dev/null 2>&1 && break
+  sleep 0.1
+done
+
+cat <<MSG
+
+TokenService  http://localhost:5000   (discovery: http://localhost:5000/.well-known/openid-configuration)
+ResourceApi   http://localhost:5001   (GraphQL:   http://localhost:5001/graphql)
+
+Demo application (kept in .local/demo.json):
+  clientId: $client_id
+  secret:   $secret
+
+Get a token:
+  curl -s http://localhost:5000/oauth2/token -d grant_type=client_credentials -d client_id=$client_id -d client_secret=$secret -d 'scope=metric:query metric:stats'
+
+Call the API with it:
+  TOKEN=\$(curl -s http://localhost:5000/oauth2/token -d grant_type=client_credentials -d client_id=$client_id -d client_secret=$secret | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+  curl -s http://localhost:5001/graphql -H "Authorization: Bearer \$TOKEN" -H 'Content-Type: application/json' -d '{"query":"{ metrics(first: 3) { edges { node { id name } } } }"}'
+
+Ctrl-C stops everything.
+MSG
+wait -n "${pids[@]}" || true
