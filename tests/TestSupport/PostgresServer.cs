@@ -35,29 +35,65 @@ public static class PostgresServer
         }
     }
 
-    /// <summary>A new, empty database; migrated with both services' schemas unless told otherwise.</summary>
+    private static string? template;
+
+    /// <summary>
+    /// A new database of its own for one fixture. Migrated ones are copies of a template migrated once per test
+    /// process (CREATE DATABASE ... TEMPLATE is a file copy: far faster than replaying migrations and seed data).
+    /// </summary>
     public static async Task<string> CreateDatabaseAsync(string purpose, bool migrate = true)
     {
         var admin = new NpgsqlConnectionStringBuilder(await AdminConnectionStringAsync());
-        var name = $"t_{new string(purpose.ToLowerInvariant().Where(char.IsAsciiLetterOrDigit).Take(20).ToArray())}_{Guid.NewGuid():N}";
-        await using (var connection = new NpgsqlConnection(admin.ConnectionString))
-        {
-            await connection.OpenAsync();
-            await using var command = new NpgsqlCommand($"CREATE DATABASE \"{name}\"", connection);
-            await command.ExecuteNonQueryAsync();
-        }
-
+        var name = NewName(purpose);
+        var source = migrate ? await TemplateAsync() : null;
+        await ExecuteAsync(admin.ConnectionString, source is null ? $"CREATE DATABASE \"{name}\"" : $"CREATE DATABASE \"{name}\" TEMPLATE \"{source}\"");
         admin.Database = name;
-        admin.Pooling = true;
-        var connectionString = admin.ConnectionString;
-        if (migrate)
+        return admin.ConnectionString;
+    }
+
+    private static string NewName(string purpose) =>
+        $"t_{new string(purpose.ToLowerInvariant().Where(char.IsAsciiLetterOrDigit).Take(20).ToArray())}_{Guid.NewGuid():N}";
+
+    private static async Task<string> TemplateAsync()
+    {
+        if (template is not null)
         {
-            await using var dataSource = NpgsqlDataSource.Create(connectionString);
-            await new Migrator(dataSource, TokenService.TokenServiceSetup.TokenMigrations()).MigrateAsync();
-            await new Migrator(dataSource, TokenService.TokenServiceSetup.ResourceMigrations()).MigrateAsync();
+            return template;
         }
 
-        return connectionString;
+        await Gate.WaitAsync();
+        try
+        {
+            if (template is null)
+            {
+                var admin = new NpgsqlConnectionStringBuilder(await AdminConnectionStringAsync());
+                var name = NewName("template");
+                await ExecuteAsync(admin.ConnectionString, $"CREATE DATABASE \"{name}\"");
+                admin.Database = name;
+                admin.Pooling = false;
+                await using (var dataSource = NpgsqlDataSource.Create(admin.ConnectionString))
+                {
+                    await new Migrator(dataSource, TokenService.TokenServiceSetup.TokenMigrations()).MigrateAsync();
+                    await new Migrator(dataSource, TokenService.TokenServiceSetup.ResourceMigrations()).MigrateAsync();
+                }
+
+                template = name;
+            }
+
+            return template;
+        }
+        finally
+        {
+            Gate.Release();
+        }
+    }
+
+    private static async Task ExecuteAsync(string connectionString, string sql)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
     }
 
     private static async Task<string> FindAsync()
