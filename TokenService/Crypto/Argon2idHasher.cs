@@ -90,10 +90,12 @@ public sealed class Argon2idHasher
 
     public VerifyResult Verify(string secret, string? phc)
     {
-        if (phc is null || !PhcString.TryParse(phc, out var stored))
+        // An empty secret never matches (none is ever issued) but still costs one hash, like any wrong one.
+        if (phc is null || secret.Length == 0 || !PhcString.TryParse(phc, out var stored))
         {
             _ = PhcString.TryParse(dummyHash.Value, out var dummy);
-            _ = CryptographicOperations.FixedTimeEquals(Compute(secret, dummy.Salt, dummy.Parameters, dummy.Hash.Length), dummy.Hash);
+            var candidate = secret.Length == 0 ? "empty" : secret;
+            _ = CryptographicOperations.FixedTimeEquals(Compute(candidate, dummy.Salt, dummy.Parameters, dummy.Hash.Length), dummy.Hash);
             return VerifyResult.Failed;
         }
 

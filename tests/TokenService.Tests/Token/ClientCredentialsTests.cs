@@ -209,6 +209,7 @@ public sealed class ClientCredentialsTests
     [TestCase("Basic Zm9vYmFy")]
     [TestCase("Basic OnNlY3JldA==")]
     [TestCase("Bearer abc")]
+    [TestCase("Basic c29tZWlkOg==")]
     public async Task Malformed_authorization_header_is_invalid_client(string header)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, "/oauth2/token")

@@ -1,0 +1,108 @@
+using System.Diagnostics;
+using Shared;
+using TokenService.Crypto;
+
+namespace TokenService.Tests.Crypto;
+
+/// <summary>Argon2id PHC hashing, secret generation and RFC 6749 s.2.3.1 Basic decoding.</summary>
+public sealed class CryptoTests
+{
+    private static readonly Argon2idHasher Hasher = new(new Argon2Parameters(), 2);
+
+    [Test]
+    public void Hash_is_an_argon2id_phc_string_at_owasp_minimum()
+    {
+        var phc = Hasher.Hash("s3cret");
+        Assert.That(phc, Does.Match(@"^\$argon2id\$v=19\$m=19456,t=2,p=1\$[A-Za-z0-9+/]{22}\$[A-Za-z0-9+/]{43}$"));
+    }
+
+    [Test]
+    public void Verify_accepts_the_secret_and_rejects_anything_else()
+    {
+        var phc = Hasher.Hash("s3cret");
+        Assert.Multiple(() =>
+        {
+            Assert.That(Hasher.Verify("s3cret", phc), Is.EqualTo(VerifyResult.Success));
+            Assert.That(Hasher.Verify("s3creT", phc), Is.EqualTo(VerifyResult.Failed));
+            Assert.That(Hasher.Verify("", phc), Is.EqualTo(VerifyResult.Failed));
+            Assert.That(Hasher.Verify("s3cret", null), Is.EqualTo(VerifyResult.Failed));
+            Assert.That(Hasher.Verify("s3cret", "$argon2id$v=19$m=1,t=1,p=1$bad"), Is.EqualTo(VerifyResult.Failed));
+        });
+    }
+
+    [Test]
+    public void A_hash_with_older_parameters_verifies_and_asks_for_a_rehash()
+    {
+        var stronger = new Argon2idHasher(new Argon2Parameters(MemoryKiB: 19456, Iterations: 3), 1);
+        var phc = Hasher.Hash("s3cret");
+        Assert.That(stronger.Verify("s3cret", phc), Is.EqualTo(VerifyResult.SuccessRehashNeeded));
+    }
+
+    [Test]
+    public void Unknown_id_costs_the_same_as_a_wrong_secret()
+    {
+        var phc = Hasher.Hash("s3cret");
+        Hasher.Verify("warm-up", null);
+        var wrong = new List<double>();
+        var unknown = new List<double>();
+        for (var i = 0; i < 7; i++)
+        {
+            var sw = Stopwatch.StartNew();
+            Hasher.Verify("wrong", phc);
+            wrong.Add(sw.Elapsed.TotalMilliseconds);
+            sw.Restart();
+            Hasher.Verify("wrong", null);
+            unknown.Add(sw.Elapsed.TotalMilliseconds);
+        }
+
+        var ratio = Median(unknown) / Median(wrong);
+        TestContext.Out.WriteLine($"median wrong secret {Median(wrong):F1} ms, unknown id {Median(unknown):F1} ms, ratio {ratio:F2}");
+        Assert.That(ratio, Is.InRange(0.7, 1.4));
+    }
+
+    [Test]
+    public void Secrets_are_256_bit_url_safe_and_prefixed_for_scanners()
+    {
+        var secrets = Enumerable.Range(0, 100).Select(_ => SecretGenerator.NewSecret()).ToList();
+        Assert.Multiple(() =>
+        {
+            Assert.That(secrets, Is.Unique);
+            Assert.That(secrets, Is.All.Match("^tss_[A-Za-z0-9_-]{43}$"), "4-char prefix + 43 base64url chars = 256 bits");
+        });
+    }
+
+    [Test]
+    public void Client_ids_are_128_bit_lowercase_base32() =>
+        Assert.That(SecretGenerator.NewClientId(), Does.Match("^[a-z2-7]{26}$"));
+
+    [TestCase("id", "secret")]
+    [TestCase("a b", "p:a%s+s")]
+    [TestCase("ünï", "çødé")]
+    public void Basic_credentials_round_trip_with_form_encoding(string id, string secret)
+    {
+        var header = new BasicCredentials(id, secret).ToHeader().ToString();
+        Assert.Multiple(() =>
+        {
+            Assert.That(BasicCredentials.TryParse(header, out var parsed), Is.True);
+            Assert.That(parsed, Is.EqualTo(new BasicCredentials(id, secret)));
+        });
+    }
+
+    [TestCase(null)]
+    [TestCase("Basic")]
+    [TestCase("Basic ")]
+    [TestCase("Basic ====")]
+    [TestCase("Bearer eyJ")]
+    [TestCase("Basic bm9jb2xvbg==")]
+    [TestCase("Basic OnNlY3JldA==")]
+    [TestCase("Basic JVpaOnNlY3JldA==")]
+    [TestCase("Basic //79/A==")]
+    public void Malformed_basic_headers_are_no_credentials(string? header) =>
+        Assert.That(BasicCredentials.TryParse(header, out _), Is.False);
+
+    [Test]
+    public void An_oversized_basic_header_is_refused_before_decoding() =>
+        Assert.That(BasicCredentials.TryParse("Basic " + new string('A', 10_000), out _), Is.False);
+
+    private static double Median(List<double> values) => values.Order().ElementAt(values.Count / 2);
+}

@@ -1,0 +1,146 @@
+using System.Diagnostics;
+using Dapper;
+using Npgsql;
+using Shared.Database;
+using TestSupport;
+
+namespace TokenService.Tests.Migrations;
+
+/// <summary>db/migrations for ops: ordered, transactional, recorded with checksums, safe to run concurrently.</summary>
+public sealed class MigratorTests
+{
+    private static async Task<NpgsqlDataSource> EmptyDatabaseAsync() =>
+        NpgsqlDataSource.Create(await PostgresServer.CreateDatabaseAsync("mig", migrate: false));
+
+    private static MigrationSet SetFromFiles(params (string Name, string Sql)[] files)
+    {
+        var dir = Directory.CreateTempSubdirectory("migrations-").FullName;
+        foreach (var (name, sql) in files)
+        {
+            File.WriteAllText(Path.Combine(dir, name), sql);
+        }
+
+        return MigrationSet.FromDirectory("test", "schema_migrations", dir);
+    }
+
+    [Test]
+    public async Task Applying_twice_applies_each_file_once()
+    {
+        await using var db = await EmptyDatabaseAsync();
+        var migrator = new Migrator(db, TokenServiceSetup.TokenMigrations());
+        var first = await migrator.MigrateAsync();
+        var second = await migrator.MigrateAsync();
+        Assert.Multiple(() =>
+        {
+            Assert.That(first.Select(f => f.Name), Is.EqualTo(TokenServiceSetup.TokenMigrations().Files.Select(f => f.Name)));
+            Assert.That(second, Is.Empty);
+        });
+    }
+
+    [Test]
+    public async Task Concurrent_runs_serialise_on_the_advisory_lock_and_apply_each_file_once()
+    {
+        await using var db = await EmptyDatabaseAsync();
+        var set = TokenServiceSetup.TokenMigrations();
+        var runs = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => Task.Run(() => new Migrator(db, set).MigrateAsync())));
+        await using var connection = await db.OpenConnectionAsync();
+        var recorded = await connection.ExecuteScalarAsync<long>("SELECT count(*) FROM schema_migrations");
+        Assert.Multiple(() =>
+        {
+            Assert.That(runs.Sum(r => r.Count), Is.EqualTo(set.Files.Count));
+            Assert.That(recorded, Is.EqualTo(set.Files.Count));
+        });
+    }
+
+    [Test]
+    public async Task Files_are_applied_in_version_order_and_recorded_with_their_checksum()
+    {
+        await using var db = await EmptyDatabaseAsync();
+        var set = SetFromFiles(("0002_second.sql", "INSERT INTO log VALUES (2);"), ("0001_first.sql", "CREATE TABLE log (n int); INSERT INTO log VALUES (1);"));
+        await new Migrator(db, set).MigrateAsync();
+        await using var connection = await db.OpenConnectionAsync();
+        var order = (await connection.QueryAsync<int>("SELECT n FROM log ORDER BY ctid")).ToArray();
+        var checksums = (await connection.QueryAsync<string>("SELECT checksum FROM schema_migrations ORDER BY version")).ToArray();
+        Assert.Multiple(() =>
+        {
+            Assert.That(order, Is.EqualTo(new[] { 1, 2 }));
+            Assert.That(checksums, Is.EqualTo(set.Files.Select(f => f.Checksum).ToArray()));
+        });
+    }
+
+    [Test]
+    public async Task An_edited_applied_file_stops_the_run_with_a_clear_error()
+    {
+        await using var db = await EmptyDatabaseAsync();
+        await new Migrator(db, SetFromFiles(("0001_first.sql", "CREATE TABLE a (n int);"))).MigrateAsync();
+        var edited = SetFromFiles(("0001_first.sql", "CREATE TABLE a (n bigint);"), ("0002_more.sql", "CREATE TABLE b (n int);"));
+        var error = await Assert.ThrowsAsync<MigrationException>(() => new Migrator(db, edited).MigrateAsync());
+        Assert.That(error!.Message, Does.Contain("0001_first.sql was edited after it was applied"));
+        await using var connection = await db.OpenConnectionAsync();
+        Assert.That(await connection.ExecuteScalarAsync<bool>("SELECT to_regclass('b') IS NULL"), Is.True, "nothing after the check ran");
+    }
+
+    [Test]
+    public void Line_endings_do_not_change_the_checksum()
+    {
+        var lf = MigrationFile.Parse("0001_a.sql", "CREATE TABLE a (n int);\nCREATE TABLE b (n int);\n");
+        var crlf = MigrationFile.Parse("0001_a.sql", "CREATE TABLE a (n int);\r\nCREATE TABLE b (n int);\r\n\r\n");
+        Assert.That(crlf.Checksum, Is.EqualTo(lf.Checksum));
+    }
+
+    [TestCase("1_short.sql")]
+    [TestCase("0001-dash.sql")]
+    [TestCase("0001_Upper.sql")]
+    public void A_misnamed_file_is_refused_with_the_expected_pattern(string name)
+    {
+        var error = Assert.Throws<MigrationException>(() => MigrationFile.Parse(name, "SELECT 1;"));
+        Assert.That(error!.Message, Does.Contain("NNNN_lower_snake_description.sql"));
+    }
+
+    [Test]
+    public async Task A_file_that_fails_half_way_leaves_the_schema_as_it_was()
+    {
+        await using var db = await EmptyDatabaseAsync();
+        var set = SetFromFiles(("0001_ok.sql", "CREATE TABLE ok (n int);"),
+            ("0002_broken.sql", "CREATE TABLE half (n int); INSERT INTO half VALUES (1); SELECT 1/0;"));
+        var error = await Assert.ThrowsAsync<MigrationException>(() => new Migrator(db, set).MigrateAsync());
+        await using var connection = await db.OpenConnectionAsync();
+        Assert.Multiple(async () =>
+        {
+            Assert.That(error!.Message, Does.Contain("0002_broken.sql failed and was rolled back"));
+            Assert.That(await connection.ExecuteScalarAsync<bool>("SELECT to_regclass('half') IS NULL"), Is.True);
+            Assert.That(await connection.ExecuteScalarAsync<long>("SELECT count(*) FROM schema_migrations"), Is.EqualTo(1));
+        });
+    }
+
+    [Test]
+    public async Task Every_migration_file_runs_under_plain_psql()
+    {
+        var connectionString = new NpgsqlConnectionStringBuilder(await PostgresServer.CreateDatabaseAsync("psql", migrate: false));
+        var repo = RepoRoot();
+        foreach (var folder in new[] { "db/migrations", "db/resource" })
+        {
+            foreach (var file in Directory.GetFiles(Path.Combine(repo, folder), "*.sql").Order(StringComparer.Ordinal))
+            {
+                var psql = Process.Start(new ProcessStartInfo("psql",
+                    ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-1", "-h", connectionString.Host!, "-p", connectionString.Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                     "-U", connectionString.Username!, "-d", connectionString.Database!, "-f", file])
+                { RedirectStandardError = true, RedirectStandardOutput = true })!;
+                var stderr = await psql.StandardError.ReadToEndAsync();
+                await psql.WaitForExitAsync();
+                Assert.That(psql.ExitCode, Is.Zero, $"{Path.GetFileName(file)}: {stderr}");
+            }
+        }
+    }
+
+    public static string RepoRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "TokenService.slnx")))
+        {
+            dir = dir.Parent;
+        }
+
+        return dir?.FullName ?? throw new DirectoryNotFoundException("repository root (TokenService.slnx) not found above " + AppContext.BaseDirectory);
+    }
+}
