@@ -1,4 +1,5 @@
 using TokenService;
+using TokenService.Caching;
 using TokenService.Cli;
 using TokenService.Discovery;
 using TokenService.Health;
@@ -26,6 +27,9 @@ builder.Services.AddSingleton<KeyRingRefresher>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<KeyRingRefresher>());
 builder.Services.AddSingleton<AccessTokenIssuer>();
 builder.Services.AddSingleton<ClientAuthentication>();
+builder.Services.AddSingleton<FailedAuthenticationLimiter>();
+builder.Services.AddSingleton<ChangeFeed>();
+builder.Services.AddHostedService(sp => sp.GetRequiredService<ChangeFeed>());
 builder.Services.AddSingleton<ClientCredentialsGrant>();
 builder.Services.AddSingleton<DiscoveryDocument>();
 builder.Services.AddProblemDetails();

@@ -45,6 +45,10 @@ public sealed class Argon2idHasher
     public int InFlight => Volatile.Read(ref inFlight);
 
     private int inFlight;
+    private long verifications;
+
+    /// <summary>Verifications since start (metrics, and tests proving the warm path skips Argon2id).</summary>
+    public long Verifications => Interlocked.Read(ref verifications);
 
     public string Hash(string secret)
     {
@@ -90,6 +94,7 @@ public sealed class Argon2idHasher
 
     public VerifyResult Verify(string secret, string? phc)
     {
+        Interlocked.Increment(ref verifications);
         // An empty secret never matches (none is ever issued) but still costs one hash, like any wrong one.
         if (phc is null || secret.Length == 0 || !PhcString.TryParse(phc, out var stored))
         {

@@ -85,7 +85,7 @@ public sealed class TokenServiceHost : WebApplicationFactory<Program>
             throw new InvalidOperationException(error.Message);
         }
 
-        return (created!.ClientId, created.Secret);
+        return (created!.ClientId, created.Secret!);
     }
 
     /// <summary>A client_credentials token by client_secret_post; fails the test if the service refuses.</summary>

@@ -60,7 +60,7 @@ public sealed class ApplicationSecretTests
         Assert.Multiple(async () =>
         {
             Assert.That(await TokenStatusAsync(id, oldSecret), Is.EqualTo(HttpStatusCode.Unauthorized));
-            Assert.That(await TokenStatusAsync(id, rotated!.Secret), Is.EqualTo(HttpStatusCode.OK));
+            Assert.That(await TokenStatusAsync(id, rotated!.Secret!), Is.EqualTo(HttpStatusCode.OK));
         });
     }
 

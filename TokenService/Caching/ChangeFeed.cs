@@ -1,0 +1,91 @@
+using Npgsql;
+using TokenService.Keys;
+
+namespace TokenService.Caching;
+
+/// <summary>
+/// LISTENs on the <c>tokenservice_changes</c> channel (triggers in 0010_change_notifications.sql) and drops what
+/// changed from this instance's caches at once, whichever instance or tool made the change. After a lost
+/// connection every cache is cleared on reconnect, since notifications sent meanwhile are gone.
+/// </summary>
+public sealed partial class ChangeFeed(
+    NpgsqlDataSource db,
+    ApplicationCache applications,
+    VerifiedSecretCache secrets,
+    KeyRingRefresher keys,
+    ILogger<ChangeFeed> logger) : BackgroundService
+{
+    public const string Channel = "tokenservice_changes";
+
+    /// <summary>True while a LISTEN connection is up (for readiness and tests).</summary>
+    public bool Listening { get; private set; }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await using var connection = await db.OpenConnectionAsync(stoppingToken);
+                connection.Notification += (_, e) => Apply(e.Payload);
+                await using (var listen = new NpgsqlCommand($"LISTEN {Channel}", connection))
+                {
+                    await listen.ExecuteNonQueryAsync(stoppingToken);
+                }
+
+                // Whatever happened while we were not listening is unknown: start from empty caches.
+                applications.Clear();
+                secrets.Clear();
+                Listening = true;
+                LogListening(logger);
+                while (!stoppingToken.IsCancellationRequested)
+                {
+                    // WaitAsync returns on a notification or after the timeout; the ping finds a dead connection.
+                    if (!await connection.WaitAsync(TimeSpan.FromSeconds(5), stoppingToken))
+                    {
+                        await using var ping = new NpgsqlCommand("SELECT 1", connection);
+                        await ping.ExecuteScalarAsync(stoppingToken);
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e) when (e is NpgsqlException or IOException or TimeoutException or InvalidOperationException)
+            {
+                Listening = false;
+                LogDisconnected(logger, e.Message);
+                try
+                {
+                    await Task.Delay(TimeSpan.FromMilliseconds(500), stoppingToken);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
+        }
+    }
+
+    private void Apply(string payload)
+    {
+        if (payload.StartsWith("application:", StringComparison.Ordinal))
+        {
+            var clientId = payload["application:".Length..];
+            applications.Invalidate(clientId);
+            secrets.Invalidate(clientId);
+        }
+        else if (payload == "signing_keys")
+        {
+            // Reload off the notification thread; a failure is retried by the periodic refresh.
+            _ = Task.Run(() => keys.ReloadAsync(CancellationToken.None));
+        }
+    }
+
+    [LoggerMessage(3001, LogLevel.Information, "Listening for changes on " + Channel)]
+    private static partial void LogListening(ILogger logger);
+
+    [LoggerMessage(3002, LogLevel.Warning, "Change feed disconnected ({Reason}); caches are cleared on reconnect")]
+    private static partial void LogDisconnected(ILogger logger, string reason);
+}

@@ -1,0 +1,94 @@
+using System.Collections.Concurrent;
+using System.Net;
+
+namespace TokenService.Token;
+
+/// <summary>
+/// Counts failed client authentications per client id and per client address in fixed windows. Past the limit,
+/// requests that would need an Argon2id verification get 429 with Retry-After before any hashing, so a flood
+/// of wrong secrets costs almost nothing; requests proven by the verified-secret cache are never held back.
+/// </summary>
+public sealed class FailedAuthenticationLimiter(TimeProvider time)
+{
+    public static readonly TimeSpan Window = TimeSpan.FromSeconds(10);
+    public const int MaxFailuresPerClient = 20;
+    public const int MaxFailuresPerAddress = 60;
+    private const int MaxTrackedKeys = 100_000;
+
+    private readonly ConcurrentDictionary<string, Counter> counters = new(StringComparer.Ordinal);
+
+    private sealed class Counter(long windowStart)
+    {
+        public long WindowStart = windowStart;
+        public int Failures;
+    }
+
+    /// <summary>Seconds to wait when either key is over its limit, else null.</summary>
+    public int? RetryAfter(string clientId, IPAddress? address)
+    {
+        var now = time.GetTimestamp();
+        var client = Over("c:" + clientId, MaxFailuresPerClient, now);
+        var ip = address is null ? null : Over("a:" + address, MaxFailuresPerAddress, now);
+        return client is null && ip is null ? null : Math.Max(client ?? 0, ip ?? 0);
+    }
+
+    public void RecordFailure(string clientId, IPAddress? address)
+    {
+        var now = time.GetTimestamp();
+        if (counters.Count > MaxTrackedKeys)
+        {
+            Prune(now);
+        }
+
+        Increment("c:" + clientId, now);
+        if (address is not null)
+        {
+            Increment("a:" + address, now);
+        }
+    }
+
+    private int? Over(string key, int limit, long now)
+    {
+        if (!counters.TryGetValue(key, out var counter))
+        {
+            return null;
+        }
+
+        lock (counter)
+        {
+            var elapsed = time.GetElapsedTime(counter.WindowStart, now);
+            if (elapsed >= Window || counter.Failures < limit)
+            {
+                return null;
+            }
+
+            return Math.Max(1, (int)Math.Ceiling((Window - elapsed).TotalSeconds));
+        }
+    }
+
+    private void Increment(string key, long now)
+    {
+        var counter = counters.GetOrAdd(key, _ => new Counter(now));
+        lock (counter)
+        {
+            if (time.GetElapsedTime(counter.WindowStart, now) >= Window)
+            {
+                counter.WindowStart = now;
+                counter.Failures = 0;
+            }
+
+            counter.Failures++;
+        }
+    }
+
+    private void Prune(long now)
+    {
+        foreach (var (key, counter) in counters)
+        {
+            if (time.GetElapsedTime(counter.WindowStart, now) >= Window)
+            {
+                counters.TryRemove(key, out _);
+            }
+        }
+    }
+}
