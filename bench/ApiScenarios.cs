@@ -1,0 +1,85 @@
+using System.Text;
+using System.Text.Json;
+
+namespace Bench;
+
+/// <summary>POST /graphql on the ResourceApi with a small authorized query, as a bearer token and as HTTP Basic.</summary>
+internal static class ApiScenarios
+{
+    public const double RequestsPerSecondTarget = 4000;
+
+    private static readonly byte[] ErrorsMember = "\"errors\""u8.ToArray();
+
+    public static async Task RunAsync(BenchContext c, bool bearer)
+    {
+        var o = c.Options;
+        var name = $"ResourceApi {(bearer ? "bearer" : "Basic")}, 16 connections";
+        var figure = $"ResourceApi req/s ({(bearer ? "bearer token" : "Basic auth")})";
+        if (o.ApiUrl is null)
+        {
+            c.Report.Unavailable(figure, o.ApiUnavailable);
+            return;
+        }
+
+        var authorization = bearer ? await BearerAsync(c) : Http.Basic(o.WarmApp.ClientId, o.WarmApp.Secret);
+        if (authorization is null)
+        {
+            c.Report.Unavailable(figure, "no token for the bearer run (see the warm token rows)");
+            return;
+        }
+
+        var endpoint = new Uri(o.ApiUrl, "/graphql");
+        var body = QueryBody(o.Query);
+        const int connections = 16;
+        using var client = Http.Create(connections);
+        var (status, answer) = await BenchContext.ProbeAsync(client, Http.Post(endpoint, body, Http.Json, authorization));
+        if (status is 0 or 404 or 405)
+        {
+            c.Report.Unavailable(figure, $"POST /graphql answered {(status == 0 ? answer : status)}");
+            return;
+        }
+
+        c.Progress($"{name}: {o.WarmUp.TotalSeconds} s warm-up + {o.Window.TotalSeconds} s");
+        var result = await LoadRunner.RunAsync(client, new LoadSpec(name, connections, o.WarmUp, o.Window,
+            (_, _) => Http.Post(endpoint, body, Http.Json, authorization),
+            static (s, b) => s == 200 && b.IndexOf(ErrorsMember) < 0), c.Processes);
+
+        c.Report.AtLeast(figure, result.OkPerSecond, RequestsPerSecondTarget, "N0");
+        c.Report.Info($"ResourceApi p99 ({(bearer ? "bearer" : "Basic")}) @{connections}", Report.Ms(result.Latency.Percentile(0.99)));
+        if (result.Outcomes.Failed > 0)
+        {
+            c.Report.Info($"ResourceApi errors ({(bearer ? "bearer" : "Basic")})", result.Outcomes.Describe(onlyFailures: true), "0", "**errors**");
+        }
+
+        c.Detail(result, withApi: true);
+    }
+
+    /// <summary>{"query": "..."} with the document JSON-escaped.</summary>
+    private static byte[] QueryBody(string query)
+    {
+        using var buffer = new MemoryStream();
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            json.WriteString("query", query);
+            json.WriteEndObject();
+        }
+
+        return buffer.ToArray();
+    }
+
+    private static async Task<string?> BearerAsync(BenchContext c)
+    {
+        var o = c.Options;
+        using var client = Http.Create(1);
+        var form = Http.ClientCredentialsForm(o.WarmApp.ClientId, o.WarmApp.Secret, o.TokenExtra);
+        var (status, answer) = await BenchContext.ProbeAsync(client, Http.Post(o.TokenEndpoint, form, Http.Form));
+        if (status != 200)
+        {
+            return null;
+        }
+
+        using var json = JsonDocument.Parse(Encoding.UTF8.GetBytes(answer));
+        return "Bearer " + json.RootElement.GetProperty("access_token").GetString();
+    }
+}

@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# `make bench`: builds Release, starts a throwaway PostgreSQL (its own port and folder, so `make run` and
+# `make test` clusters are left alone), both services on loopback, creates the bench applications, runs the
+# load generator (bench/) and prints each figure beside its issue-8 target. The table also goes to
+# test-artifacts/bench.md. Everything it started is stopped on exit, the cluster included.
+#
+# Environment (all optional): ArtifactsPath (build output, default ./artifacts), BENCH_WARMUP / BENCH_WINDOW
+# (seconds per scenario, default 3 / 10), BENCH_COLD_CLIENTS (default 20), BENCH_FLOOD (default 1000),
+# BENCH_SCENARIOS (comma list, see `Bench --help`), BENCH_GRAPHQL_QUERY, BENCH_TOKEN_EXTRA, BENCH_SKIP_BUILD=1.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+artifacts=${ArtifactsPath:-$PWD/artifacts}
+ts=$artifacts/bin/TokenService/release/TokenService
+api=$artifacts/bin/ResourceApi/release/ResourceApi
+bench=$artifacts/bin/Bench/release/Bench
+state=$PWD/.local/bench
+ts_url=http://127.0.0.1:5100
+api_url=http://127.0.0.1:5101
+export PGLOCAL_DIR=${PGLOCAL_DIR:-$PWD/.local/pg-bench} PGLOCAL_PORT=${PGLOCAL_PORT:-54331} PGLOCAL_DB=bench
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+scopes="admin metric:query metric:read metric:stats data_pool:query data_pool:stats"
+
+say() { echo "bench: $*" >&2; }
+
+for port in 5100 5101; do
+  if (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null; then
+    say "port $port is already in use (an earlier make bench still running?): stop it and try again"; exit 1
+  fi
+done
+
+if [ "${BENCH_SKIP_BUILD:-0}" != 1 ]; then
+  say "building Release into $artifacts"
+  dotnet build TokenService.slnx -c Release -nologo -clp:ErrorsOnly
+  dotnet build bench/Bench.csproj -c Release -nologo -clp:ErrorsOnly
+fi
+[ -x "$ts" ] && [ -x "$bench" ] || { say "missing $ts or $bench after the build"; exit 1; }
+
+# The flood holds 1,000 connections open on each side; the default of 1,024 descriptors is too tight.
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+
+pids=()
+stop() {
+  trap - INT TERM EXIT
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  db/local-pg.sh stop || true
+}
+trap stop INT TERM EXIT
+
+# A fresh database each run: applications, keys and rate-limit state from an earlier run would skew it.
+say "starting PostgreSQL on 127.0.0.1:$PGLOCAL_PORT"
+DATABASE_URL=$(db/local-pg.sh start)
+psql_bin=$(command -v psql || ls -d /usr/lib/postgresql/*/bin/psql 2>/dev/null | sort -V | tail -1)
+"$psql_bin" -h 127.0.0.1 -p "$PGLOCAL_PORT" -U postgres -d postgres -qc "DROP DATABASE IF EXISTS $PGLOCAL_DB WITH (FORCE)" >/dev/null
+DATABASE_URL=$(db/local-pg.sh start)
+export DATABASE_URL
+KEY_ENCRYPTION_KEY=$(openssl rand -base64 32)
+export KEY_ENCRYPTION_KEY Issuer=$ts_url Logging__LogLevel__Default=Warning
+
+rm -rf "$state"; mkdir -p "$state/cold"; chmod 700 "$state"
+"$ts" migrate >/dev/null
+"$ts" applications create --name bench-warm --scopes "$scopes" >"$state/warm.json"
+cold=${BENCH_COLD_CLIENTS:-20}
+say "creating $cold fresh applications for the cold grant"
+for i in $(seq -w 1 "$cold"); do
+  "$ts" applications create --name "bench-cold-$i" --scopes "$scopes" >"$state/cold/$i.json"
+done
+
+say "starting TokenService on $ts_url"
+ASPNETCORE_URLS=$ts_url "$ts" >"$state/tokenservice.log" 2>&1 & ts_pid=$!; pids+=("$ts_pid")
+ready=no
+for _ in $(seq 1 150); do
+  if curl -fsS "$ts_url/readyz" >/dev/null 2>&1; then ready=yes; break; fi
+  kill -0 "$ts_pid" 2>/dev/null || break
+  sleep 0.2
+done
+[ "$ready" = yes ] || { say "TokenService did not become ready; its log:"; tail -30 "$state/tokenservice.log" >&2; exit 1; }
+
+api_args=(--api-unavailable "ResourceApi not built ($api missing)")
+api_pid=0
+if [ -x "$api" ]; then
+  say "starting ResourceApi on $api_url"
+  ASPNETCORE_URLS=$api_url "$api" >"$state/resourceapi.log" 2>&1 & api_pid=$!; pids+=("$api_pid")
+  api_args=(--api-unavailable "ResourceApi did not answer /healthz (see .local/bench/resourceapi.log)")
+  for _ in $(seq 1 75); do
+    if curl -fsS "$api_url/healthz" >/dev/null 2>&1; then api_args=(--api-url "$api_url"); break; fi
+    kill -0 "$api_pid" 2>/dev/null || break
+    sleep 0.2
+  done
+fi
+
+commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+if [ -n "$(git status --porcelain -- TokenService ResourceApi Shared 2>/dev/null)" ]; then
+  commit="$commit + uncommitted changes in TokenService/ResourceApi/Shared"
+fi
+
+mkdir -p test-artifacts
+BENCH_TOKEN_SETTINGS=$(dirname "$ts")/appsettings.json "$bench" \
+  --token-url "$ts_url" --warm-app "$state/warm.json" --cold-dir "$state/cold" "${api_args[@]}" \
+  --ts-pid "$ts_pid" --api-pid "$api_pid" \
+  --warmup "${BENCH_WARMUP:-3}" --window "${BENCH_WINDOW:-10}" --flood "${BENCH_FLOOD:-1000}" \
+  --scenarios "${BENCH_SCENARIOS:-rsa,warm16,warm64,cold,api-bearer,api-basic,flood}" \
+  --commit "$commit" --out test-artifacts/bench.md
