@@ -44,6 +44,7 @@ if (options.TokenServicePid > 0)
     report.AtMost("TokenService peak RSS, whole run (VmHWM)", FloodScenario.Mb(rss.HighWaterKiB()), FloodScenario.RssTargetMb, "0", " MB");
 }
 
+report.AddInterferenceRow(BenchContext.NoisyCores);
 var markdown = report.ToMarkdown(Machine.Describe(), options);
 Console.WriteLine(markdown);
 if (options.Out is { } path)

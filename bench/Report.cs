@@ -30,6 +30,27 @@ internal sealed class Report
 
     public void Detail(string line) => details.Add(line);
 
+    private (string Window, double Cores) interference = ("", 0);
+
+    /// <summary>Keeps the window where other processes took the most CPU, for the interference row.</summary>
+    public void NoteInterference(string window, double otherCores)
+    {
+        if (otherCores > interference.Cores)
+        {
+            interference = (window, otherCores);
+        }
+    }
+
+    /// <summary>
+    /// Last row: did anything else compete for the cores? PostgreSQL is idle on the warm path, so much more than
+    /// the kernel's share means another job ran during the bench and the figures understate the services.
+    /// </summary>
+    public void AddInterferenceRow(double noisyCores) => rows.Add((
+        "Other processes' CPU, worst window (PostgreSQL, kernel, other jobs)",
+        $"{Num(interference.Cores, "0.00")} cores{(interference.Window.Length > 0 ? $" ({interference.Window})" : "")}",
+        $"≤ {Num(noisyCores, "0.00")} cores",
+        interference.Cores <= noisyCores ? "clean run" : "**noisy**: rerun on a quiet machine"));
+
     public static string Num(double value, string format) => double.IsNaN(value) ? "n/a" : value.ToString(format, CultureInfo.InvariantCulture);
 
     public static string Ms(double value) => Num(value, value < 10 ? "0.00" : "0.0") + " ms";
