@@ -1,0 +1,34 @@
+namespace ResourceApi.Data;
+
+// The catalog's rows. Column names map by Dapper's MatchNamesWithUnderscores (set in Shared.Database.Postgres).
+
+internal sealed record DataSource(Guid Id, string UniqueName, string Description, string Type, string Status, string[] Tables, DateTime CreatedAt);
+
+internal sealed record DataPool(
+    Guid Id, string UniqueName, string Description, Guid DataSourceId, string TableName, string TimestampColumn, string TenantColumn, DateTime CreatedAt);
+
+internal sealed record Metric(
+    Guid Id, string UniqueName, string Description, Guid DataPoolId, string Type, string? Measure, string Filters, DateTime CreatedAt)
+{
+    public IReadOnlyList<MetricFilter> FilterList => MetricFilter.Parse(Filters);
+}
+
+/// <summary>COUNT, SUM or AVERAGE: the aggregation a Metric applies to its Data Pool.</summary>
+internal static class MetricTypes
+{
+    public const string Count = "COUNT";
+    public const string Sum = "SUM";
+    public const string Average = "AVERAGE";
+}
+
+/// <summary>One page of a list: <see cref="Limit"/> items after skipping <see cref="Offset"/>.</summary>
+internal sealed record Page(int Limit, int Offset);
+
+/// <summary>[Start, Stop) on the Data Pool's timestamp column; either end may be open.</summary>
+internal sealed record TimeRange(DateTimeOffset? Start, DateTimeOffset? Stop)
+{
+    public static readonly TimeRange All = new(null, null);
+}
+
+/// <summary>A query mistake the caller can fix (unknown metric, bad dimension, bad cursor); the message is shown.</summary>
+internal sealed class ResourceRequestException(string message) : Exception(message);

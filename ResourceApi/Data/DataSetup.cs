@@ -1,0 +1,29 @@
+using System.Globalization;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Shared.Database;
+
+namespace ResourceApi.Data;
+
+internal static class DataSetup
+{
+    public static IServiceCollection AddResourceData(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddSingleton(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<ResourceApiOptions>>().Value;
+            var builder = new NpgsqlConnectionStringBuilder(Postgres.ConnectionStringFrom(k => configuration[k]));
+            // Every statement of this process is bounded: a query that would scan for minutes is cancelled by the server.
+            var timeout = "-c statement_timeout=" + options.StatementTimeoutMilliseconds.ToString(CultureInfo.InvariantCulture);
+            builder.Options = string.IsNullOrEmpty(builder.Options) ? timeout : builder.Options + " " + timeout;
+            return Postgres.CreateDataSource(builder.ConnectionString, "ResourceApi");
+        });
+        services.AddSingleton<DataSourceStore>();
+        services.AddSingleton<DataPoolStore>();
+        services.AddSingleton<MetricStore>();
+        services.AddSingleton<DataQueries>();
+        services.AddSingleton<MetricQueries>();
+        services.AddSingleton<Catalog>();
+        return services;
+    }
+}

@@ -1,0 +1,15 @@
+using GraphQL.Types;
+using ResourceApi.GraphQL.Types;
+
+namespace ResourceApi.GraphQL;
+
+/// <summary>The schema: Query and Mutation, with each root field's required scopes written into its description.</summary>
+internal sealed class ResourceSchema : Schema
+{
+    public ResourceSchema()
+    {
+        Query = new QueryType();
+        Mutation = new MutationType();
+        ScopePolicy.Describe(Query, Mutation);
+    }
+}
