@@ -4,8 +4,8 @@ namespace Bench;
 internal sealed record BenchContext(BenchOptions Options, Processes Processes, RssSampler Rss, Report Report)
 {
     /// <summary>
-    /// Cores used by everything but the services and this generator (PostgreSQL, kernel, and any other job on the
-    /// machine) above which a window is flagged: PostgreSQL is idle on the warm path, so more means interference.
+    /// Cores used by everything but the services, PostgreSQL and this generator (the kernel, and any other job on
+    /// the machine) above which a window is flagged as disturbed.
     /// </summary>
     public const double NoisyCores = 0.25;
 

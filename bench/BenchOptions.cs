@@ -25,7 +25,7 @@ internal sealed record BenchOptions
           --warm-app FILE        JSON from `TokenService applications create` (clientId, secret): warm and flood client
           --cold-dir DIR         one such JSON per fresh application; the first token request of each is timed
           --api-url URL          ResourceApi base URL; omit (or --api-unavailable REASON) to skip its rows
-          --ts-pid PID           TokenService pid, for RSS and CPU (--api-pid likewise)
+          --ts-pid PID           TokenService pid, for RSS and CPU (--api-pid likewise; --pg-pid: the postmaster)
           --warmup S --window S  seconds per scenario (default 3 and 10)
           --flood N              concurrent wrong-secret requests (default 1000)
           --scenarios LIST       comma list of rsa,warm16,warm64,cold,api-bearer,api-basic,flood (default all)
@@ -35,7 +35,8 @@ internal sealed record BenchOptions
           e.g. '&scope=metric:query'), BENCH_TOKEN_SETTINGS (TokenService appsettings.json, for the Argon2 parameters)
         """;
 
-    public const string DefaultQuery = "{ metrics(first: 10) { edges { node { id name } } } }";
+    // Metric's name field is uniqueName in ResourceApi/GraphQL/Types/MetricType.cs.
+    public const string DefaultQuery = "{ metrics(first: 10) { edges { node { id uniqueName } } } }";
 
     public static readonly string[] AllScenarios = ["rsa", "warm16", "warm64", "cold", "api-bearer", "api-basic", "flood"];
 
@@ -46,6 +47,7 @@ internal sealed record BenchOptions
     public string ApiUnavailable { get; init; } = "no --api-url given";
     public int TokenServicePid { get; init; }
     public int ResourceApiPid { get; init; }
+    public int PostgreSqlPid { get; init; }
     public TimeSpan WarmUp { get; init; } = TimeSpan.FromSeconds(3);
     public TimeSpan Window { get; init; } = TimeSpan.FromSeconds(10);
     public int Flood { get; init; } = 1000;
@@ -97,6 +99,7 @@ internal sealed record BenchOptions
             ApiUnavailable = Get("api-unavailable") ?? "no --api-url given",
             TokenServicePid = Int("ts-pid", 0),
             ResourceApiPid = Int("api-pid", 0),
+            PostgreSqlPid = Int("pg-pid", 0),
             WarmUp = TimeSpan.FromSeconds(Int("warmup", 3)),
             Window = TimeSpan.FromSeconds(Int("window", 10)),
             Flood = Int("flood", 1000),

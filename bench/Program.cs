@@ -10,7 +10,7 @@ if (BenchOptions.Parse(args) is not { } options)
 
 var report = new Report();
 await using var rss = new RssSampler(options.TokenServicePid);
-var context = new BenchContext(options, new Processes(options.TokenServicePid, options.ResourceApiPid), rss, report);
+var context = new BenchContext(options, new Processes(options.TokenServicePid, options.ResourceApiPid, options.PostgreSqlPid), rss, report);
 
 var rsa = options.Runs("rsa") ? await RsaCeiling.MeasureAsync(report) : null;
 var warm16 = options.Runs("warm16") ? await TokenScenarios.WarmAsync(context, 16, p99TargetMs: 10, rsa) : null;

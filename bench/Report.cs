@@ -42,11 +42,11 @@ internal sealed class Report
     }
 
     /// <summary>
-    /// Last row: did anything else compete for the cores? PostgreSQL is idle on the warm path, so much more than
-    /// the kernel's share means another job ran during the bench and the figures understate the services.
+    /// Last row: did anything else compete for the cores? Much more than the kernel's share means another job ran
+    /// during the bench, and the figures understate the services.
     /// </summary>
     public void AddInterferenceRow(double noisyCores) => rows.Add((
-        "Other processes' CPU, worst window (PostgreSQL, kernel, other jobs)",
+        "Other processes' CPU, worst window (all but the services, PostgreSQL and bench)",
         $"{Num(interference.Cores, "0.00")} cores{(interference.Window.Length > 0 ? $" ({interference.Window})" : "")}",
         $"≤ {Num(noisyCores, "0.00")} cores",
         interference.Cores <= noisyCores ? "clean run" : "**noisy**: rerun on a quiet machine"));

@@ -55,6 +55,9 @@ psql_bin=$(command -v psql || ls -d /usr/lib/postgresql/*/bin/psql 2>/dev/null |
 "$psql_bin" -h 127.0.0.1 -p "$PGLOCAL_PORT" -U postgres -d postgres -qc "DROP DATABASE IF EXISTS $PGLOCAL_DB WITH (FORCE)" >/dev/null
 DATABASE_URL=$(db/local-pg.sh start)
 export DATABASE_URL
+# The postmaster's pid (first line of postmaster.pid), so the bench can account PostgreSQL's CPU apart.
+pg_dir=$(db/local-pg.sh status | sed -n 's/^running on [^ ]* (\(.*\))$/\1/p')
+pg_pid=$(head -1 "$pg_dir/postmaster.pid" 2>/dev/null || echo 0)
 KEY_ENCRYPTION_KEY=$(openssl rand -base64 32)
 export KEY_ENCRYPTION_KEY Issuer=$ts_url Logging__LogLevel__Default=Warning
 
@@ -98,7 +101,7 @@ fi
 mkdir -p test-artifacts
 BENCH_TOKEN_SETTINGS=$(dirname "$ts")/appsettings.json "$bench" \
   --token-url "$ts_url" --warm-app "$state/warm.json" --cold-dir "$state/cold" "${api_args[@]}" \
-  --ts-pid "$ts_pid" --api-pid "$api_pid" \
+  --ts-pid "$ts_pid" --api-pid "$api_pid" --pg-pid "$pg_pid" \
   --warmup "${BENCH_WARMUP:-3}" --window "${BENCH_WINDOW:-10}" --flood "${BENCH_FLOOD:-1000}" \
   --scenarios "${BENCH_SCENARIOS:-rsa,warm16,warm64,cold,api-bearer,api-basic,flood}" \
   --commit "$commit" --out test-artifacts/bench.md
