@@ -39,6 +39,8 @@ internal static class ApiScenarios
             return;
         }
 
+        // Shown so a reader can see the query really returns data (an empty list would flatter the figure).
+        c.Report.Detail($"{name}: query `{o.Query}`; first answer {status}: `{(answer.Length > 300 ? answer[..300] + "…" : answer)}`");
         c.Progress($"{name}: {o.WarmUp.TotalSeconds} s warm-up + {o.Window.TotalSeconds} s");
         var result = await LoadRunner.RunAsync(client, new LoadSpec(name, connections, o.WarmUp, o.Window,
             (_, _) => Http.Post(endpoint, body, Http.Json, authorization),

@@ -29,10 +29,14 @@ for port in 5100 5101; do
   fi
 done
 
+# Only what runs is built (not the tests): a test project mid-edit must not stop a benchmark, and a ResourceApi
+# that does not build only costs its own rows.
+api_built=yes
 if [ "${BENCH_SKIP_BUILD:-0}" != 1 ]; then
   say "building Release into $artifacts"
-  dotnet build TokenService.slnx -c Release -nologo -clp:ErrorsOnly
+  dotnet build TokenService/TokenService.csproj -c Release -nologo -clp:ErrorsOnly
   dotnet build bench/Bench.csproj -c Release -nologo -clp:ErrorsOnly
+  dotnet build ResourceApi/ResourceApi.csproj -c Release -nologo -clp:ErrorsOnly || api_built=no
 fi
 [ -x "$ts" ] && [ -x "$bench" ] || { say "missing $ts or $bench after the build"; exit 1; }
 
@@ -81,8 +85,9 @@ done
 [ "$ready" = yes ] || { say "TokenService did not become ready; its log:"; tail -30 "$state/tokenservice.log" >&2; exit 1; }
 
 api_args=(--api-unavailable "ResourceApi not built ($api missing)")
+[ "$api_built" = yes ] || api_args=(--api-unavailable "ResourceApi failed to build (see the build output above)")
 api_pid=0
-if [ -x "$api" ]; then
+if [ "$api_built" = yes ] && [ -x "$api" ]; then
   say "starting ResourceApi on $api_url"
   ASPNETCORE_URLS=$api_url "$api" >"$state/resourceapi.log" 2>&1 & api_pid=$!; pids+=("$api_pid")
   api_args=(--api-unavailable "ResourceApi did not answer /healthz (see .local/bench/resourceapi.log)")
