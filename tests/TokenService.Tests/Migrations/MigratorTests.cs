@@ -133,14 +133,20 @@ public sealed class MigratorTests
         }
     }
 
-    public static string RepoRoot()
+    /// <summary>The checkout: above the test binaries normally, else above this source file (artifacts elsewhere).</summary>
+    public static string RepoRoot([System.Runtime.CompilerServices.CallerFilePath] string sourceFile = "")
     {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "TokenService.slnx")))
+        foreach (var start in new[] { AppContext.BaseDirectory, Path.GetDirectoryName(sourceFile)! })
         {
-            dir = dir.Parent;
+            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+            {
+                if (File.Exists(Path.Combine(dir.FullName, "TokenService.slnx")))
+                {
+                    return dir.FullName;
+                }
+            }
         }
 
-        return dir?.FullName ?? throw new DirectoryNotFoundException("repository root (TokenService.slnx) not found above " + AppContext.BaseDirectory);
+        throw new DirectoryNotFoundException("repository root (TokenService.slnx) not found above " + AppContext.BaseDirectory);
     }
 }
