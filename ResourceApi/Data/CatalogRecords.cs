@@ -2,7 +2,23 @@ namespace ResourceApi.Data;
 
 // The catalog's rows. Column names map by Dapper's MatchNamesWithUnderscores (set in Shared.Database.Postgres).
 
-internal sealed record DataSource(Guid Id, string UniqueName, string Description, string Type, string Status, string[] Tables, DateTime CreatedAt);
+/// <summary>Properties, not a positional record: Dapper's constructor matching does not bind text[] to string[].</summary>
+internal sealed record DataSource
+{
+    public Guid Id { get; init; }
+
+    public string UniqueName { get; init; } = "";
+
+    public string Description { get; init; } = "";
+
+    public string Type { get; init; } = "";
+
+    public string Status { get; init; } = "";
+
+    public string[] Tables { get; init; } = [];
+
+    public DateTime CreatedAt { get; init; }
+}
 
 internal sealed record DataPool(
     Guid Id, string UniqueName, string Description, Guid DataSourceId, string TableName, string TimestampColumn, string TenantColumn, DateTime CreatedAt);

@@ -10,7 +10,7 @@ internal sealed class InsufficientScopeError : ValidationError
     public const string ErrorCode = "INSUFFICIENT_SCOPE";
 
     public InsufficientScopeError(ROM source, GraphQLField node, IReadOnlyList<string> path, IReadOnlyList<string> requiredScopes)
-        : base(source, "5.7", Describe(path, requiredScopes), node)
+        : base(source, "scope", Describe(path, requiredScopes), node)
     {
         Code = ErrorCode;
         FieldPath = path;
@@ -40,36 +40,26 @@ internal sealed class ScopeValidationRule : ValidationRuleBase
     public override ValueTask<INodeVisitor?> GetPreNodeVisitorAsync(ValidationContext context)
     {
         var granted = ScopePolicy.GrantedScopes(context.User);
-        return new(new MatchingNodeVisitor<GraphQLField>((node, ctx) =>
-        {
-            var field = ctx.TypeInfo.GetFieldDef();
-            if (field is null || field.Name.StartsWith("__", StringComparison.Ordinal))
-            {
-                return;
-            }
-
-            var required = field.RequiredScopes();
-            var parent = ctx.TypeInfo.GetParentType();
-            var isRoot = parent == ctx.Schema.Query || parent == ctx.Schema.Mutation;
-            if ((required is null && isRoot) || (required is not null && !required.Any(granted.Contains)))
-            {
-                ctx.ReportError(new InsufficientScopeError(ctx.Document.Source, node, PathOf(ctx), required ?? []));
-            }
-        }));
-    }
-
-    /// <summary>The response path of the current field: aliases where given (relative to a fragment inside one).</summary>
-    private static List<string> PathOf(ValidationContext context)
-    {
+        // The response path so far: aliases where given (relative to the fragment when inside a fragment definition).
         var path = new List<string>();
-        for (var i = 0; context.TypeInfo.GetAncestor(i) is { } ancestor; i++)
-        {
-            if (ancestor is GraphQLField field)
+        return new(new MatchingNodeVisitor<GraphQLField>(
+            (node, ctx) =>
             {
-                path.Insert(0, (field.Alias?.Name ?? field.Name).StringValue);
-            }
-        }
+                path.Add((node.Alias?.Name ?? node.Name).StringValue);
+                var field = ctx.TypeInfo.GetFieldDef();
+                if (field is null || field.Name.StartsWith("__", StringComparison.Ordinal))
+                {
+                    return;
+                }
 
-        return path;
+                var required = field.RequiredScopes();
+                var parent = ctx.TypeInfo.GetParentType();
+                var isRoot = parent == ctx.Schema.Query || parent == ctx.Schema.Mutation;
+                if ((required is null && isRoot) || (required is not null && !required.Any(granted.Contains)))
+                {
+                    ctx.ReportError(new InsufficientScopeError(ctx.Document.Source, node, [.. path], required ?? []));
+                }
+            },
+            (_, _) => path.RemoveAt(path.Count - 1)));
     }
 }
