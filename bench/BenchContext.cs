@@ -16,7 +16,7 @@ internal sealed record BenchContext(BenchOptions Options, Processes Processes, R
     {
         Report.NoteInterference(r.Name, r.Cpu.Other);
         Report.Detail($"{r.Name}: {r.Connections} connections, {r.Outcomes.Total:N0} requests in {r.Window.TotalSeconds} s " +
-                      $"({Report.Num(r.OkPerSecond, "N0")} ok/s); p50 {Report.Ms(r.Latency.Percentile(0.50))}, " +
+                      $"({Report.Num(r.OkPerSecond, "N0")} as expected per s); p50 {Report.Ms(r.Latency.Percentile(0.50))}, " +
                       $"p90 {Report.Ms(r.Latency.Percentile(0.90))}, p99 {Report.Ms(r.Latency.Percentile(0.99))}, " +
                       $"max {Report.Ms(r.Latency.Max)}; outcomes: {r.Outcomes.Describe()}; CPU cores: {r.Cpu.Describe(withApi)}");
         if (r.Cpu.Other > NoisyCores)
