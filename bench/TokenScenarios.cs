@@ -33,6 +33,15 @@ internal static class TokenScenarios
             c.Report.AtLeast($"Warm tokens/s @{connections} as share of RSA ceiling", result.OkPerSecond / rsa.Ceiling, CeilingShareTarget, "0%");
         }
 
+        if (result.Cpu.TokenService > 0)
+        {
+            // Tokens per core-second the service actually got: steadier than tokens/s when other jobs share the
+            // machine, and beside openssl's sign/s per core it shows how much of the work is the signature.
+            var perCore = result.OkPerSecond / result.Cpu.TokenService;
+            c.Report.Info($"Warm tokens per TokenService core-second @{connections}", Report.Num(perCore, "N0"), "—",
+                rsa is null ? "—" : $"{Report.Num(perCore / rsa.SignPerSecondPerCore, "0%")} of openssl sign/s per core");
+        }
+
         c.Report.Info($"Warm p50 @{connections}", Report.Ms(result.Latency.Percentile(0.5)));
         c.Report.AtMost($"Warm p99 @{connections}", result.Latency.Percentile(0.99), p99TargetMs, "0.0", " ms");
         if (result.Outcomes.Failed > 0)
