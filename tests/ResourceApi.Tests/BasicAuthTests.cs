@@ -1,0 +1,113 @@
+using System.Net;
+using Microsoft.Extensions.DependencyInjection;
+using ResourceApi.Auth;
+using ResourceApi.Tests.Infrastructure;
+using Shared.Protocol;
+using TestSupport;
+
+namespace ResourceApi.Tests;
+
+/// <summary>
+/// Basic credentials of server-side callers, exchanged at the real token endpoint. A ResourceApi of its own counts
+/// the requests its token-endpoint HttpClient makes, so cache hits and single flight are observed, not assumed.
+/// </summary>
+public sealed class BasicAuthTests
+{
+    private ResourceApiHost api = null!;
+    private HttpClient client = null!;
+    private TokenEndpointCounter counter = null!;
+
+    [OneTimeSetUp]
+    public void Start()
+    {
+        counter = new TokenEndpointCounter();
+        api = new ResourceApiHost(Fixture.ConnectionString, Fixture.Issuer, services =>
+            services.AddHttpClient(BasicExchange.HttpClientName).AddHttpMessageHandler(() => new CountingHandler(counter)));
+        client = api.CreateClient();
+    }
+
+    [OneTimeTearDown]
+    public async Task StopAsync()
+    {
+        client.Dispose();
+        await api.DisposeAsync();
+    }
+
+    private static Task<GraphQLCall> BasicAsync(HttpClient client, string query, string id, string secret) =>
+        GraphQLCall.SendAsync(client, query, TokenServiceHost.Basic(id, secret));
+
+    [Test]
+    public async Task Good_credentials_are_exchanged_and_the_token_is_reused_from_the_cache()
+    {
+        var (id, secret) = await Fixture.TokenService.CreateApplicationAsync(null, Scopes.MetricQuery);
+        var before = counter.Count;
+        var first = await BasicAsync(client, "{ counter(metric: \"order_count\") { value } }", id, secret);
+        var second = await BasicAsync(client, "{ counter(metric: \"order_count\") { value } }", id, secret);
+        Assert.Multiple(() =>
+        {
+            Assert.That(first.Status, Is.EqualTo(HttpStatusCode.OK), first.ToString());
+            Assert.That(first.Data.GetProperty("counter").GetProperty("value").GetString(), Is.EqualTo("100000"));
+            Assert.That(second.Status, Is.EqualTo(HttpStatusCode.OK));
+            Assert.That(counter.Count - before, Is.EqualTo(1), "the second request is a cache hit");
+        });
+    }
+
+    [Test]
+    public async Task Wrong_secret_is_401_invalid_token_and_is_not_cached()
+    {
+        var (id, secret) = await Fixture.TokenService.CreateApplicationAsync(null, Scopes.MetricQuery);
+        var wrong = await BasicAsync(client, "{ __typename }", id, secret + "x");
+        var right = await BasicAsync(client, "{ __typename }", id, secret);
+        Assert.Multiple(() =>
+        {
+            Assert.That(wrong.Status, Is.EqualTo(HttpStatusCode.Unauthorized));
+            Assert.That(wrong.WwwAuthenticate, Is.EqualTo("Bearer error=\"invalid_token\""));
+            Assert.That(right.Status, Is.EqualTo(HttpStatusCode.OK), "a wrong secret must not poison the right one");
+        });
+    }
+
+    [Test]
+    public async Task Basic_caller_gets_exactly_its_applications_scopes()
+    {
+        var (id, secret) = await Fixture.TokenService.CreateApplicationAsync(null, Scopes.MetricRead);
+        var allowed = await BasicAsync(client, "{ metrics(first: 1) { edges { cursor } } }", id, secret);
+        var refused = await BasicAsync(client, "{ counter(metric: \"order_count\") { value } }", id, secret);
+        Assert.Multiple(() =>
+        {
+            Assert.That(allowed.Status, Is.EqualTo(HttpStatusCode.OK));
+            Assert.That(refused.Status, Is.EqualTo(HttpStatusCode.Forbidden));
+            Assert.That(refused.WwwAuthenticate, Is.EqualTo("Bearer error=\"insufficient_scope\", scope=\"metric:query admin\""));
+        });
+    }
+
+    [Test]
+    public async Task Concurrent_identical_requests_share_one_exchange()
+    {
+        var (id, secret) = await Fixture.TokenService.CreateApplicationAsync(null, Scopes.MetricRead);
+        var before = counter.Count;
+        var calls = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => BasicAsync(client, "{ __typename }", id, secret)));
+        Assert.Multiple(() =>
+        {
+            Assert.That(calls.Select(c => c.Status), Has.All.EqualTo(HttpStatusCode.OK));
+            Assert.That(counter.Count - before, Is.EqualTo(1));
+        });
+    }
+
+    public sealed class TokenEndpointCounter
+    {
+        private int count;
+
+        public int Count => Volatile.Read(ref count);
+
+        public void Increment() => Interlocked.Increment(ref count);
+    }
+
+    private sealed class CountingHandler(TokenEndpointCounter counter) : DelegatingHandler
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            counter.Increment();
+            return base.SendAsync(request, cancellationToken);
+        }
+    }
+}
