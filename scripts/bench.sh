@@ -52,7 +52,7 @@ stop() {
 }
 trap stop INT TERM EXIT
 
-# A fresh database each run: applications, keys and rate-limit state from an earlier run would skew it.
+# A fresh database each run: applications and signing keys left by an earlier run would skew it.
 say "starting PostgreSQL on 127.0.0.1:$PGLOCAL_PORT"
 DATABASE_URL=$(db/local-pg.sh start)
 psql_bin=$(command -v psql || ls -d /usr/lib/postgresql/*/bin/psql 2>/dev/null | sort -V | tail -1)
