@@ -23,6 +23,8 @@ public static class TokenServiceSetup
         services.AddSingleton<Argon2idHasher>();
         services.AddSingleton<ApplicationStore>();
         services.AddSingleton<Applications.Applications>();
+        services.AddSingleton<Users.UserStore>();
+        services.AddSingleton<Users.UserAccounts>();
         services.AddSingleton<SigningKeyStore>();
         return services;
     }

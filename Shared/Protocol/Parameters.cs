@@ -24,4 +24,9 @@ public static class Parameters
     public const string Error = "error";
     public const string ErrorDescription = "error_description";
     public const string Iss = "iss";
+    public const string AccessToken = "access_token";
+
+    /// <summary>The login form's fields (CONTRACT.md, "Login page").</summary>
+    public const string Username = "username";
+    public const string Password = "password";
 }

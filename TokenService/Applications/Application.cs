@@ -8,17 +8,47 @@ public sealed record Application
     public required string Name { get; init; }
     public string Description { get; init; } = "";
     public string[] Scopes { get; init; } = [];
-    public required string SecretHash { get; init; }
+    /// <summary>Null for a public client (RFC 6749 s.2.1): it has no secret.</summary>
+    public string? SecretHash { get; init; }
     public int SecretVersion { get; init; } = 1;
     public DateTime CreatedAt { get; init; }
     public DateTime UpdatedAt { get; init; }
+
+    /// <summary><c>confidential</c> or <c>public</c> (Shared.Protocol.ClientTypes).</summary>
+    public string ClientType { get; init; } = Shared.Protocol.ClientTypes.Confidential;
+
+    /// <summary>Compared by exact string match at /oauth2/authorize and the token endpoint (RFC 6749 s.3.1.2.3).</summary>
+    public string[] RedirectUris { get; init; } = [];
+
+    public string[] GrantTypes { get; init; } = [Shared.Protocol.GrantTypes.ClientCredentials];
+
+    public bool IsPublic => ClientType == Shared.Protocol.ClientTypes.Public;
 }
 
 /// <summary>What callers of the CLI and the management API see: everything but the secret and its hash.</summary>
 public sealed record ApplicationView(string ClientId, string Name, string Description, string[] Scopes, DateTime CreatedAt, DateTime UpdatedAt)
 {
-    public static ApplicationView From(Application a) => new(a.ClientId, a.Name, a.Description, a.Scopes, a.CreatedAt, a.UpdatedAt);
+    public string ClientType { get; init; } = Shared.Protocol.ClientTypes.Confidential;
+    public string[] RedirectUris { get; init; } = [];
+    public string[] GrantTypes { get; init; } = [];
+
+    public static ApplicationView From(Application a) => new(a.ClientId, a.Name, a.Description, a.Scopes, a.CreatedAt, a.UpdatedAt)
+    {
+        ClientType = a.ClientType, RedirectUris = a.RedirectUris, GrantTypes = a.GrantTypes,
+    };
 }
 
-/// <summary>The one response that carries a secret: creation and rotation.</summary>
-public sealed record ApplicationWithSecret(string ClientId, string Secret, string Name, string Description, string[] Scopes, DateTime CreatedAt);
+/// <summary>The one response that carries a secret: creation and rotation. A public client has none (omitted from JSON).</summary>
+public sealed record ApplicationWithSecret(
+    string ClientId,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    string? Secret,
+    string Name,
+    string Description,
+    string[] Scopes,
+    DateTime CreatedAt)
+{
+    public string ClientType { get; init; } = Shared.Protocol.ClientTypes.Confidential;
+    public string[] RedirectUris { get; init; } = [];
+    public string[] GrantTypes { get; init; } = [];
+}

@@ -7,7 +7,8 @@ namespace TokenService.Applications;
 /// <summary>The SQL for the applications table.</summary>
 public sealed class ApplicationStore(NpgsqlDataSource db)
 {
-    private const string Columns = "id, client_id, name, description, scopes, secret_hash, secret_version, created_at, updated_at";
+    private const string Columns =
+        "id, client_id, name, description, scopes, secret_hash, secret_version, created_at, updated_at, client_type, redirect_uris, grant_types";
 
     public async Task<Application?> FindByClientIdAsync(string clientId, CancellationToken ct)
     {
@@ -27,8 +28,8 @@ public sealed class ApplicationStore(NpgsqlDataSource db)
     public async Task<Application?> InsertAsync(Application a, CancellationToken ct)
     {
         const string sql = $"""
-            INSERT INTO applications (id, client_id, name, description, scopes, secret_hash)
-            VALUES (@Id, @ClientId, @Name, @Description, @Scopes, @SecretHash)
+            INSERT INTO applications (id, client_id, name, description, scopes, secret_hash, client_type, redirect_uris, grant_types)
+            VALUES (@Id, @ClientId, @Name, @Description, @Scopes, @SecretHash, @ClientType, @RedirectUris, @GrantTypes)
             RETURNING {Columns}
             """;
         await using var connection = await db.OpenConnectionAsync(ct);
@@ -49,12 +50,12 @@ public sealed class ApplicationStore(NpgsqlDataSource db)
         return await connection.ExecuteAsync(new CommandDefinition(sql, new { clientId }, cancellationToken: ct)) == 1;
     }
 
-    /// <summary>Replaces the secret hash and bumps the version; null when no such application.</summary>
+    /// <summary>Replaces the secret hash and bumps the version; null when no such application (or a public one: no secret).</summary>
     public async Task<Application?> ReplaceSecretAsync(string clientId, string secretHash, CancellationToken ct)
     {
         const string sql = $"""
             UPDATE applications SET secret_hash = @secretHash, secret_version = secret_version + 1, updated_at = now()
-            WHERE client_id = @clientId
+            WHERE client_id = @clientId AND secret_hash IS NOT NULL
             RETURNING {Columns}
             """;
         await using var connection = await db.OpenConnectionAsync(ct);

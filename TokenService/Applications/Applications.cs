@@ -13,8 +13,13 @@ public sealed partial class Applications(ApplicationStore store, Argon2idHasher 
     /// <summary>A caller mistake, naming the field: becomes RFC 9457 problem details or a CLI error line.</summary>
     public sealed record ValidationError(string Field, string Message);
 
+    public Task<(ApplicationWithSecret? Created, ValidationError? Error)> CreateAsync(
+        string? name, string? description, IEnumerable<string>? scopes, CancellationToken ct) =>
+        CreateAsync(name, description, scopes, null, ct);
+
+    /// <summary>With <paramref name="client"/> null: a confidential client_credentials application, as before.</summary>
     public async Task<(ApplicationWithSecret? Created, ValidationError? Error)> CreateAsync(
-        string? name, string? description, IEnumerable<string>? scopes, CancellationToken ct)
+        string? name, string? description, IEnumerable<string>? scopes, ClientSettings? client, CancellationToken ct)
     {
         name = name?.Trim();
         if (string.IsNullOrEmpty(name) || name.Length > MaxNameLength || HasControlCharacters().IsMatch(name))
@@ -36,7 +41,14 @@ public sealed partial class Applications(ApplicationStore store, Argon2idHasher 
                 $"unknown scope(s) {string.Join(", ", unknown)}; known scopes are: {string.Join(" ", Scopes.All)}"));
         }
 
-        var secret = SecretGenerator.NewSecret();
+        var (settings, clientError) = ClientSettings.Validate(client);
+        if (clientError is not null)
+        {
+            return (null, clientError);
+        }
+
+        // RFC 6749 s.2.1: a public client cannot keep a secret, so it gets none.
+        var secret = settings!.IsPublic ? null : SecretGenerator.NewSecret();
         var application = new Application
         {
             Id = Guid.CreateVersion7(time.GetUtcNow()),
@@ -44,7 +56,10 @@ public sealed partial class Applications(ApplicationStore store, Argon2idHasher 
             Name = name,
             Description = description,
             Scopes = scopeList,
-            SecretHash = await hasher.HashAsync(secret, ct),
+            SecretHash = secret is null ? null : await hasher.HashAsync(secret, ct),
+            ClientType = settings.ClientType,
+            RedirectUris = settings.RedirectUris,
+            GrantTypes = settings.GrantTypes,
         };
         var stored = await store.InsertAsync(application, ct);
         if (stored is null)
@@ -52,7 +67,10 @@ public sealed partial class Applications(ApplicationStore store, Argon2idHasher 
             return (null, new ValidationError("name", $"an application named '{name}' already exists"));
         }
 
-        return (new ApplicationWithSecret(stored.ClientId, secret, stored.Name, stored.Description, stored.Scopes, stored.CreatedAt), null);
+        return (new ApplicationWithSecret(stored.ClientId, secret, stored.Name, stored.Description, stored.Scopes, stored.CreatedAt)
+        {
+            ClientType = stored.ClientType, RedirectUris = stored.RedirectUris, GrantTypes = stored.GrantTypes,
+        }, null);
     }
 
     public async Task<IReadOnlyList<ApplicationView>> ListAsync(CancellationToken ct) =>

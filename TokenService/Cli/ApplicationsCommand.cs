@@ -1,4 +1,5 @@
 using System.CommandLine;
+using TokenService.Applications;
 
 namespace TokenService.Cli;
 
@@ -14,15 +15,28 @@ public static class ApplicationsCommand
             Description = "Scopes, space- or comma-separated or repeated (e.g. --scopes 'metric:query metric:stats').",
             AllowMultipleArgumentsPerToken = true,
         };
+        var type = new Option<string>("--type") { Description = "confidential (default: has a secret) or public (native or browser app: no secret, PKCE)." };
+        var redirectUris = new Option<string[]>("--redirect-uris")
+        {
+            Description = "Redirect URIs for authorization_code, space- or comma-separated (https, or http on 127.0.0.1/[::1]/localhost).",
+            AllowMultipleArgumentsPerToken = true,
+        };
+        var grantTypes = new Option<string[]>("--grant-types")
+        {
+            Description = "Grant types (default: authorization_code refresh_token with redirect URIs, else client_credentials).",
+            AllowMultipleArgumentsPerToken = true,
+        };
         var create = new Command("create", "Create an application; prints it as JSON with its secret, shown only this once.")
         {
-            name, description, scopes,
+            name, description, scopes, type, redirectUris, grantTypes,
         };
         create.SetAction(async (parse, ct) =>
         {
-            var requested = (parse.GetValue(scopes) ?? []).SelectMany(s => s.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+            var requested = CommaOrSpaceSeparated(parse.GetValue(scopes));
+            var client = new ClientSettings(parse.GetValue(type), CommaOrSpaceSeparated(parse.GetValue(redirectUris)),
+                CommaOrSpaceSeparated(parse.GetValue(grantTypes)));
             var (created, error) = await context.Get<Applications.Applications>()
-                .CreateAsync(parse.GetValue(name), parse.GetValue(description), requested, ct);
+                .CreateAsync(parse.GetValue(name), parse.GetValue(description), requested, client, ct);
             return error is not null ? await context.FailAsync(OpsCli.Usage, $"{error.Field}: {error.Message}") : await context.PrintJsonAsync(created);
         });
 
@@ -51,4 +65,7 @@ public static class ApplicationsCommand
 
         return new Command("applications", "Manage applications (OAuth 2.0 clients).") { create, list, delete, rotate };
     }
+
+    private static IEnumerable<string> CommaOrSpaceSeparated(string[]? values) =>
+        (values ?? []).SelectMany(s => s.Split([',', ' '], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 }

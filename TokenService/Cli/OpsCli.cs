@@ -23,7 +23,8 @@ public static class OpsCli
 
     public static bool Handles(string[] args) => args.Length > 0 && Verbs.Contains(args[0], StringComparer.Ordinal);
 
-    public static async Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, IDictionary<string, string?>? settings = null)
+    public static async Task<int> RunAsync(
+        string[] args, TextWriter stdout, TextWriter stderr, IDictionary<string, string?>? settings = null, TextReader? stdin = null)
     {
         var configuration = new ConfigurationBuilder()
             .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true)
@@ -43,6 +44,7 @@ public static class OpsCli
             MigrateCommand.Create(context),
             ApplicationsCommand.Create(context),
             KeysCommand.Create(context),
+            UsersCommand.Create(context, stdin ?? Console.In),
         };
 
         var parse = root.Parse(args);

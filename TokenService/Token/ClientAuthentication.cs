@@ -5,7 +5,7 @@ using TokenService.Crypto;
 namespace TokenService.Token;
 
 /// <summary>
-/// Who is calling: client_secret_basic, client_secret_post, or (later) a public client with only client_id.
+/// Who is calling: client_secret_basic, client_secret_post, or a public client with only client_id.
 /// Unknown client and wrong secret give the same invalid_client after the same Argon2 work, so responses and
 /// timing cannot be used to find client ids.
 /// </summary>
@@ -45,6 +45,10 @@ public sealed class ClientAuthentication(ApplicationStore store, Argon2idHasher 
         {
             (clientId, secret) = (request.ClientId, request.ClientSecret);
         }
+        else if (request.ClientId is not null)
+        {
+            return await AuthenticatePublicClientAsync(request.ClientId, ct);
+        }
         else
         {
             return (null, OAuthError.InvalidClient(basic: false));
@@ -69,5 +73,16 @@ public sealed class ClientAuthentication(ApplicationStore store, Argon2idHasher 
         }
 
         return (application, null);
+    }
+
+    /// <summary>
+    /// RFC 6749 s.2.1 and s.3.2.1: a public client has no secret and identifies itself with client_id alone. Only an
+    /// application registered as public may do so; a confidential one without its secret is invalid_client, the same
+    /// answer as an unknown id. What a public client may then do is bounded by its grant types and mandatory PKCE.
+    /// </summary>
+    private async Task<(Application? Application, OAuthError? Error)> AuthenticatePublicClientAsync(string clientId, CancellationToken ct)
+    {
+        var application = clientId.Length > MaxClientIdLength ? null : await store.FindByClientIdAsync(clientId, ct);
+        return application is { IsPublic: true } ? (application, null) : (null, OAuthError.InvalidClient(basic: false));
     }
 }

@@ -9,6 +9,12 @@ public sealed class ClientCredentialsGrant(AccessTokenIssuer issuer)
 {
     public Results<TokenResponse, OAuthError> Handle(Application application, TokenRequest request)
     {
+        // RFC 6749 s.4.4: only confidential clients, and only those registered for this grant.
+        if (!application.GrantTypes.Contains(Shared.Protocol.GrantTypes.ClientCredentials, StringComparer.Ordinal))
+        {
+            return OAuthError.UnauthorizedClient("this application may not use the client_credentials grant");
+        }
+
         var (scopes, scopeError) = ScopeSelection.ForClientCredentials(request.Scope, application.Scopes);
         if (scopeError is not null)
         {

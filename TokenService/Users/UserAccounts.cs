@@ -1,0 +1,108 @@
+using System.Text.RegularExpressions;
+using TokenService.Crypto;
+
+namespace TokenService.Users;
+
+/// <summary>Create, delete and re-password users, and check a sign-in: the one implementation behind the CLI and the login page.</summary>
+public sealed partial class UserAccounts(UserStore store, Argon2idHasher hasher, TimeProvider time)
+{
+    public const int MinPasswordLength = 8;
+
+    /// <summary>Argon2 hashes any length, but a megabyte "password" is only a way to burn CPU.</summary>
+    public const int MaxPasswordLength = 1024;
+
+    public const int MaxUsernameLength = 100;
+
+    public sealed record ValidationError(string Field, string Message);
+
+    public async Task<(UserView? Created, ValidationError? Error)> CreateAsync(
+        string? username, string? password, string? email, string? name, bool emailVerified, CancellationToken ct)
+    {
+        username = username?.Trim();
+        if (string.IsNullOrEmpty(username) || username.Length > MaxUsernameLength || !UsernameShape().IsMatch(username))
+        {
+            return (null, new ValidationError("username",
+                $"username is required: 1 to {MaxUsernameLength} letters, digits or . _ @ + -"));
+        }
+
+        email = email?.Trim() ?? "";
+        if (email.Length > 254 || (email.Length > 0 && !EmailShape().IsMatch(email)))
+        {
+            return (null, new ValidationError("email", "email must look like name@example.com"));
+        }
+
+        name = name?.Trim() ?? "";
+        if (name.Length > 200 || ControlCharacters().IsMatch(name))
+        {
+            return (null, new ValidationError("name", "name must be at most 200 printable characters"));
+        }
+
+        if (ValidatePassword(password) is { } passwordError)
+        {
+            return (null, passwordError);
+        }
+
+        var user = new User
+        {
+            Id = Guid.CreateVersion7(time.GetUtcNow()),
+            Username = username,
+            Email = email,
+            EmailVerified = emailVerified,
+            Name = name,
+            PasswordHash = await hasher.HashAsync(password!, ct),
+        };
+        var stored = await store.InsertAsync(user, ct);
+        return stored is null
+            ? (null, new ValidationError("username", $"a user named '{username}' already exists"))
+            : (UserView.From(stored), null);
+    }
+
+    public Task<bool> DeleteAsync(string username, CancellationToken ct) => store.DeleteAsync(username, ct);
+
+    /// <summary>Null error and true: changed. False: no such user.</summary>
+    public async Task<(bool Found, ValidationError? Error)> SetPasswordAsync(string username, string? password, CancellationToken ct)
+    {
+        if (ValidatePassword(password) is { } error)
+        {
+            return (false, error);
+        }
+
+        return (await store.SetPasswordAsync(username, await hasher.HashAsync(password!, ct), ct), null);
+    }
+
+    /// <summary>
+    /// The user when the password is right, else null. An unknown username costs the same Argon2 work as a wrong
+    /// password (the hasher verifies against a dummy hash), so timing does not tell whether the user exists.
+    /// </summary>
+    public async Task<User?> CheckPasswordAsync(string username, string password, CancellationToken ct)
+    {
+        var tooLong = password.Length > MaxPasswordLength;
+        var user = username.Length <= MaxUsernameLength && !tooLong ? await store.FindByUsernameAsync(username, ct) : null;
+        var result = await hasher.VerifyAsync(tooLong ? "" : password, user?.PasswordHash, ct);
+        if (user is null || result == VerifyResult.Failed)
+        {
+            return null;
+        }
+
+        if (result == VerifyResult.SuccessRehashNeeded)
+        {
+            await store.RehashAsync(user.Id, user.SessionVersion, await hasher.HashAsync(password, ct), ct);
+        }
+
+        return user;
+    }
+
+    private static ValidationError? ValidatePassword(string? password) =>
+        password is null || password.Length < MinPasswordLength || password.Length > MaxPasswordLength
+            ? new ValidationError("password", $"password must be {MinPasswordLength} to {MaxPasswordLength} characters")
+            : null;
+
+    [GeneratedRegex(@"^[\p{L}\p{Nd}._@+\-]+$")]
+    private static partial Regex UsernameShape();
+
+    [GeneratedRegex(@"^[^\s@]+@[^\s@]+\.[^\s@]+$")]
+    private static partial Regex EmailShape();
+
+    [GeneratedRegex(@"\p{Cc}")]
+    private static partial Regex ControlCharacters();
+}
