@@ -57,8 +57,9 @@ stop() {
 }
 trap stop INT TERM EXIT
 
-ASPNETCORE_URLS=http://127.0.0.1:5000 "$ts" & pids+=($!)
-ASPNETCORE_URLS=http://127.0.0.1:5001 "$api" & pids+=($!)
+# Each service reads the appsettings.json beside its binary, wherever make was run from.
+ASPNETCORE_URLS=http://127.0.0.1:5000 ASPNETCORE_CONTENTROOT=$(dirname "$ts") "$ts" & pids+=($!)
+ASPNETCORE_URLS=http://127.0.0.1:5001 ASPNETCORE_CONTENTROOT=$(dirname "$api") "$api" & pids+=($!)
 
 for _ in $(seq 1 100); do
   curl -fsS http://127.0.0.1:5000/readyz >/dev/null 2>&1 && break

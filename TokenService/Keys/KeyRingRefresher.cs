@@ -19,6 +19,9 @@ public sealed partial class KeyRingRefresher(
     // Opened private keys by kid: a reload does not re-import (and re-warm) an RSA object it already has.
     private readonly Dictionary<string, RSA> opened = [];
 
+    // The periodic loop and change notifications both reload: one at a time.
+    private readonly SemaphoreSlim reloading = new(1, 1);
+
     public SigningKeyLifecycle Lifecycle { get; } = new(
         TimeSpan.FromSeconds(options.Value.AccessTokenLifetimeSeconds), TimeSpan.FromMinutes(5));
 
@@ -60,6 +63,19 @@ public sealed partial class KeyRingRefresher(
 
     /// <summary>Reads every key, decides which signs and which are published, and swaps the snapshot.</summary>
     public async Task ReloadAsync(CancellationToken ct)
+    {
+        await reloading.WaitAsync(ct);
+        try
+        {
+            await ReloadOnceAsync(ct);
+        }
+        finally
+        {
+            reloading.Release();
+        }
+    }
+
+    private async Task ReloadOnceAsync(CancellationToken ct)
     {
         var keys = await store.ListAsync(ct);
         var now = time.GetUtcNow();
