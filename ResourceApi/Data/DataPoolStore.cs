@@ -45,6 +45,12 @@ internal sealed class DataPoolStore(NpgsqlDataSource db)
             ?? throw new ResourceRequestException($"no Data Pool named '{uniqueName}'");
     }
 
+    public async Task<(DataPool Pool, PoolColumns Columns)> RequireWithColumnsAsync(string uniqueName, CancellationToken ct)
+    {
+        var pool = await RequireAsync(uniqueName, ct);
+        return (pool, await ColumnsAsync(pool.TableName, ct));
+    }
+
     public async Task<DataPool?> FindAsync(Guid id, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);

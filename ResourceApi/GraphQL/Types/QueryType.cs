@@ -17,12 +17,12 @@ internal sealed class QueryType : ObjectGraphType
         Field<NonNullGraphType<ConnectionType<DataSourceType>>>("dataSources").Paged()
             .Description("Lists Data Sources.")
             .RequireScopes(Scopes.Admin)
-            .ResolveAsync(async c => Relay.ToConnection(await c.Service<DataSourceStore>().ListAsync(Relay.PageOf(c), c.CancellationToken), Relay.PageOf(c)));
+            .ResolveAsync(ListDataSourcesAsync);
 
         Field<NonNullGraphType<ConnectionType<DataSourceType>>>("getAllDataSources").Paged()
             .Description("Lists Data Sources (the name of the Propel quick-start request; same as dataSources).")
             .RequireScopes(Scopes.Admin)
-            .ResolveAsync(async c => Relay.ToConnection(await c.Service<DataSourceStore>().ListAsync(Relay.PageOf(c), c.CancellationToken), Relay.PageOf(c)));
+            .ResolveAsync(ListDataSourcesAsync);
 
         Field<NonNullGraphType<ConnectionType<DataPoolType>>>("dataPools").Paged()
             .Description("Lists Data Pools.")
@@ -35,9 +35,7 @@ internal sealed class QueryType : ObjectGraphType
             .RequireScopes(Scopes.DataPoolQuery, Scopes.Admin)
             .ResolveAsync(async c =>
             {
-                var pools = c.Service<DataPoolStore>();
-                var pool = await pools.RequireAsync(c.GetArgument<string>("dataPool"), c.CancellationToken);
-                var columns = await pools.ColumnsAsync(pool.TableName, c.CancellationToken);
+                var (pool, columns) = await c.Service<DataPoolStore>().RequireWithColumnsAsync(c.GetArgument<string>("dataPool"), c.CancellationToken);
                 var page = Relay.PageOf(c);
                 var grid = await c.Service<DataQueries>().RowsAsync(pool, columns, ScopePolicy.TenantOf(c.User), page, c.CancellationToken);
                 var connection = Relay.ToConnection<DataGridConnection, DataGridRow>(grid.Rows.Select(r => new DataGridRow(r)).ToList(), page);
@@ -52,9 +50,7 @@ internal sealed class QueryType : ObjectGraphType
             .RequireScopes(Scopes.DataPoolStats, Scopes.Admin)
             .ResolveAsync(async c =>
             {
-                var pools = c.Service<DataPoolStore>();
-                var pool = await pools.RequireAsync(c.GetArgument<string>("dataPool"), c.CancellationToken);
-                var columns = await pools.ColumnsAsync(pool.TableName, c.CancellationToken);
+                var (pool, columns) = await c.Service<DataPoolStore>().RequireWithColumnsAsync(c.GetArgument<string>("dataPool"), c.CancellationToken);
                 return await c.Service<DataQueries>().DimensionStatsAsync(
                     pool, columns, c.GetArgument<string>("dimension"), ScopePolicy.TenantOf(c.User), [], c.CancellationToken);
             });
@@ -116,6 +112,9 @@ internal sealed class QueryType : ObjectGraphType
                     ScopePolicy.TenantOf(c.User), source.Metric.FilterList, c.CancellationToken);
             });
     }
+
+    private static async Task<object?> ListDataSourcesAsync(IResolveFieldContext c) =>
+        Relay.ToConnection(await c.Service<DataSourceStore>().ListAsync(Relay.PageOf(c), c.CancellationToken), Relay.PageOf(c));
 
     private static TimeRange TimeRangeOf(IResolveFieldContext context) =>
         context.GetArgument<TimeRangeInput?>("timeRange") is { } range ? new TimeRange(range.Start, range.Stop) : TimeRange.All;
