@@ -80,7 +80,7 @@ Get a token:
 
 Call the API with it:
   TOKEN=\$(curl -s http://localhost:5000/oauth2/token -d grant_type=client_credentials -d client_id=$client_id -d client_secret=$secret | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
-  curl -s http://localhost:5001/graphql -H "Authorization: Bearer \$TOKEN" -H 'Content-Type: application/json' -d '{"query":"{ metrics(first: 3) { edges { node { id name } } } }"}'
+  curl -s http://localhost:5001/graphql -H "Authorization: Bearer \$TOKEN" -H 'Content-Type: application/json' -d '{"query":"{ counter(metric: \\"revenue\\") { value } metrics(first: 3) { edges { node { uniqueName type } } } }"}'
 
 Ctrl-C stops everything.
 MSG
