@@ -40,6 +40,9 @@ public sealed class ResourceApiOptions
     /// <summary>How many Basic-auth tokens are cached at most (one per application and secret).</summary>
     public int BasicTokenCacheCapacity { get; set; } = 10_000;
 
+    /// <summary>How often the TokenService's revocation feed is polled: a revocation is refused here within about this.</summary>
+    public int RevocationPollMilliseconds { get; set; } = 1000;
+
     public string IssuerTrimmed => Issuer.TrimEnd('/');
 
     public string MetadataAddress => IssuerTrimmed + "/.well-known/openid-configuration";

@@ -5,6 +5,7 @@ using TokenService.Discovery;
 using TokenService.Health;
 using TokenService.Issuance;
 using TokenService.Keys;
+using TokenService.Revocation;
 using TokenService.Token;
 
 // The same binary is the service and the ops tool: `TokenService migrate`, `TokenService applications create ...`.
@@ -32,6 +33,7 @@ builder.Services.AddSingleton<ChangeFeed>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<ChangeFeed>());
 builder.Services.AddSingleton<ClientCredentialsGrant>();
 builder.Services.AddSingleton<DiscoveryDocument>();
+builder.Services.AddCredentialLifecycle();
 builder.Services.AddProblemDetails();
 
 var app = builder.Build();
@@ -43,6 +45,7 @@ app.MapHealth();
 app.MapDiscovery();
 app.MapJwks();
 app.MapToken();
+app.MapCredentialLifecycle();
 
 app.Run();
 return 0;

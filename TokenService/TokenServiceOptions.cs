@@ -19,6 +19,12 @@ public sealed class TokenServiceOptions
 
     public int RsaKeySize { get; set; } = 2048;
 
+    /// <summary>
+    /// After rotate-secret, how long the previous secret keeps working unless the request says otherwise
+    /// (<c>gracePeriodSeconds</c>, <c>--grace-seconds</c>). 0: it stops at once.
+    /// </summary>
+    public int SecretRotationGracePeriodSeconds { get; set; }
+
     /// <summary>How often each instance reloads signing keys from the database (rotation by another instance).</summary>
     public int KeyRefreshSeconds { get; set; } = 30;
 
@@ -57,6 +63,11 @@ public sealed class TokenServiceOptionsValidator : IValidateOptions<TokenService
         if (o.AccessTokenLifetimeSeconds is < 60 or > 86400)
         {
             failures.Add("AccessTokenLifetimeSeconds must be between 60 and 86400");
+        }
+
+        if (o.SecretRotationGracePeriodSeconds is < 0 or > Applications.ApplicationsApi.MaxGracePeriodSeconds)
+        {
+            failures.Add($"SecretRotationGracePeriodSeconds must be between 0 and {Applications.ApplicationsApi.MaxGracePeriodSeconds}");
         }
 
         if (o.RsaKeySize is < 2048 or > 8192 || o.RsaKeySize % 8 != 0)

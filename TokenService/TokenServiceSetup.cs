@@ -26,6 +26,9 @@ public static class TokenServiceSetup
         services.AddSingleton<Users.UserStore>();
         services.AddSingleton<Users.UserAccounts>();
         services.AddSingleton<SigningKeyStore>();
+        services.AddSingleton<ApplicationLifecycleStore>();
+        services.AddSingleton<Revocation.RevocationStore>();
+        services.AddSingleton<Revocation.RevocationList>();
         return services;
     }
 

@@ -19,6 +19,7 @@ internal static partial class JwtBearerSetup
         services.AddAuthorization();
         services.AddHttpClient(BasicExchange.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(10));
         services.AddSingleton<BasicExchange>();
+        services.AddRevocationPolling();
         return services;
     }
 
@@ -55,6 +56,8 @@ internal static partial class JwtBearerSetup
         o.Events = new JwtBearerEvents
         {
             OnChallenge = Challenges.WriteBearerChallengeAsync,
+            // Revoked tokens, deleted applications, rotated-out secrets: the TokenService's revocation feed.
+            OnTokenValidated = RevokedTokens.RejectRevokedAsync,
             OnAuthenticationFailed = context =>
             {
                 // The exception type only: its message can quote claims, and the token itself is never logged.

@@ -23,6 +23,19 @@ public sealed record Application
     public string[] GrantTypes { get; init; } = [Shared.Protocol.GrantTypes.ClientCredentials];
 
     public bool IsPublic => ClientType == Shared.Protocol.ClientTypes.Public;
+
+    /// <summary>After a rotation with a grace period: the old secret's hash, accepted until <see cref="PreviousSecretExpiresAt"/>.</summary>
+    public string? PreviousSecretHash { get; init; }
+    public DateTime? PreviousSecretExpiresAt { get; init; }
+
+    /// <summary>The tenants a client_credentials token may be requested for; null means any.</summary>
+    public string[]? AllowedTenants { get; init; }
+
+    /// <summary>
+    /// Not stored: set by client authentication when the caller proved the previous secret, so tokens it gets die
+    /// with that secret (see ClientAuthentication).
+    /// </summary>
+    public DateTime? CredentialExpiresAt { get; init; }
 }
 
 /// <summary>What callers of the CLI and the management API see: everything but the secret and its hash.</summary>
@@ -31,10 +44,13 @@ public sealed record ApplicationView(string ClientId, string Name, string Descri
     public string ClientType { get; init; } = Shared.Protocol.ClientTypes.Confidential;
     public string[] RedirectUris { get; init; } = [];
     public string[] GrantTypes { get; init; } = [];
+    public string[]? AllowedTenants { get; init; }
+    public DateTime? PreviousSecretExpiresAt { get; init; }
 
     public static ApplicationView From(Application a) => new(a.ClientId, a.Name, a.Description, a.Scopes, a.CreatedAt, a.UpdatedAt)
     {
         ClientType = a.ClientType, RedirectUris = a.RedirectUris, GrantTypes = a.GrantTypes,
+        AllowedTenants = a.AllowedTenants, PreviousSecretExpiresAt = a.PreviousSecretExpiresAt,
     };
 }
 
@@ -51,4 +67,9 @@ public sealed record ApplicationWithSecret(
     public string ClientType { get; init; } = Shared.Protocol.ClientTypes.Confidential;
     public string[] RedirectUris { get; init; } = [];
     public string[] GrantTypes { get; init; } = [];
+    public string[]? AllowedTenants { get; init; }
+
+    /// <summary>After rotate-secret with a grace period: until when the previous secret still works.</summary>
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public DateTime? PreviousSecretExpiresAt { get; init; }
 }

@@ -7,8 +7,9 @@ namespace TokenService.Applications;
 /// <summary>The SQL for the applications table.</summary>
 public sealed class ApplicationStore(NpgsqlDataSource db)
 {
-    private const string Columns =
-        "id, client_id, name, description, scopes, secret_hash, secret_version, created_at, updated_at, client_type, redirect_uris, grant_types";
+    internal const string Columns =
+        "id, client_id, name, description, scopes, secret_hash, secret_version, created_at, updated_at, client_type, redirect_uris, grant_types, " +
+        "previous_secret_hash, previous_secret_expires_at, allowed_tenants";
 
     public async Task<Application?> FindByClientIdAsync(string clientId, CancellationToken ct)
     {
@@ -28,8 +29,8 @@ public sealed class ApplicationStore(NpgsqlDataSource db)
     public async Task<Application?> InsertAsync(Application a, CancellationToken ct)
     {
         const string sql = $"""
-            INSERT INTO applications (id, client_id, name, description, scopes, secret_hash, client_type, redirect_uris, grant_types)
-            VALUES (@Id, @ClientId, @Name, @Description, @Scopes, @SecretHash, @ClientType, @RedirectUris, @GrantTypes)
+            INSERT INTO applications (id, client_id, name, description, scopes, secret_hash, client_type, redirect_uris, grant_types, allowed_tenants)
+            VALUES (@Id, @ClientId, @Name, @Description, @Scopes, @SecretHash, @ClientType, @RedirectUris, @GrantTypes, @AllowedTenants)
             RETURNING {Columns}
             """;
         await using var connection = await db.OpenConnectionAsync(ct);

@@ -1,45 +1,48 @@
-using System.Text.RegularExpressions;
-using Shared.Protocol;
+using Microsoft.Extensions.Options;
+using TokenService.Caching;
 using TokenService.Crypto;
+using TokenService.Revocation;
 
 namespace TokenService.Applications;
 
 /// <summary>Create, list, rotate and delete applications: the one implementation behind the CLI and the management API.</summary>
-public sealed partial class Applications(ApplicationStore store, Argon2idHasher hasher, TimeProvider time)
+public sealed class Applications(
+    ApplicationStore store, Argon2idHasher hasher, ApplicationCache cache, VerifiedSecretCache verifiedSecrets, TimeProvider time,
+    ApplicationLifecycleStore lifecycle, RevocationList revocations, IOptions<TokenServiceOptions> options)
 {
     public const int MaxNameLength = 100;
     public const int MaxDescriptionLength = 1000;
 
     /// <summary>A caller mistake, naming the field: becomes RFC 9457 problem details or a CLI error line.</summary>
-    public sealed record ValidationError(string Field, string Message);
+    public sealed record ValidationError(string Field, string Message)
+    {
+        /// <summary>The request clashes with the current state (name taken): 409 rather than 400.</summary>
+        public bool IsConflict { get; init; }
+    }
 
     public Task<(ApplicationWithSecret? Created, ValidationError? Error)> CreateAsync(
         string? name, string? description, IEnumerable<string>? scopes, CancellationToken ct) =>
         CreateAsync(name, description, scopes, null, ct);
 
     /// <summary>With <paramref name="client"/> null: a confidential client_credentials application, as before.</summary>
-    public async Task<(ApplicationWithSecret? Created, ValidationError? Error)> CreateAsync(
-        string? name, string? description, IEnumerable<string>? scopes, ClientSettings? client, CancellationToken ct)
+    public Task<(ApplicationWithSecret? Created, ValidationError? Error)> CreateAsync(
+        string? name, string? description, IEnumerable<string>? scopes, ClientSettings? client, CancellationToken ct) =>
+        CreateAsync(name, description, scopes, client, null, ct);
+
+    /// <summary><paramref name="allowedTenants"/> null: any tenant.</summary>
+    public async Task<(ApplicationWithSecret? Created, ValidationError? Error)> CreateAsync(string? name, string? description,
+        IEnumerable<string>? scopes, ClientSettings? client, IEnumerable<string>? allowedTenants, CancellationToken ct)
     {
-        name = name?.Trim();
-        if (string.IsNullOrEmpty(name) || name.Length > MaxNameLength || HasControlCharacters().IsMatch(name))
+        var (validName, nameError) = ApplicationFields.Name(name);
+        var (validDescription, descriptionError) = ApplicationFields.Description(description);
+        var (scopeList, scopeError) = ApplicationFields.ScopeList(scopes);
+        var (tenants, tenantError) = ApplicationFields.AllowedTenants(allowedTenants);
+        if ((nameError ?? descriptionError ?? scopeError ?? tenantError) is { } fieldError)
         {
-            return (null, new ValidationError("name", $"name is required: 1 to {MaxNameLength} printable characters"));
+            return (null, fieldError);
         }
 
-        description = description?.Trim() ?? "";
-        if (description.Length > MaxDescriptionLength || HasControlCharacters().IsMatch(description.Replace("\n", "", StringComparison.Ordinal)))
-        {
-            return (null, new ValidationError("description", $"description must be at most {MaxDescriptionLength} printable characters"));
-        }
-
-        var scopeList = (scopes ?? []).SelectMany(s => Scopes.Split(s)).Distinct(StringComparer.Ordinal).ToArray();
-        var unknown = scopeList.Where(s => !Scopes.IsKnown(s)).ToArray();
-        if (unknown.Length > 0)
-        {
-            return (null, new ValidationError("scopes",
-                $"unknown scope(s) {string.Join(", ", unknown)}; known scopes are: {string.Join(" ", Scopes.All)}"));
-        }
+        (name, description) = (validName!, validDescription!);
 
         var (settings, clientError) = ClientSettings.Validate(client);
         if (clientError is not null)
@@ -55,7 +58,8 @@ public sealed partial class Applications(ApplicationStore store, Argon2idHasher 
             ClientId = SecretGenerator.NewClientId(),
             Name = name,
             Description = description,
-            Scopes = scopeList,
+            Scopes = scopeList!,
+            AllowedTenants = tenants,
             SecretHash = secret is null ? null : await hasher.HashAsync(secret, ct),
             ClientType = settings.ClientType,
             RedirectUris = settings.RedirectUris,
@@ -64,12 +68,12 @@ public sealed partial class Applications(ApplicationStore store, Argon2idHasher 
         var stored = await store.InsertAsync(application, ct);
         if (stored is null)
         {
-            return (null, new ValidationError("name", $"an application named '{name}' already exists"));
+            return (null, new ValidationError("name", $"an application named '{name}' already exists") { IsConflict = true });
         }
 
         return (new ApplicationWithSecret(stored.ClientId, secret, stored.Name, stored.Description, stored.Scopes, stored.CreatedAt)
         {
-            ClientType = stored.ClientType, RedirectUris = stored.RedirectUris, GrantTypes = stored.GrantTypes,
+            ClientType = stored.ClientType, RedirectUris = stored.RedirectUris, GrantTypes = stored.GrantTypes, AllowedTenants = stored.AllowedTenants,
         }, null);
     }
 
@@ -79,17 +83,110 @@ public sealed partial class Applications(ApplicationStore store, Argon2idHasher 
     public async Task<ApplicationView?> GetAsync(string clientId, CancellationToken ct) =>
         await store.FindByClientIdAsync(clientId, ct) is { } a ? ApplicationView.From(a) : null;
 
-    public Task<bool> DeleteAsync(string clientId, CancellationToken ct) => store.DeleteAsync(clientId, ct);
-
-    /// <summary>A new secret replaces the old one at once; null when no such application.</summary>
-    public async Task<ApplicationWithSecret?> RotateSecretAsync(string clientId, CancellationToken ct)
+    /// <summary>
+    /// Deletes the application; every token it was issued is revoked in the same transaction (the revocation feed
+    /// tells resource servers), so its access tokens stop working within seconds, not at their expiry.
+    /// </summary>
+    public async Task<bool> DeleteAsync(string clientId, CancellationToken ct)
     {
-        var secret = SecretGenerator.NewSecret();
-        var updated = await store.ReplaceSecretAsync(clientId, await hasher.HashAsync(secret, ct), ct);
-        return updated is null ? null
-            : new ApplicationWithSecret(updated.ClientId, secret, updated.Name, updated.Description, updated.Scopes, updated.CreatedAt);
+        var now = time.GetUtcNow().UtcDateTime;
+        var deleted = await lifecycle.DeleteAsync(clientId, ClientRevocation(clientId, now, now), now, ct);
+        await ForgetAsync(clientId, ct);
+        return deleted;
     }
 
-    [GeneratedRegex(@"\p{Cc}")]
-    private static partial Regex HasControlCharacters();
+    /// <summary>With the default grace period (option SecretRotationGracePeriodSeconds).</summary>
+    public Task<ApplicationWithSecret?> RotateSecretAsync(string clientId, CancellationToken ct) =>
+        RotateSecretAsync(clientId, TimeSpan.FromSeconds(options.Value.SecretRotationGracePeriodSeconds), ct);
+
+    /// <summary>
+    /// A new secret. The old one keeps working for <paramref name="grace"/> (zero: not at all), so callers can roll
+    /// without downtime; when it stops, tokens issued before the rotation are revoked, and tokens obtained with the old
+    /// secret meanwhile expire with it. Null when no such application (or a public one: it has no secret).
+    /// </summary>
+    public async Task<ApplicationWithSecret?> RotateSecretAsync(string clientId, TimeSpan grace, CancellationToken ct)
+    {
+        var secret = SecretGenerator.NewSecret();
+        var hash = await hasher.HashAsync(secret, ct);
+        var now = time.GetUtcNow().UtcDateTime;
+        DateTime? previousExpiresAt = grace > TimeSpan.Zero ? now + grace : null;
+        var updated = await lifecycle.RotateSecretAsync(clientId, hash, previousExpiresAt,
+            id => ClientRevocation(id, now, previousExpiresAt ?? now), now, ct);
+        await ForgetAsync(clientId, ct);
+        return updated is null ? null
+            : new ApplicationWithSecret(updated.ClientId, secret, updated.Name, updated.Description, updated.Scopes, updated.CreatedAt)
+            {
+                ClientType = updated.ClientType, RedirectUris = updated.RedirectUris, GrantTypes = updated.GrantTypes,
+                AllowedTenants = updated.AllowedTenants, PreviousSecretExpiresAt = updated.PreviousSecretExpiresAt,
+            };
+    }
+
+    /// <summary>
+    /// Changes what is given (null: unchanged). The client type cannot change: it decides whether a secret exists.
+    /// Redirect URIs and grant types are checked together, as on create.
+    /// </summary>
+    public async Task<(ApplicationView? Updated, ValidationError? Error)> UpdateAsync(string clientId, ApplicationChanges changes, CancellationToken ct)
+    {
+        if (await store.FindByClientIdAsync(clientId, ct) is not { } current)
+        {
+            return (null, null);
+        }
+
+        var (name, nameError) = changes.Name is null ? (current.Name, null) : ApplicationFields.Name(changes.Name);
+        var (description, descriptionError) = changes.Description is null ? (current.Description, null) : ApplicationFields.Description(changes.Description);
+        var (scopes, scopeError) = changes.Scopes is null ? (current.Scopes, null) : ApplicationFields.ScopeList(changes.Scopes);
+        var (tenants, tenantError) = changes.AllowedTenantsChanged ? ApplicationFields.AllowedTenants(changes.AllowedTenants) : (current.AllowedTenants, null);
+        var (settings, clientError) = changes.RedirectUris is null && changes.GrantTypes is null
+            ? (new ValidatedClientSettings(current.ClientType, current.RedirectUris, current.GrantTypes), null)
+            : ClientSettings.Validate(new ClientSettings(current.ClientType, changes.RedirectUris ?? current.RedirectUris,
+                changes.GrantTypes ?? (changes.RedirectUris is null ? current.GrantTypes : null)));
+        if ((nameError ?? descriptionError ?? scopeError ?? tenantError ?? clientError) is { } error)
+        {
+            return (null, error);
+        }
+
+        var (outcome, updated) = await lifecycle.UpdateAsync(current with
+        {
+            Name = name!, Description = description!, Scopes = scopes!, AllowedTenants = tenants,
+            RedirectUris = settings!.RedirectUris, GrantTypes = settings.GrantTypes,
+        }, ct);
+        await ForgetAsync(clientId, ct);
+        return outcome switch
+        {
+            ApplicationLifecycleStore.UpdateOutcome.NameTaken =>
+                (null, new ValidationError("name", $"an application named '{name}' already exists") { IsConflict = true }),
+            _ => (updated is null ? null : ApplicationView.From(updated), null),
+        };
+    }
+
+    /// <summary>
+    /// Tokens of <paramref name="clientId"/> issued before <paramref name="notBefore"/> are dead from
+    /// <paramref name="effectiveAt"/> on; the entry lives until the last of them has expired, plus clock skew.
+    /// </summary>
+    private RevocationEntry ClientRevocation(string clientId, DateTime notBefore, DateTime effectiveAt) => new()
+    {
+        Kind = RevocationEntry.KindClient, Value = clientId, ClientId = clientId, NotBefore = notBefore, EffectiveAt = effectiveAt,
+        ExpiresAt = (effectiveAt > notBefore ? effectiveAt : notBefore) + TimeSpan.FromSeconds(options.Value.AccessTokenLifetimeSeconds) +
+                    RevocationStore.ClockSkewMargin,
+    };
+
+    /// <summary>
+    /// This instance forgets at once; other instances (and this one again) hear it from the change feed.
+    /// Without this, a request racing the notification could still pass with the old secret here.
+    /// </summary>
+    private async Task ForgetAsync(string clientId, CancellationToken ct)
+    {
+        cache.Invalidate(clientId);
+        verifiedSecrets.Invalidate(clientId);
+        await revocations.RefreshAsync(ct);
+    }
+}
+
+/// <summary>An update: null leaves a field as it is. Allowed tenants need a flag, since null there means "any tenant".</summary>
+public sealed record ApplicationChanges(
+    string? Name = null, string? Description = null, IEnumerable<string>? Scopes = null,
+    IEnumerable<string>? RedirectUris = null, IEnumerable<string>? GrantTypes = null)
+{
+    public bool AllowedTenantsChanged { get; init; }
+    public IEnumerable<string>? AllowedTenants { get; init; }
 }

@@ -13,6 +13,7 @@ public sealed partial class ChangeFeed(
     ApplicationCache applications,
     VerifiedSecretCache secrets,
     KeyRingRefresher keys,
+    Revocation.RevocationList revocations,
     ILogger<ChangeFeed> logger) : BackgroundService
 {
     public const string Channel = "tokenservice_changes";
@@ -36,6 +37,7 @@ public sealed partial class ChangeFeed(
                 // Whatever happened while we were not listening is unknown: start from empty caches.
                 applications.Clear();
                 secrets.Clear();
+                _ = RefreshRevocationsAsync();
                 Listening = true;
                 LogListening(logger);
                 while (!stoppingToken.IsCancellationRequested)
@@ -76,10 +78,28 @@ public sealed partial class ChangeFeed(
             applications.Invalidate(clientId);
             secrets.Invalidate(clientId);
         }
+        else if (payload == "revocations")
+        {
+            // Incremental (by cursor) and off the notification thread; a burst of notifications costs a few reads.
+            _ = RefreshRevocationsAsync();
+        }
         else if (payload == "signing_keys")
         {
             // Reload off the notification thread; a failure is retried by the periodic refresh.
             _ = Task.Run(() => keys.ReloadAsync(CancellationToken.None));
+        }
+    }
+
+    private async Task RefreshRevocationsAsync()
+    {
+        try
+        {
+            await revocations.RefreshAsync(CancellationToken.None);
+        }
+        catch (Exception e) when (e is NpgsqlException or IOException or TimeoutException or InvalidOperationException)
+        {
+            // The next notification, reconnect or feed request without a listener reads again from the same cursor.
+            LogDisconnected(logger, e.Message);
         }
     }
 

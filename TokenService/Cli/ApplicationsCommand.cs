@@ -3,7 +3,7 @@ using TokenService.Applications;
 
 namespace TokenService.Cli;
 
-/// <summary><c>applications create|list|delete|rotate-secret</c>, on the same implementation as the management API.</summary>
+/// <summary><c>applications create|list|delete|rotate-secret|update</c>, on the same implementation as the management API.</summary>
 public static class ApplicationsCommand
 {
     public static Command Create(CliContext context)
@@ -53,17 +53,9 @@ public static class ApplicationsCommand
                 : await context.FailAsync(OpsCli.NotFound, $"no application with client id '{clientId}'");
         });
 
-        var clientIdForRotate = new Argument<string>("clientId") { Description = "The application's client id." };
-        var rotate = new Command("rotate-secret", "Issue a new secret (printed once); the old one stops working.") { clientIdForRotate };
-        rotate.SetAction(async (parse, ct) =>
-        {
-            var clientId = parse.GetValue(clientIdForRotate)!;
-            return await context.Get<Applications.Applications>().RotateSecretAsync(clientId, ct) is { } rotated
-                ? await context.PrintJsonAsync(rotated)
-                : await context.FailAsync(OpsCli.NotFound, $"no application with client id '{clientId}'");
-        });
+        var rotate = ApplicationsLifecycleCommands.RotateSecret(context);
 
-        return new Command("applications", "Manage applications (OAuth 2.0 clients).") { create, list, delete, rotate };
+        return new Command("applications", "Manage applications (OAuth 2.0 clients).") { create, list, delete, rotate, ApplicationsLifecycleCommands.Update(context) };
     }
 
     private static IEnumerable<string> CommaOrSpaceSeparated(string[]? values) =>

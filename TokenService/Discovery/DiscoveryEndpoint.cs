@@ -39,6 +39,14 @@ public sealed class DiscoveryDocument(IOptions<TokenServiceOptions> options)
             ["issuer"] = issuer,
             ["token_endpoint"] = issuer + "/oauth2/token",
             ["jwks_uri"] = issuer + JwksEndpoint.Path,
+            ["revocation_endpoint"] = issuer + Revocation.RevocationEndpoint.Path,
+            // RFC 7009 s.2.1 lets a public client revoke its own tokens; RFC 7662 introspection needs a real credential.
+            ["revocation_endpoint_auth_methods_supported"] = new[]
+            {
+                ClientAuthenticationMethods.SecretBasic, ClientAuthenticationMethods.SecretPost, ClientAuthenticationMethods.None,
+            },
+            ["introspection_endpoint"] = issuer + Introspection.IntrospectionEndpoint.Path,
+            ["introspection_endpoint_auth_methods_supported"] = new[] { ClientAuthenticationMethods.SecretBasic, ClientAuthenticationMethods.SecretPost },
             ["grant_types_supported"] = new[] { GrantTypes.ClientCredentials },
             ["token_endpoint_auth_methods_supported"] = new[] { "client_secret_basic", "client_secret_post" },
             ["scopes_supported"] = Scopes.ApiScopes,

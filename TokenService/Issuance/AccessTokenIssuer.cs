@@ -8,7 +8,11 @@ using TokenService.Keys;
 
 namespace TokenService.Issuance;
 
-public sealed record AccessTokenRequest(string Subject, string ClientId, IReadOnlyList<string> Scopes, string? Tenant);
+public sealed record AccessTokenRequest(string Subject, string ClientId, IReadOnlyList<string> Scopes, string? Tenant)
+{
+    /// <summary>The token expires no later than this (a credential in its rotation grace period), however long the lifetime.</summary>
+    public DateTime? NotAfter { get; init; }
+}
 
 public sealed record IssuedAccessToken(string Jwt, string Jti, int ExpiresIn, DateTimeOffset ExpiresAt);
 
@@ -26,6 +30,11 @@ public sealed class AccessTokenIssuer(KeyRing ring, IOptions<TokenServiceOptions
         var snapshot = ring.Current ?? throw new KeysNotLoadedException();
         var now = time.GetUtcNow();
         var lifetime = settings.AccessTokenLifetimeSeconds;
+        if (request.NotAfter is { } notAfter && notAfter < now.AddSeconds(lifetime).UtcDateTime)
+        {
+            lifetime = Math.Max(1, (int)(notAfter - now.UtcDateTime).TotalSeconds);
+        }
+
         var expires = now.AddSeconds(lifetime);
         var jti = SecretGenerator.Base64Url(RandomNumberGenerator.GetBytes(16));
         var claims = new Dictionary<string, object>(6)

@@ -98,9 +98,37 @@ public sealed partial class KeyRingRefresher(
 
         var previous = ring.Current?.SigningKid;
         ring.Replace(new KeyRingSnapshot(signing.Kid, rsa, Lifecycle.Published(keys, now), now));
+        ScheduleActivation(keys, now);
         if (previous != signing.Kid)
         {
             LogSigningKey(logger, signing.Kid);
+        }
+    }
+
+    private ITimer? activation;
+
+    /// <summary>
+    /// A pending key starts signing at its activates_at: reload then, not up to KeyRefreshSeconds later (the change
+    /// feed announced the key when it was added, while it was still pending).
+    /// </summary>
+    private void ScheduleActivation(IReadOnlyList<SigningKey> keys, DateTimeOffset now)
+    {
+        var next = keys.Where(k => k.RetiredAt is null && k.ActivatesAt > now.UtcDateTime).Select(k => k.ActivatesAt).DefaultIfEmpty().Min();
+        var previous = Interlocked.Exchange(ref activation, next == default ? null : time.CreateTimer(
+            _ => _ = ReloadQuietlyAsync(), null, next - now.UtcDateTime + TimeSpan.FromMilliseconds(20), Timeout.InfiniteTimeSpan));
+        previous?.Dispose();
+    }
+
+    private async Task ReloadQuietlyAsync()
+    {
+        try
+        {
+            await ReloadAsync(CancellationToken.None);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // The periodic refresh tries again.
+            LogReloadFailed(logger, e);
         }
     }
 

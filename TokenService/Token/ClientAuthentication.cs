@@ -9,7 +9,7 @@ namespace TokenService.Token;
 /// Unknown client and wrong secret give the same invalid_client after the same Argon2 work, so responses and
 /// timing cannot be used to find client ids.
 /// </summary>
-public sealed class ClientAuthentication(ApplicationStore store, Argon2idHasher hasher)
+public sealed class ClientAuthentication(ApplicationStore store, Argon2idHasher hasher, TimeProvider time)
 {
     /// <summary>Generated secrets are 47 characters; anything far longer is refused before hashing.</summary>
     public const int MaxSecretLength = 256;
@@ -61,6 +61,12 @@ public sealed class ClientAuthentication(ApplicationStore store, Argon2idHasher 
 
         var application = await store.FindByClientIdAsync(clientId, ct);
         var result = await hasher.VerifyAsync(secret, application?.SecretHash, ct);
+        if (application is not null && result == VerifyResult.Failed && await PreviousSecretMatchesAsync(application, secret, ct))
+        {
+            // Tokens got with the old secret die with it (AccessTokenRequest.NotAfter).
+            return (application with { CredentialExpiresAt = application.PreviousSecretExpiresAt }, null);
+        }
+
         if (application is null || result == VerifyResult.Failed)
         {
             return (null, OAuthError.InvalidClient(usedBasic));
@@ -80,6 +86,15 @@ public sealed class ClientAuthentication(ApplicationStore store, Argon2idHasher 
     /// application registered as public may do so; a confidential one without its secret is invalid_client, the same
     /// answer as an unknown id. What a public client may then do is bounded by its grant types and mandatory PKCE.
     /// </summary>
+    /// <summary>
+    /// During a rotation's grace period the previous secret still authenticates, until its expiry to the tick. It is
+    /// deliberately not remembered in the verified-secret cache (one entry per client, keyed by the current secret
+    /// version): the old secret costs an Argon2id verification per request, but can never outlive its expiry there.
+    /// </summary>
+    private async Task<bool> PreviousSecretMatchesAsync(Application application, string secret, CancellationToken ct) =>
+        application.PreviousSecretHash is not null && time.GetUtcNow().UtcDateTime < application.PreviousSecretExpiresAt &&
+        await hasher.VerifyAsync(secret, application.PreviousSecretHash, ct) != VerifyResult.Failed;
+
     private async Task<(Application? Application, OAuthError? Error)> AuthenticatePublicClientAsync(string clientId, CancellationToken ct)
     {
         var application = clientId.Length > MaxClientIdLength ? null : await store.FindByClientIdAsync(clientId, ct);

@@ -21,12 +21,15 @@ public sealed class ClientCredentialsGrant(AccessTokenIssuer issuer)
             return scopeError;
         }
 
-        if (TenantParameter.Validate(request.Tenant) is { } tenantError)
+        if ((TenantParameter.Validate(request.Tenant) ?? TenantParameter.CheckAllowed(request.Tenant, application.AllowedTenants)) is { } tenantError)
         {
             return tenantError;
         }
 
-        var token = issuer.Issue(new AccessTokenRequest(application.ClientId, application.ClientId, scopes!, request.Tenant));
+        var token = issuer.Issue(new AccessTokenRequest(application.ClientId, application.ClientId, scopes!, request.Tenant)
+        {
+            NotAfter = application.CredentialExpiresAt,
+        });
         return new TokenResponse(token.Jwt, token.ExpiresIn, string.Join(' ', scopes!));
     }
 }

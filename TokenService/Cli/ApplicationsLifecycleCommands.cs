@@ -1,0 +1,77 @@
+using System.CommandLine;
+using Microsoft.Extensions.Options;
+using TokenService.Applications;
+
+namespace TokenService.Cli;
+
+/// <summary><c>applications rotate-secret</c> and <c>applications update</c>: the management API's operations, same code.</summary>
+public static class ApplicationsLifecycleCommands
+{
+    public static Command RotateSecret(CliContext context)
+    {
+        var clientId = new Argument<string>("clientId") { Description = "The application's client id." };
+        var grace = new Option<int?>("--grace-seconds")
+        {
+            Description = "How long the old secret keeps working, so callers can roll without downtime (default: option " +
+                          "SecretRotationGracePeriodSeconds, 0 = stops at once).",
+        };
+        var rotate = new Command("rotate-secret", "Issue a new secret (printed once); the old one stops after the grace period.") { clientId, grace };
+        rotate.SetAction(async (parse, ct) =>
+        {
+            var seconds = parse.GetValue(grace) ?? context.Get<IOptions<TokenServiceOptions>>().Value.SecretRotationGracePeriodSeconds;
+            if (seconds is < 0 or > ApplicationsApi.MaxGracePeriodSeconds)
+            {
+                return await context.FailAsync(OpsCli.Usage, $"--grace-seconds must be between 0 and {ApplicationsApi.MaxGracePeriodSeconds}");
+            }
+
+            var id = parse.GetValue(clientId)!;
+            return await context.Get<Applications.Applications>().RotateSecretAsync(id, TimeSpan.FromSeconds(seconds), ct) is { } rotated
+                ? await context.PrintJsonAsync(rotated)
+                : await context.FailAsync(OpsCli.NotFound, $"no application with client id '{id}'");
+        });
+        return rotate;
+    }
+
+    public static Command Update(CliContext context)
+    {
+        var clientId = new Argument<string>("clientId") { Description = "The application's client id." };
+        var name = new Option<string>("--name") { Description = "New unique name." };
+        var description = new Option<string>("--description") { Description = "New description." };
+        var scopes = ListOption("--scopes", "Replace the scopes (space- or comma-separated).");
+        var redirectUris = ListOption("--redirect-uris", "Replace the redirect URIs.");
+        var grantTypes = ListOption("--grant-types", "Replace the grant types.");
+        var tenants = ListOption("--allowed-tenants", "Restrict client_credentials tokens to these tenants.");
+        var anyTenant = new Option<bool>("--any-tenant") { Description = "Lift the tenant restriction." };
+        var update = new Command("update", "Change an application; prints it as JSON (never the secret).")
+        {
+            clientId, name, description, scopes, redirectUris, grantTypes, tenants, anyTenant,
+        };
+        update.SetAction(async (parse, ct) =>
+        {
+            var tenantList = parse.GetValue(tenants);
+            if (tenantList is not null && parse.GetValue(anyTenant))
+            {
+                return await context.FailAsync(OpsCli.Usage, "use one of --allowed-tenants and --any-tenant, not both");
+            }
+
+            var changes = new ApplicationChanges(parse.GetValue(name), parse.GetValue(description), Split(parse.GetValue(scopes)),
+                Split(parse.GetValue(redirectUris)), Split(parse.GetValue(grantTypes)))
+            {
+                AllowedTenantsChanged = tenantList is not null || parse.GetValue(anyTenant),
+                AllowedTenants = Split(tenantList),
+            };
+            var id = parse.GetValue(clientId)!;
+            var (updated, error) = await context.Get<Applications.Applications>().UpdateAsync(id, changes, ct);
+            return error is not null ? await context.FailAsync(OpsCli.Usage, $"{error.Field}: {error.Message}")
+                : updated is not null ? await context.PrintJsonAsync(updated)
+                : await context.FailAsync(OpsCli.NotFound, $"no application with client id '{id}'");
+        });
+        return update;
+    }
+
+    private static Option<string[]> ListOption(string name, string description) =>
+        new(name) { Description = description, AllowMultipleArgumentsPerToken = true };
+
+    private static string[]? Split(string[]? values) =>
+        values?.SelectMany(s => s.Split([',', ' '], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToArray();
+}

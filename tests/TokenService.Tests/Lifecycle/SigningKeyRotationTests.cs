@@ -1,0 +1,131 @@
+using System.Security.Cryptography;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Npgsql;
+using Shared.Database;
+using TestSupport;
+using TokenService.Cli;
+using TokenService.Crypto;
+using TokenService.Issuance;
+using TokenService.Keys;
+
+namespace TokenService.Tests.Lifecycle;
+
+/// <summary>
+/// Issue 5 point 5 on the real key store and refresher, with a fake clock: a new key is published before it signs,
+/// signs after its lead time, and the old one stays published until every token it signed has expired, then goes.
+/// </summary>
+public sealed class SigningKeyRotationTests
+{
+    private static readonly TimeSpan Lifetime = TimeSpan.FromSeconds(3600);
+    private static readonly TimeSpan Lead = TimeSpan.FromMinutes(10);
+
+    private NpgsqlDataSource db = null!;
+    private string connectionString = null!;
+    private FakeTimeProvider time = null!;
+    private SigningKeyStore store = null!;
+    private KeyRing ring = null!;
+    private KeyRingRefresher refresher = null!;
+    private AccessTokenIssuer issuer = null!;
+
+    [SetUp]
+    public async Task SetUpAsync()
+    {
+        connectionString = await PostgresServer.CreateDatabaseAsync("keyrotation");
+        db = Postgres.CreateDataSource(connectionString, "tests");
+        time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var options = Options.Create(new TokenServiceOptions { AccessTokenLifetimeSeconds = (int)Lifetime.TotalSeconds });
+        store = new SigningKeyStore(db, new KeyEncryption(RandomNumberGenerator.GetBytes(32)), time);
+        ring = new KeyRing();
+        refresher = new KeyRingRefresher(store, ring, options, time, NullLogger<KeyRingRefresher>.Instance);
+        issuer = new AccessTokenIssuer(ring, options, time);
+        await store.EnsureOneExistsAsync(2048, default);
+        await refresher.ReloadAsync(default);
+    }
+
+    [TearDown]
+    public async Task TearDownAsync()
+    {
+        refresher.Dispose();
+        await db.DisposeAsync();
+    }
+
+    private string SigningKid() => new JsonWebToken(issuer.Issue(new AccessTokenRequest("c", "c", ["metric:query"], null)).Jwt).Kid;
+
+    private IEnumerable<string> PublishedKids() => ring.Current!.PublishedKeys.Select(k => k.Kid);
+
+    [Test]
+    public async Task A_pending_key_is_published_but_does_not_sign()
+    {
+        var old = ring.Current!.SigningKid;
+        var added = await store.AddAsync(2048, Lead, default);
+        await refresher.ReloadAsync(default);
+        Assert.Multiple(() =>
+        {
+            Assert.That(PublishedKids(), Is.EquivalentTo(new[] { old, added.Kid }));
+            Assert.That(SigningKid(), Is.EqualTo(old));
+        });
+    }
+
+    [Test]
+    public async Task After_the_lead_time_the_new_key_signs_and_the_old_one_stays_published()
+    {
+        var old = ring.Current!.SigningKid;
+        var added = await store.AddAsync(2048, Lead, default);
+        time.Advance(Lead + TimeSpan.FromSeconds(1));
+        await refresher.ReloadAsync(default);
+        Assert.Multiple(() =>
+        {
+            Assert.That(SigningKid(), Is.EqualTo(added.Kid));
+            Assert.That(PublishedKids(), Does.Contain(old), "tokens it signed are still alive");
+        });
+    }
+
+    [Test]
+    public async Task The_old_key_disappears_once_every_token_it_signed_has_expired()
+    {
+        var old = ring.Current!.SigningKid;
+        await store.AddAsync(2048, Lead, default);
+        time.Advance(Lead);
+        var margin = refresher.Lifecycle.Margin;
+        time.Advance(Lifetime + margin - TimeSpan.FromSeconds(1));
+        await refresher.ReloadAsync(default);
+        var stillPublished = PublishedKids().Contains(old);
+        time.Advance(TimeSpan.FromSeconds(2));
+        await refresher.ReloadAsync(default);
+        Assert.Multiple(() =>
+        {
+            Assert.That(stillPublished, Is.True, "published until lifetime + margin after it stopped signing");
+            Assert.That(PublishedKids(), Does.Not.Contain(old));
+        });
+    }
+
+    [TestCase(0, "pending", "active")]
+    [TestCase(601, "active", "retiring")]
+    [TestCase(601 + 3600 + 301, "active", "expired")]
+    public async Task Keys_list_shows_each_keys_state(int secondsAfterRotation, string newState, string oldState)
+    {
+        var old = ring.Current!.SigningKid;
+        var added = await store.AddAsync(2048, Lead, default);
+        var lifecycle = refresher.Lifecycle;
+        var keys = await store.ListAsync(default);
+        var now = time.GetUtcNow().AddSeconds(secondsAfterRotation);
+        Assert.Multiple(() =>
+        {
+            Assert.That(lifecycle.StateOf(keys.Single(k => k.Kid == added.Kid), keys, now).ToString().ToLowerInvariant(), Is.EqualTo(newState));
+            Assert.That(lifecycle.StateOf(keys.Single(k => k.Kid == old), keys, now).ToString().ToLowerInvariant(), Is.EqualTo(oldState));
+        });
+    }
+
+    [Test]
+    public async Task The_cli_lists_both_keys_with_their_states_after_a_rotation()
+    {
+        var settings = new Dictionary<string, string?> { ["DATABASE_URL"] = connectionString, ["KEY_ENCRYPTION_KEY"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)) };
+        var output = new StringWriter();
+        Assert.That(await OpsCli.RunAsync(["keys", "rotate", "--lead-seconds", "600"], TextWriter.Null, TextWriter.Null, settings), Is.EqualTo(OpsCli.Ok));
+        Assert.That(await OpsCli.RunAsync(["keys", "list"], output, TextWriter.Null, settings), Is.EqualTo(OpsCli.Ok));
+        Assert.That(output.ToString(), Does.Contain("\"pending\"").And.Contain("\"active\""));
+    }
+}
