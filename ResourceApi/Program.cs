@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Hosting;
 using ResourceApi.Auth;
 using ResourceApi.Data;
 using ResourceApi.GraphQL;
+using ResourceApi.Observability;
 
 namespace ResourceApi;
 
@@ -21,6 +22,7 @@ public sealed class Program
     public static WebApplication Build(string[] args)
     {
         var builder = WebApplication.CreateBuilder(args);
+        builder.Logging.AddJsonLogs();
         if (string.IsNullOrEmpty(builder.Configuration[WebHostDefaults.ServerUrlsKey]))
         {
             builder.WebHost.UseUrls(ResourceApiOptions.DefaultUrl);

@@ -5,6 +5,8 @@ using TokenService.Discovery;
 using TokenService.Health;
 using TokenService.Issuance;
 using TokenService.Keys;
+using TokenService.Observability;
+using TokenService.OpenApi;
 using TokenService.Revocation;
 using TokenService.Token;
 
@@ -35,6 +37,8 @@ builder.Services.AddSingleton<ClientCredentialsGrant>();
 builder.Services.AddSingleton<DiscoveryDocument>();
 builder.Services.AddCredentialLifecycle();
 builder.Services.AddProblemDetails();
+builder.AddTelemetry();
+builder.Services.AddApiDocumentation();
 
 var app = builder.Build();
 
@@ -42,6 +46,8 @@ app.UseExceptionHandler();
 app.UseStatusCodePages();
 
 app.MapHealth();
+app.MapTelemetry();
+app.MapApiDocumentation();
 app.MapDiscovery();
 app.MapJwks();
 app.MapToken();

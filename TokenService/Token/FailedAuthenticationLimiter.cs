@@ -29,8 +29,19 @@ public sealed class FailedAuthenticationLimiter(TimeProvider time)
         var now = time.GetTimestamp();
         var client = Over("c:" + clientId, MaxFailuresPerClient, now);
         var ip = address is null ? null : Over("a:" + address, MaxFailuresPerAddress, now);
-        return client is null && ip is null ? null : Math.Max(client ?? 0, ip ?? 0);
+        if (client is null && ip is null)
+        {
+            return null;
+        }
+
+        Interlocked.Increment(ref refusals);
+        return Math.Max(client ?? 0, ip ?? 0);
     }
+
+    private long refusals;
+
+    /// <summary>Requests held back with 429 since start (metrics).</summary>
+    public long Refusals => Interlocked.Read(ref refusals);
 
     public void RecordFailure(string clientId, IPAddress? address)
     {

@@ -1,0 +1,25 @@
+using System.Text.Json;
+
+namespace ResourceApi.Observability;
+
+/// <summary>
+/// One JSON object per log line on stdout, with scopes: ASP.NET Core's request scope puts the RequestId
+/// (HttpContext.TraceIdentifier) and path on every line written while a request runs, and activity tracking adds
+/// the W3C trace id, so a line can be tied to its request and across services. What is logged stays the
+/// [LoggerMessage] templates: never tokens, secrets or Authorization headers.
+/// </summary>
+public static class JsonLogging
+{
+    public static ILoggingBuilder AddJsonLogs(this ILoggingBuilder logging)
+    {
+        logging.AddJsonConsole(o =>
+        {
+            o.IncludeScopes = true;
+            o.UseUtcTimestamp = true;
+            o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
+            o.JsonWriterOptions = new JsonWriterOptions { Indented = false };
+        });
+        logging.Configure(o => o.ActivityTrackingOptions = ActivityTrackingOptions.TraceId | ActivityTrackingOptions.SpanId);
+        return logging;
+    }
+}
