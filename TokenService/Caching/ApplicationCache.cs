@@ -19,7 +19,11 @@ public sealed class ApplicationCache(ApplicationStore store, TimeProvider time)
 
     public long Hits => Interlocked.Read(ref hits);
 
+    /// <summary>Lookups that went to the database (metrics).</summary>
+    public long Misses => Interlocked.Read(ref misses);
+
     private long hits;
+    private long misses;
     private long generation;
 
     public async ValueTask<Application?> FindAsync(string clientId, CancellationToken ct)
@@ -31,6 +35,7 @@ public sealed class ApplicationCache(ApplicationStore store, TimeProvider time)
             return entry.Application;
         }
 
+        Interlocked.Increment(ref misses);
         // A read that overlaps an invalidation may return the row as it was before the change: don't keep it.
         var generationBefore = Interlocked.Read(ref generation);
         var application = await store.FindByClientIdAsync(clientId, ct);

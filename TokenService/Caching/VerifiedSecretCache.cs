@@ -27,13 +27,25 @@ public sealed class VerifiedSecretCache(TimeProvider time)
         if (!entries.TryGetValue(application.ClientId, out var entry) || entry.SecretVersion != application.SecretVersion ||
             time.GetTimestamp() >= entry.ExpiresAt)
         {
+            Interlocked.Increment(ref misses);
             return false;
         }
 
         Span<byte> mac = stackalloc byte[HMACSHA256.HashSizeInBytes];
         Mac(secret, mac);
-        return CryptographicOperations.FixedTimeEquals(mac, entry.Mac);
+        var matches = CryptographicOperations.FixedTimeEquals(mac, entry.Mac);
+        Interlocked.Increment(ref matches ? ref hits : ref misses);
+        return matches;
     }
+
+    private long hits;
+    private long misses;
+
+    /// <summary>Lookups that skipped Argon2id since start (metrics).</summary>
+    public long Hits => Interlocked.Read(ref hits);
+
+    /// <summary>Lookups that found nothing usable, so Argon2id ran (metrics).</summary>
+    public long Misses => Interlocked.Read(ref misses);
 
     /// <summary>Call only after Argon2id said yes.</summary>
     public void Remember(Application application, string secret)

@@ -21,6 +21,13 @@ public static class OpsCli
 
     internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
 
+    /// <summary>`TokenService --help`: what the binary is, what it reads, and what its exit codes mean.</summary>
+    private const string RootDescription =
+        "TokenService: OAuth 2.0 / OpenID Connect token service and its ops tool. Without a command it runs the service.\n" +
+        "Reads DATABASE_URL, KEY_ENCRYPTION_KEY, Issuer and appsettings.json (docs/configuration.md).\n\n" +
+        "Exit codes: 0 success; 1 the operation failed (database unreachable, migration error); " +
+        "2 invalid usage or input; 3 no such application or user. Errors are one line on stderr.";
+
     public static bool Handles(string[] args) => args.Length > 0 && Verbs.Contains(args[0], StringComparer.Ordinal);
 
     public static async Task<int> RunAsync(
@@ -39,7 +46,7 @@ public static class OpsCli
         await using var _ = services;
 
         var context = new CliContext(services, stdout, stderr);
-        var root = new RootCommand("TokenService: OAuth 2.0 / OpenID Connect token service. Without a command it runs the service.")
+        var root = new RootCommand(RootDescription)
         {
             MigrateCommand.Create(context),
             ApplicationsCommand.Create(context),

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Shared.Database;
 using Shared.Protocol;
 using TokenService.Issuance;
+using TokenService.Observability;
 
 namespace TokenService.Token;
 
@@ -26,6 +27,25 @@ public static partial class TokenEndpoint
         HttpContext context,
         ClientAuthentication clientAuthentication,
         ClientCredentialsGrant clientCredentials,
+        AuthorizationCodeGrant authorizationCode,
+        RefreshTokenGrant refreshToken,
+        TokenServiceMetrics metrics,
+        ILoggerFactory loggers,
+        CancellationToken ct)
+    {
+        // Every answer is counted here, once: issued by grant, or failed by error code.
+        var result = await ExchangeAsync(context, clientAuthentication, clientCredentials, authorizationCode, refreshToken, loggers, ct);
+        metrics.TokenEndpointAnswered(context, result.Result);
+        return result;
+    }
+
+    /// <summary>A ValueTask: when the warm path completes synchronously, the wrapper above allocates nothing.</summary>
+    private static async ValueTask<Results<TokenResponse, OAuthError>> ExchangeAsync(
+        HttpContext context,
+        ClientAuthentication clientAuthentication,
+        ClientCredentialsGrant clientCredentials,
+        AuthorizationCodeGrant authorizationCode,
+        RefreshTokenGrant refreshToken,
         ILoggerFactory loggers,
         CancellationToken ct)
     {
@@ -43,7 +63,7 @@ public static partial class TokenEndpoint
                 return parseError;
             }
 
-            if (request!.GrantType is not (GrantTypes.ClientCredentials))
+            if (request!.GrantType is not (GrantTypes.ClientCredentials or GrantTypes.AuthorizationCode or GrantTypes.RefreshToken))
             {
                 return OAuthError.UnsupportedGrantType(request.GrantType);
             }
@@ -57,6 +77,8 @@ public static partial class TokenEndpoint
             return request.GrantType switch
             {
                 GrantTypes.ClientCredentials => clientCredentials.Handle(application!, request),
+                GrantTypes.AuthorizationCode => await authorizationCode.HandleAsync(application!, request, ct),
+                GrantTypes.RefreshToken => await refreshToken.HandleAsync(application!, request, ct),
                 _ => OAuthError.UnsupportedGrantType(request.GrantType),
             };
         }
