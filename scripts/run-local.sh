@@ -9,10 +9,11 @@ ts=artifacts/bin/TokenService/release/TokenService
 api=artifacts/bin/ResourceApi/release/ResourceApi
 mkdir -p .local
 
+# Stop the local cluster on exit only if this run started it (another run or `make db-start` may be using it).
 started_cluster=no
 if [ -z "${DATABASE_URL:-}" ]; then
+  db/local-pg.sh status >/dev/null 2>&1 || started_cluster=yes
   DATABASE_URL=$(db/local-pg.sh start)
-  started_cluster=yes
 fi
 export DATABASE_URL
 

@@ -10,9 +10,9 @@ rm -rf "$results"; mkdir -p "$results"
 started_cluster=no
 if [ -z "${TEST_DATABASE_URL:-}" ] && [ -z "${DATABASE_URL:-}" ]; then
   export PGLOCAL_DIR="$PWD/.local/pg-test" PGLOCAL_PORT=54330 PGLOCAL_DB=postgres
+  db/local-pg.sh status >/dev/null 2>&1 || started_cluster=yes
   TEST_DATABASE_URL=$(db/local-pg.sh start) || { echo "0 passed, 1 failed"; exit 1; }
   export TEST_DATABASE_URL
-  started_cluster=yes
 fi
 cleanup() { [ "$started_cluster" = yes ] && db/local-pg.sh stop; }
 trap cleanup EXIT
