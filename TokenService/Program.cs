@@ -1,4 +1,5 @@
 using TokenService;
+using TokenService.Authorize;
 using TokenService.Caching;
 using TokenService.Cli;
 using TokenService.Discovery;
@@ -9,6 +10,7 @@ using TokenService.Observability;
 using TokenService.OpenApi;
 using TokenService.Revocation;
 using TokenService.Token;
+using TokenService.UserInfo;
 
 // The same binary is the service and the ops tool: `TokenService migrate`, `TokenService applications create ...`.
 if (OpsCli.Handles(args))
@@ -35,6 +37,7 @@ builder.Services.AddSingleton<ChangeFeed>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<ChangeFeed>());
 builder.Services.AddSingleton<ClientCredentialsGrant>();
 builder.Services.AddSingleton<DiscoveryDocument>();
+builder.Services.AddUserSignIn();
 builder.Services.AddCredentialLifecycle();
 builder.Services.AddProblemDetails();
 builder.AddTelemetry();
@@ -51,6 +54,8 @@ app.MapApiDocumentation();
 app.MapDiscovery();
 app.MapJwks();
 app.MapToken();
+app.MapAuthorize();
+app.MapUserInfo();
 app.MapCredentialLifecycle();
 
 app.Run();

@@ -19,6 +19,15 @@ public sealed class TokenServiceOptions
 
     public int RsaKeySize { get; set; } = 2048;
 
+    /// <summary>RFC 9700 s.4.14.2: a refresh token family dies this long after sign-in, however often it was rotated.</summary>
+    public int RefreshTokenAbsoluteLifetimeSeconds { get; set; } = 30 * 24 * 3600;
+
+    /// <summary>A refresh token not used for this long expires (each rotation starts a new idle period).</summary>
+    public int RefreshTokenIdleLifetimeSeconds { get; set; } = 7 * 24 * 3600;
+
+    /// <summary>How long a login session cookie lets /oauth2/authorize skip the login form.</summary>
+    public int LoginSessionLifetimeSeconds { get; set; } = 8 * 3600;
+
     /// <summary>
     /// After rotate-secret, how long the previous secret keeps working unless the request says otherwise
     /// (<c>gracePeriodSeconds</c>, <c>--grace-seconds</c>). 0: it stops at once.
@@ -68,6 +77,16 @@ public sealed class TokenServiceOptionsValidator : IValidateOptions<TokenService
         if (o.SecretRotationGracePeriodSeconds is < 0 or > Applications.ApplicationsApi.MaxGracePeriodSeconds)
         {
             failures.Add($"SecretRotationGracePeriodSeconds must be between 0 and {Applications.ApplicationsApi.MaxGracePeriodSeconds}");
+        }
+
+        if (o.RefreshTokenIdleLifetimeSeconds < 60 || o.RefreshTokenAbsoluteLifetimeSeconds < o.RefreshTokenIdleLifetimeSeconds)
+        {
+            failures.Add("RefreshTokenIdleLifetimeSeconds must be at least 60 and at most RefreshTokenAbsoluteLifetimeSeconds");
+        }
+
+        if (o.LoginSessionLifetimeSeconds is < 60 or > 30 * 24 * 3600)
+        {
+            failures.Add("LoginSessionLifetimeSeconds must be between 60 and 2592000");
         }
 
         if (o.RsaKeySize is < 2048 or > 8192 || o.RsaKeySize % 8 != 0)

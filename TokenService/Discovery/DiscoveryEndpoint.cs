@@ -1,6 +1,8 @@
 using Microsoft.Extensions.Options;
 using Shared.Protocol;
+using TokenService.Authorize;
 using TokenService.Keys;
+using TokenService.UserInfo;
 
 namespace TokenService.Discovery;
 
@@ -47,16 +49,29 @@ public sealed class DiscoveryDocument(IOptions<TokenServiceOptions> options)
             },
             ["introspection_endpoint"] = issuer + Introspection.IntrospectionEndpoint.Path,
             ["introspection_endpoint_auth_methods_supported"] = new[] { ClientAuthenticationMethods.SecretBasic, ClientAuthenticationMethods.SecretPost },
-            ["grant_types_supported"] = new[] { GrantTypes.ClientCredentials },
-            ["token_endpoint_auth_methods_supported"] = new[] { "client_secret_basic", "client_secret_post" },
-            ["scopes_supported"] = Scopes.ApiScopes,
+            ["authorization_endpoint"] = issuer + AuthorizeEndpoint.Path,
+            ["userinfo_endpoint"] = issuer + UserInfoEndpoint.Path,
+            ["grant_types_supported"] = new[] { GrantTypes.ClientCredentials, GrantTypes.AuthorizationCode, GrantTypes.RefreshToken },
+            ["token_endpoint_auth_methods_supported"] = new[]
+            {
+                ClientAuthenticationMethods.SecretBasic, ClientAuthenticationMethods.SecretPost, ClientAuthenticationMethods.None,
+            },
+            ["scopes_supported"] = Scopes.All,
             ["claims_supported"] = new[]
             {
                 ClaimNames.Issuer, ClaimNames.Subject, ClaimNames.Audience, ClaimNames.Expires, ClaimNames.IssuedAt,
                 ClaimNames.NotBefore, ClaimNames.JwtId, ClaimNames.ClientId, ClaimNames.Scope, ClaimNames.Tenant,
+                ClaimNames.AuthTime, ClaimNames.Nonce, ClaimNames.AtHash, ClaimNames.AuthorizedParty, ClaimNames.Name,
+                ClaimNames.PreferredUsername, ClaimNames.Email, ClaimNames.EmailVerified,
             },
-            // OIDC Discovery requires these three even before user sign-in exists.
-            ["response_types_supported"] = Array.Empty<string>(),
+            ["response_types_supported"] = new[] { ResponseTypes.Code },
+            ["response_modes_supported"] = new[] { ResponseModes.Query },
+            ["code_challenge_methods_supported"] = new[] { CodeChallengeMethods.S256 },
+            ["prompt_values_supported"] = new[] { PromptValues.None, PromptValues.Login },
+            // RFC 9207: every authorization response carries iss, so clients can detect mix-up attacks.
+            ["authorization_response_iss_parameter_supported"] = true,
+            ["request_parameter_supported"] = false,
+            ["claims_parameter_supported"] = false,
             ["subject_types_supported"] = new[] { "public" },
             ["id_token_signing_alg_values_supported"] = new[] { "RS256" },
             ["token_endpoint_auth_signing_alg_values_supported"] = new[] { "RS256" },

@@ -26,6 +26,12 @@ public sealed record OAuthError(string Error, string Description, int StatusCode
 
     public static OAuthError UnauthorizedClient(string description) => new(OAuthErrors.UnauthorizedClient, description);
 
+    public static OAuthError UnsupportedResponseType(string? responseType) => new(OAuthErrors.UnsupportedResponseType,
+        $"response_type '{Truncate(responseType)}' is not supported; use code");
+
+    /// <summary>OIDC Core s.3.1.2.6: prompt=none and the user is not signed in (or signed in too long ago for max_age).</summary>
+    public static OAuthError LoginRequired() => new(OAuthErrors.LoginRequired, "the user must sign in");
+
     public static OAuthError UnsupportedGrantType(string? grantType) => new(OAuthErrors.UnsupportedGrantType,
         $"grant_type '{Truncate(grantType)}' is not supported; use client_credentials, authorization_code or refresh_token");
 

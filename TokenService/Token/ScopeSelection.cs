@@ -10,14 +10,20 @@ public static partial class ScopeSelection
     /// Omitted scope means every API scope of the application. A scope that is unknown, malformed, or not granted
     /// to the application is invalid_scope: we refuse rather than silently narrow, so a caller learns at once.
     /// </summary>
-    public static (string[]? Scopes, OAuthError? Error) ForClientCredentials(string? requested, IReadOnlyCollection<string> allowed)
-    {
-        if (requested is null)
-        {
-            return (allowed.Where(s => !Scopes.IsUserScope(s)).ToArray(), null);
-        }
+    public static (string[]? Scopes, OAuthError? Error) ForClientCredentials(string? requested, IReadOnlyCollection<string> allowed) =>
+        requested is null ? (allowed.Where(s => !Scopes.IsUserScope(s)).ToArray(), null) : Select(Scopes.Split(requested), allowed, forUser: false);
 
-        var scopes = Scopes.Split(requested);
+    /// <summary>
+    /// For a signed-in user (authorization code, refresh): omitted scope means every scope of the application, the
+    /// OIDC ones included; otherwise the request must be a non-empty subset of <paramref name="allowed"/>, never more.
+    /// </summary>
+    public static (string[]? Scopes, OAuthError? Error) ForUser(string? requested, IReadOnlyCollection<string> allowed) =>
+        requested is null ? (allowed.ToArray(), null)
+        : Scopes.Split(requested) is { Length: > 0 } scopes ? Select(scopes, allowed, forUser: true)
+        : (null, OAuthError.InvalidScope("scope is empty"));
+
+    private static (string[]? Scopes, OAuthError? Error) Select(string[] scopes, IReadOnlyCollection<string> allowed, bool forUser)
+    {
         foreach (var scope in scopes)
         {
             if (!ScopeToken().IsMatch(scope))
@@ -25,7 +31,7 @@ public static partial class ScopeSelection
                 return (null, OAuthError.InvalidScope("scope is malformed (RFC 6749 s.3.3)"));
             }
 
-            if (Scopes.IsUserScope(scope))
+            if (!forUser && Scopes.IsUserScope(scope))
             {
                 return (null, OAuthError.InvalidScope($"scope {scope} needs a signed-in user; it is not available with client_credentials"));
             }

@@ -1,0 +1,39 @@
+namespace TokenService.RefreshTokens;
+
+/// <summary>
+/// One authorization's line of refresh tokens (RFC 9700 s.4.14.2). Every rotation adds a token to the family;
+/// the family carries what they all share: client, user, granted scopes, auth_time and the absolute expiry.
+/// </summary>
+public sealed record RefreshTokenFamily
+{
+    public required Guid Id { get; init; }
+    public required string ClientId { get; init; }
+    public required Guid UserId { get; init; }
+
+    /// <summary>The authorization code it came from, so a replayed code can revoke it (RFC 6749 s.4.1.2).</summary>
+    public Guid? CodeId { get; init; }
+
+    /// <summary>What the user granted; a refresh may narrow the access token's scope, never widen it (RFC 6749 s.6).</summary>
+    public required string[] Scopes { get; init; }
+
+    public required DateTime AuthTime { get; init; }
+    public DateTime CreatedAt { get; init; }
+    public DateTime ExpiresAt { get; init; }
+    public DateTime? RevokedAt { get; init; }
+}
+
+/// <summary>What presenting a refresh token led to.</summary>
+public enum RefreshOutcome
+{
+    /// <summary>The token was current: it is now consumed and a successor issued.</summary>
+    Rotated,
+
+    /// <summary>The token had already been rotated: someone holds a copy, so the whole family is now revoked.</summary>
+    Reused,
+
+    /// <summary>Unknown, another client's, expired, or its family revoked.</summary>
+    Invalid,
+
+    /// <summary>The requested scope is wider than the family's grant; nothing was changed.</summary>
+    ScopeNotGranted,
+}

@@ -1,0 +1,50 @@
+using System.Net;
+
+namespace TokenService.Tests.Authorize;
+
+/// <summary>Failed sign-ins are rate-limited per username (5 a minute) and per client address (20 a minute).</summary>
+public sealed class LoginThrottleTests : SignInFixture
+{
+    private const string Challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+
+    [Test]
+    public async Task Sixth_failure_for_one_username_gets_429_with_retry_after_even_with_the_right_password()
+    {
+        using var browser = NewBrowser();
+        using var form = await browser.AuthorizeAsync(NativeRequest(NativeClientId, Challenge));
+        var html = await form.Content.ReadAsStringAsync();
+        for (var i = 0; i < 5; i++)
+        {
+            using var failed = await browser.SubmitLoginAsync(html, "Mallory-Target", "wrong password " + i);
+            Assert.That(failed.StatusCode, Is.EqualTo(HttpStatusCode.OK), $"attempt {i}");
+        }
+
+        using var limited = await browser.SubmitLoginAsync(html, "mallory-target", "wrong password");
+        Assert.Multiple(async () =>
+        {
+            Assert.That(limited.StatusCode, Is.EqualTo(HttpStatusCode.TooManyRequests));
+            Assert.That(limited.Headers.RetryAfter?.Delta?.TotalSeconds, Is.InRange(1, 60));
+            Assert.That(await limited.Content.ReadAsStringAsync(), Does.Contain("Too many failed sign-in attempts"));
+        });
+
+        // Another username from the same address is not blocked yet (its budget is separate, the address has 14 left).
+        using var other = await browser.SubmitLoginAsync(html, Username, Password);
+        Assert.That(other.StatusCode, Is.EqualTo(HttpStatusCode.Redirect));
+    }
+
+    [Test]
+    public async Task Twentieth_failure_from_one_address_blocks_every_username()
+    {
+        using var browser = NewBrowser();
+        using var form = await browser.AuthorizeAsync(NativeRequest(NativeClientId, Challenge));
+        var html = await form.Content.ReadAsStringAsync();
+        var status = HttpStatusCode.OK;
+        for (var i = 0; i < 25 && status != HttpStatusCode.TooManyRequests; i++)
+        {
+            using var attempt = await browser.SubmitLoginAsync(html, "spray-" + i, "wrong password");
+            status = attempt.StatusCode;
+        }
+
+        Assert.That(status, Is.EqualTo(HttpStatusCode.TooManyRequests));
+    }
+}
