@@ -41,8 +41,10 @@ public sealed class Program
         builder.Services.AddResourceData(builder.Configuration);
         builder.Services.AddResourceAuthentication();
         builder.Services.AddResourceGraphQL();
+        builder.AddTelemetry();
 
         var app = builder.Build();
+        app.MapTelemetry();
         app.UseBasicExchange();
         app.UseAuthentication();
         app.UseAuthorization();

@@ -36,6 +36,15 @@ internal sealed partial class BasicExchange(
 {
     public const string HttpClientName = "token-endpoint";
 
+    private long hits;
+    private long misses;
+
+    /// <summary>Basic requests answered from the token cache since start (metrics).</summary>
+    public long Hits => Interlocked.Read(ref hits);
+
+    /// <summary>Basic requests that needed (or joined) an exchange at the token endpoint (metrics).</summary>
+    public long Misses => Interlocked.Read(ref misses);
+
     private static readonly TimeSpan RefreshBeforeExpiry = TimeSpan.FromSeconds(60);
 
     private readonly byte[] cacheKeySecret = RandomNumberGenerator.GetBytes(32);
@@ -47,8 +56,11 @@ internal sealed partial class BasicExchange(
         var key = CacheKey(credentials);
         if (cache.TryGetValue(key, out var cached) && cached.RefreshAt > time.GetUtcNow())
         {
+            Interlocked.Increment(ref hits);
             return new ExchangeResult(ExchangeOutcome.Issued, cached.AccessToken);
         }
+
+        Interlocked.Increment(ref misses);
 
         // The exchange is shared by every waiter, so it does not run on one caller's cancellation token.
         var exchange = inFlight.GetOrAdd(key, k => new Lazy<Task<ExchangeResult>>(() => ExchangeAsync(k, credentials)));

@@ -30,6 +30,9 @@ internal sealed partial class RevocationPoller(
     /// <summary>True once the first page was read (tests wait for it).</summary>
     public bool Synchronised { get; private set; }
 
+    /// <summary>When this instance last caught up with the feed: how stale its revocations can be (metrics).</summary>
+    public DateTimeOffset? CaughtUpAt { get; private set; }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var interval = TimeSpan.FromMilliseconds(Math.Max(100, options.Value.RevocationPollMilliseconds));
@@ -74,7 +77,13 @@ internal sealed partial class RevocationPoller(
         cursor = root.GetProperty(RevocationFeed.Cursor).GetInt64();
         await NoticeKeysAsync(root.GetProperty(RevocationFeed.Keys).EnumerateArray().Select(k => k.GetString()!).ToArray(), ct);
         Synchronised = true;
-        return root.GetProperty(RevocationFeed.HasMore).GetBoolean();
+        var hasMore = root.GetProperty(RevocationFeed.HasMore).GetBoolean();
+        if (!hasMore)
+        {
+            CaughtUpAt = time.GetUtcNow();
+        }
+
+        return hasMore;
     }
 
     /// <summary>A kid we have not seen: ask JwtBearer's configuration manager to re-read discovery and the JWKS now.</summary>
