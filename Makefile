@@ -6,7 +6,7 @@ export DOTNET_NOLOGO := 1
 
 TS_BIN := artifacts/bin/TokenService/release/TokenService
 
-.PHONY: help build run test migrate bench fmt clean db-start db-stop
+.PHONY: help build run test migrate bench fmt fmt-check clean db-start db-stop
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -28,6 +28,9 @@ bench: ## Benchmark issuance and the API; prints each figure beside its target
 
 fmt: ## Format the code (dotnet format)
 	dotnet format TokenService.slnx
+
+fmt-check: ## Fail if the code is not formatted (whitespace and style; for CI)
+	dotnet format TokenService.slnx --verify-no-changes --no-restore
 
 clean: ## Stop the local cluster and remove build output and local state
 	-@db/local-pg.sh stop
