@@ -12,10 +12,8 @@ public sealed class AuthorizeErrorTests : SignInFixture
     private async Task<HttpResponseMessage> AuthorizeAsync(params (string Key, string? Value)[] extra)
     {
         using var browser = NewBrowser();
-        return await browser.AuthorizeAsync(NativeRequest(NativeClientId, SignInSupportChallenge, extra));
+        return await browser.AuthorizeAsync(NativeRequest(NativeClientId, Challenge, extra));
     }
-
-    private const string SignInSupportChallenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 
     [TestCase("client_id", "nosuchclient00000000000000", TestName = "Unknown_client_gets_an_error_page_and_no_redirect")]
     [TestCase("client_id", null, TestName = "Missing_client_id_gets_an_error_page_and_no_redirect")]
@@ -108,7 +106,7 @@ public sealed class AuthorizeErrorTests : SignInFixture
     {
         using var browser = NewBrowser();
         using var response = await browser.Browser.PostAsync("/oauth2/authorize", new FormUrlEncodedContent(
-            NativeRequest(NativeClientId, SignInSupportChallenge).Select(p => KeyValuePair.Create(p.Key, p.Value ?? ""))));
+            NativeRequest(NativeClientId, Challenge).Select(p => KeyValuePair.Create(p.Key, p.Value ?? ""))));
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
         Assert.That(await response.Content.ReadAsStringAsync(), Does.Contain("name=\"username\""));
     }

@@ -5,8 +5,6 @@ namespace TokenService.Tests.Authorize;
 /// <summary>The login page: contract fields, security headers, antiforgery, the session cookie, failures that reveal nothing.</summary>
 public sealed class LoginPageTests : SignInFixture
 {
-    private const string Challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
-
     [Test]
     public async Task Login_page_sends_a_strict_csp_and_anti_framing_headers()
     {

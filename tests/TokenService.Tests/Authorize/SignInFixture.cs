@@ -20,6 +20,9 @@ public abstract class SignInFixture
     public const string WebRedirect = "https://client.example/callback";
     public const string NativeRedirect = "http://127.0.0.1:8765/callback";
 
+    /// <summary>RFC 7636 appendix B's example S256 challenge: for requests whose code is never redeemed.</summary>
+    public const string Challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+
     protected TokenServiceHost Host { get; private set; } = null!;
     protected Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactory<Program> App { get; private set; } = null!;
     protected FakeTimeProvider Clock { get; } = new(DateTimeOffset.UtcNow);
