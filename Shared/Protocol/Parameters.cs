@@ -1,3 +1,5 @@
+    public const string Request = "request";
+    public const string RequestUri = "request_uri";
 namespace Shared.Protocol;
 
 /// <summary>Form and query parameter names of RFC 6749, RFC 7636, RFC 7009, RFC 7662 and OIDC Core.</summary>

@@ -15,7 +15,8 @@ public sealed record AuthorizeRequest
     public static readonly string[] Known =
     [
         Parameters.ClientId, Parameters.RedirectUri, Parameters.ResponseType, Parameters.Scope, Parameters.State, Parameters.Nonce,
-        Parameters.CodeChallenge, Parameters.CodeChallengeMethod, Parameters.Prompt, Parameters.MaxAge,
+        Parameters.CodeChallenge, Parameters.CodeChallengeMethod, Parameters.Prompt, Parameters.MaxAge, Parameters.Request,
+        Parameters.RequestUri,
     ];
 
     private readonly Dictionary<string, string> values = new(StringComparer.Ordinal);
@@ -95,6 +96,12 @@ public sealed record AuthorizeRequest
         if (Malformed is not null)
         {
             return Fail($"parameter {Malformed} is repeated or too long");
+        }
+
+        // OIDC Core s.6: we do not read request objects, so we must not act as if we had.
+        if (Get(Parameters.Request) is not null || Get(Parameters.RequestUri) is not null)
+        {
+            return (null, OAuthError.RequestNotSupported(byReference: Get(Parameters.Request) is null));
         }
 
         var responseType = Get(Parameters.ResponseType);

@@ -1,3 +1,8 @@
+    /// <summary>OIDC Core s.6: neither request objects nor request_uri are read here.</summary>
+    public static OAuthError RequestNotSupported(bool byReference) => byReference
+        ? new(OAuthErrors.RequestUriNotSupported, "request_uri is not supported")
+        : new(OAuthErrors.RequestNotSupported, "request objects are not supported");
+
 using System.Text.Json;
 using Shared.Protocol;
 

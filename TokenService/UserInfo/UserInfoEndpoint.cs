@@ -17,6 +17,9 @@ public static class UserInfoEndpoint
 {
     public const string Path = "/userinfo";
 
+    // Thread-safe and costly to build: one for the process.
+    private static readonly JsonWebTokenHandler Handler = new();
+
     public static IEndpointRouteBuilder MapUserInfo(this IEndpointRouteBuilder app)
     {
         app.MapMethods(Path, [HttpMethods.Get, HttpMethods.Post], HandleAsync).DisableAntiforgery();
@@ -40,7 +43,7 @@ public static class UserInfoEndpoint
         }
 
         var settings = options.Value;
-        var result = await new JsonWebTokenHandler().ValidateTokenAsync(authorization[7..].Trim(), new TokenValidationParameters
+        var result = await Handler.ValidateTokenAsync(authorization[7..].Trim(), new TokenValidationParameters
         {
             ValidIssuer = settings.IssuerTrimmed,
             ValidAudience = settings.Audience,

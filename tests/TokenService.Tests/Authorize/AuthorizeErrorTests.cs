@@ -57,6 +57,8 @@ public sealed class AuthorizeErrorTests : SignInFixture
     [TestCase("max_age", "-1", "invalid_request")]
     [TestCase("max_age", "soon", "invalid_request")]
     [TestCase("prompt", "none", "login_required")]
+    [TestCase("request", "eyJhbGciOiJub25lIn0.e30.", "request_not_supported")]
+    [TestCase("request_uri", "https://client.example/request.jwt", "request_uri_not_supported")]
     public async Task Other_errors_redirect_with_error_state_and_iss(string parameter, string? value, string error)
     {
         using var response = await AuthorizeAsync((parameter, value), ("state", "xyz<&>"));
