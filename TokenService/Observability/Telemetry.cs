@@ -45,6 +45,8 @@ public static class Telemetry
     /// </summary>
     public static IEndpointRouteBuilder MapTelemetry(this IEndpointRouteBuilder app)
     {
+        // Created now, not at the first token request, so a scrape right after start already lists every series.
+        app.ServiceProvider.GetRequiredService<TokenServiceMetrics>();
         app.MapPrometheusScrapingEndpoint(MetricsPath);
         return app;
     }
