@@ -1,7 +1,3 @@
-
-    /// <summary>OIDC Core s.3.1.2.6: request objects (JAR) and request_uri are not supported.</summary>
-    public const string RequestNotSupported = "request_not_supported";
-    public const string RequestUriNotSupported = "request_uri_not_supported";
 namespace Shared.Protocol;
 
 /// <summary>RFC 6749 s.5.2, RFC 6750 s.3.1 and RFC 7009/7662 error codes: the only place these strings are written.</summary>
@@ -22,4 +18,8 @@ public static class OAuthErrors
     public const string LoginRequired = "login_required";
     public const string UnsupportedTokenType = "unsupported_token_type";
     public const string SlowDown = "slow_down";
+
+    /// <summary>OIDC Core s.3.1.2.6: request objects (JAR) and request_uri are not supported.</summary>
+    public const string RequestNotSupported = "request_not_supported";
+    public const string RequestUriNotSupported = "request_uri_not_supported";
 }

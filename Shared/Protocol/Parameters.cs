@@ -1,5 +1,3 @@
-    public const string Request = "request";
-    public const string RequestUri = "request_uri";
 namespace Shared.Protocol;
 
 /// <summary>Form and query parameter names of RFC 6749, RFC 7636, RFC 7009, RFC 7662 and OIDC Core.</summary>
@@ -21,6 +19,8 @@ public static class Parameters
     public const string Nonce = "nonce";
     public const string Prompt = "prompt";
     public const string MaxAge = "max_age";
+    public const string Request = "request";
+    public const string RequestUri = "request_uri";
     public const string Token = "token";
     public const string TokenTypeHint = "token_type_hint";
     public const string Error = "error";

@@ -1,8 +1,3 @@
-    /// <summary>OIDC Core s.6: neither request objects nor request_uri are read here.</summary>
-    public static OAuthError RequestNotSupported(bool byReference) => byReference
-        ? new(OAuthErrors.RequestUriNotSupported, "request_uri is not supported")
-        : new(OAuthErrors.RequestNotSupported, "request objects are not supported");
-
 using System.Text.Json;
 using Shared.Protocol;
 
@@ -36,6 +31,11 @@ public sealed record OAuthError(string Error, string Description, int StatusCode
 
     /// <summary>OIDC Core s.3.1.2.6: prompt=none and the user is not signed in (or signed in too long ago for max_age).</summary>
     public static OAuthError LoginRequired() => new(OAuthErrors.LoginRequired, "the user must sign in");
+
+    /// <summary>OIDC Core s.6: neither request objects nor request_uri are read here.</summary>
+    public static OAuthError RequestNotSupported(bool byReference) => byReference
+        ? new(OAuthErrors.RequestUriNotSupported, "request_uri is not supported")
+        : new(OAuthErrors.RequestNotSupported, "request objects are not supported");
 
     public static OAuthError UnsupportedGrantType(string? grantType) => new(OAuthErrors.UnsupportedGrantType,
         $"grant_type '{Truncate(grantType)}' is not supported; use client_credentials, authorization_code or refresh_token");
