@@ -20,6 +20,9 @@ public static class JsonLogging
             o.JsonWriterOptions = new JsonWriterOptions { Indented = false };
         });
         logging.Configure(o => o.ActivityTrackingOptions = ActivityTrackingOptions.TraceId | ActivityTrackingOptions.SpanId);
+        // RedirectResult logs its target URL at Information: for /oauth2/authorize that URL carries the authorization
+        // code. More specific than any "Microsoft.AspNetCore" level an operator sets, so turning that up never leaks codes.
+        logging.AddFilter("Microsoft.AspNetCore.Http.Result.RedirectResult", LogLevel.Warning);
         return logging;
     }
 }

@@ -6,7 +6,19 @@ using TokenService.Crypto;
 namespace TokenService.Revocation;
 
 /// <summary>What introspection may say about a refresh token (RFC 7662 s.2.2).</summary>
-public sealed record RefreshTokenFacts(string ClientId, Guid UserId, string[] Scopes, DateTime CreatedAt, DateTime ExpiresAt, bool Active);
+/// <remarks>
+/// Init properties, not a positional record: Dapper matches a constructor by exact column types, and Npgsql reports
+/// a text[] column as Array, so the positional form threw on every refresh token introspection (a 500).
+/// </remarks>
+public sealed record RefreshTokenFacts
+{
+    public string ClientId { get; init; } = "";
+    public Guid UserId { get; init; }
+    public string[] Scopes { get; init; } = [];
+    public DateTime CreatedAt { get; init; }
+    public DateTime ExpiresAt { get; init; }
+    public bool Active { get; init; }
+}
 
 /// <summary>
 /// Revocation and introspection of refresh tokens (tables of RefreshTokens/, 0006_refresh_tokens.sql): looked up by

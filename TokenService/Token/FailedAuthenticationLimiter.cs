@@ -43,6 +43,72 @@ public sealed class FailedAuthenticationLimiter(TimeProvider time)
     /// <summary>Requests held back with 429 since start (metrics).</summary>
     public long Refusals => Interlocked.Read(ref refusals);
 
+    /// <summary>
+    /// Checks and counts in one step, before the Argon2id work; null when the attempt may go ahead. A check made
+    /// before any failure of a concurrent burst was recorded let the whole burst through to hashing; counting the
+    /// attempt up front closes that. Call <see cref="Forgive"/> when the attempt succeeds.
+    /// </summary>
+    public int? TryBegin(string clientId, IPAddress? address)
+    {
+        var now = time.GetTimestamp();
+        if (counters.Count > MaxTrackedKeys)
+        {
+            Prune(now);
+        }
+
+        var client = Take("c:" + clientId, MaxFailuresPerClient, now);
+        var ip = address is null ? null : Take("a:" + address, MaxFailuresPerAddress, now);
+        if (client is null && ip is null)
+        {
+            return null;
+        }
+
+        Interlocked.Increment(ref refusals);
+        return Math.Max(client ?? 0, ip ?? 0);
+    }
+
+    /// <summary>Un-counts an attempt begun with <see cref="TryBegin"/> that proved the secret: only failures count.</summary>
+    public void Forgive(string clientId, IPAddress? address)
+    {
+        Decrement("c:" + clientId);
+        if (address is not null)
+        {
+            Decrement("a:" + address);
+        }
+    }
+
+    private int? Take(string key, int limit, long now)
+    {
+        var counter = counters.GetOrAdd(key, _ => new Counter(now));
+        lock (counter)
+        {
+            var elapsed = time.GetElapsedTime(counter.WindowStart, now);
+            if (elapsed >= Window)
+            {
+                (counter.WindowStart, counter.Failures, elapsed) = (now, 0, TimeSpan.Zero);
+            }
+
+            if (counter.Failures >= limit)
+            {
+                return Math.Max(1, (int)Math.Ceiling((Window - elapsed).TotalSeconds));
+            }
+
+            counter.Failures++;
+            return null;
+        }
+    }
+
+    private void Decrement(string key)
+    {
+        if (counters.TryGetValue(key, out var counter))
+        {
+            lock (counter)
+            {
+                counter.Failures = Math.Max(0, counter.Failures - 1);
+            }
+        }
+    }
+
     public void RecordFailure(string clientId, IPAddress? address)
     {
         var now = time.GetTimestamp();

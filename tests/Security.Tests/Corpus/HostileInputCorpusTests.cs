@@ -47,7 +47,7 @@ public sealed class HostileInputCorpusTests
             .GetRequiredService<TokenService.Crypto.Argon2idHasher>(stack.Tokens.Services);
         var hashesBefore = hasher.Verifications;
         var clock = Stopwatch.StartNew();
-        await Parallel.ForEachAsync(corpus, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (request, ct) =>
+        await Parallel.ForEachAsync(corpus, new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (request, ct) =>
         {
             var client = request.Target == Target.GraphQL ? stack.ApiClient : stack.TokenClient;
             var started = Stopwatch.GetTimestamp();

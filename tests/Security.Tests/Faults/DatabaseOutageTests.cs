@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
-using Npgsql;
 using Security.Tests.Infrastructure;
 using Shared.Database;
 using TestSupport;
@@ -23,7 +22,8 @@ public sealed class DatabaseOutageTests
     {
         await using var cluster = new LocalCluster("faults");
         await cluster.StartAsync();
-        await using (var migrations = NpgsqlDataSource.Create(cluster.ConnectionString))
+        // Through Postgres: its static constructor sets the snake_case column mapping the migrator relies on.
+        await using (var migrations = Postgres.CreateDataSource(cluster.ConnectionString, "security-tests"))
         {
             await new Migrator(migrations, TokenService.TokenServiceSetup.TokenMigrations()).MigrateAsync();
         }

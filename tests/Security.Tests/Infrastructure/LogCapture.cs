@@ -18,8 +18,21 @@ public sealed record CapturedLog(string Category, LogLevel Level, int EventId, s
 /// </summary>
 public sealed class LogCapture : ILoggerProvider, ISupportExternalScope
 {
-    private readonly ConcurrentQueue<CapturedLog> entries = new();
+    private readonly ConcurrentQueue<CapturedLog> entries;
     private IExternalScopeProvider scopes = new LoggerExternalScopeProvider();
+
+    public LogCapture()
+        : this(new ConcurrentQueue<CapturedLog>())
+    {
+    }
+
+    private LogCapture(ConcurrentQueue<CapturedLog> entries) => this.entries = entries;
+
+    /// <summary>
+    /// A provider for another host's logger factory, writing to the same entries. Each factory hands its provider its
+    /// own scope provider, so one instance shared by two hosts would read one host's scopes for the other's lines.
+    /// </summary>
+    public LogCapture ForAnotherHost() => new(entries);
 
     public IReadOnlyCollection<CapturedLog> Entries => entries;
 

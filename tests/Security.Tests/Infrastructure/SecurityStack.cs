@@ -12,7 +12,8 @@ using TokenService.Keys;
 namespace Security.Tests.Infrastructure;
 
 /// <summary>
-/// Both services in memory on one fresh database: the real TokenService (every log entry captured, a client address
+/// Both services in memory on one fresh database: the real TokenService (logging configured at Trace as an operator
+/// could, every entry captured, a client address
 /// on every request) and the real ResourceApi, whose discovery, JWKS and Basic exchange go to that TokenService
 /// through the TestServer handler instead of a socket. Fast enough for the hostile corpus.
 /// </summary>
@@ -44,13 +45,18 @@ public sealed class SecurityStack : IAsyncDisposable
 
     public HttpClient ApiClient { get; }
 
-    public static async Task<SecurityStack> StartAsync(string purpose, IDictionary<string, string?>? overrides = null)
+    /// <param name="traceLogs">Log everything at Trace (as an operator could configure) into <see cref="Logs"/>; the console stays at Warning.</param>
+    public static async Task<SecurityStack> StartAsync(string purpose, bool traceLogs = false)
     {
+        var level = traceLogs ? "Trace" : "Warning";
         var logs = new LogCapture();
         var connectionString = await PostgresServer.CreateDatabaseAsync(purpose);
-        var baseHost = new TokenServiceHost(connectionString, overrides);
+        var baseHost = new TokenServiceHost(connectionString);
         var tokens = baseHost.WithWebHostBuilder(builder => builder
-            .ConfigureLogging(logging => logging.AddProvider(logs).AddFilter<LogCapture>(null, LogLevel.Trace))
+            .UseSetting("Logging:LogLevel:Default", level)
+            .UseSetting("Logging:LogLevel:Microsoft.AspNetCore", level)
+            .UseSetting("Logging:Console:LogLevel:Default", "Warning")
+            .ConfigureLogging(logging => logging.AddProvider(logs))
             .ConfigureServices(services => services.AddSingleton<IStartupFilter, TestAddress>()));
         await WaitUntilReadyAsync(tokens.CreateClient());
 
@@ -60,13 +66,17 @@ public sealed class SecurityStack : IAsyncDisposable
             builder.UseSetting("DATABASE_URL", connectionString);
             builder.UseSetting("Issuer", Issuer);
             builder.UseSetting("Audience", Audience);
-            builder.UseSetting("Logging:LogLevel:Default", "Warning");
-            builder.ConfigureLogging(logging => logging.AddProvider(logs).AddFilter<LogCapture>(null, LogLevel.Trace));
+            builder.UseSetting("Logging:LogLevel:Default", level);
+            builder.UseSetting("Logging:LogLevel:Microsoft.AspNetCore", level);
+            builder.UseSetting("Logging:Console:LogLevel:Default", "Warning");
+            builder.ConfigureLogging(logging => logging.AddProvider(logs.ForAnotherHost()));
             builder.ConfigureTestServices(services =>
             {
                 // Configure (not PostConfigure): JwtBearer builds its ConfigurationManager from the backchannel afterwards.
                 services.Configure<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme, o => o.BackchannelHttpHandler = tokens.Server.CreateHandler());
+                // The Basic exchange and the revocation feed poller reach the TokenService by named HttpClients.
                 services.AddHttpClient("token-endpoint").ConfigurePrimaryHttpMessageHandler(() => tokens.Server.CreateHandler());
+                services.AddHttpClient("revocations").ConfigurePrimaryHttpMessageHandler(() => tokens.Server.CreateHandler());
             });
         });
         return new SecurityStack(baseHost, tokens, api, logs);

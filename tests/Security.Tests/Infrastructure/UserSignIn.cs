@@ -19,6 +19,20 @@ public static partial class UserSignIn
     public static async Task<(string Code, string Verifier)> AuthorizeAsync(HttpClient browser, string clientId, string username, string password,
         string scope = "openid profile offline_access")
     {
+        var (posted, verifier) = await SubmitLoginAsync(browser, clientId, username, password, scope);
+        using (posted)
+        {
+            var location = posted.Headers.Location?.ToString()
+                ?? throw new InvalidOperationException($"sign-in did not redirect: {(int)posted.StatusCode} {await posted.Content.ReadAsStringAsync()}");
+            var code = QueryHelpers.ParseQuery(new Uri(location).Query)["code"].ToString();
+            return code.Length > 0 ? (code, verifier) : throw new InvalidOperationException("no code in " + location);
+        }
+    }
+
+    /// <summary>Opens the login page of a fresh authorization request and submits it; the response is the caller's.</summary>
+    public static async Task<(HttpResponseMessage Response, string Verifier)> SubmitLoginAsync(HttpClient browser, string clientId, string username,
+        string password, string scope = "openid profile offline_access")
+    {
         var verifier = ForgedJwt.B64(RandomNumberGenerator.GetBytes(32));
         var challenge = ForgedJwt.B64(SHA256.HashData(Encoding.ASCII.GetBytes(verifier)));
         var query = QueryHelpers.AddQueryString("/oauth2/authorize", new Dictionary<string, string?>
@@ -30,11 +44,7 @@ public static partial class UserSignIn
         var fields = HiddenInput().Matches(page).ToDictionary(m => WebUtility.HtmlDecode(m.Groups["name"].Value), m => WebUtility.HtmlDecode(m.Groups["value"].Value));
         fields["username"] = username;
         fields["password"] = password;
-        using var posted = await browser.PostAsync("/oauth2/authorize", new FormUrlEncodedContent(fields));
-        var location = posted.Headers.Location?.ToString()
-            ?? throw new InvalidOperationException($"sign-in did not redirect: {(int)posted.StatusCode} {await posted.Content.ReadAsStringAsync()}");
-        var code = QueryHelpers.ParseQuery(new Uri(location).Query)["code"].ToString();
-        return code.Length > 0 ? (code, verifier) : throw new InvalidOperationException("no code in " + location);
+        return (await browser.PostAsync("/oauth2/authorize", new FormUrlEncodedContent(fields)), verifier);
     }
 
     public static Task<JsonElement> ExchangeAsync(HttpClient client, string clientId, string secret, string code, string verifier) =>
