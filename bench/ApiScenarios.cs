@@ -57,7 +57,7 @@ internal static class ApiScenarios
     }
 
     /// <summary>{"query": "..."} with the document JSON-escaped.</summary>
-    private static byte[] QueryBody(string query)
+    public static byte[] QueryBody(string query)
     {
         using var buffer = new MemoryStream();
         using (var json = new Utf8JsonWriter(buffer))
@@ -70,7 +70,8 @@ internal static class ApiScenarios
         return buffer.ToArray();
     }
 
-    private static async Task<string?> BearerAsync(BenchContext c)
+    /// <summary>"Bearer ..." with a token for the warm client, or null when the token endpoint refuses.</summary>
+    public static async Task<string?> BearerAsync(BenchContext c)
     {
         var o = c.Options;
         using var client = Http.Create(1);

@@ -27,6 +27,7 @@ internal sealed record BenchOptions
           --api-url URL          ResourceApi base URL; omit (or --api-unavailable REASON) to skip its rows
           --ts-pid PID           TokenService pid, for RSS and CPU (--api-pid likewise; --pg-pid: the postmaster)
           --warmup S --window S  seconds per scenario (default 3 and 10)
+          --jit-warmup S         unrecorded load per path before the first scenario (default 5)
           --flood N              concurrent wrong-secret requests (default 1000)
           --scenarios LIST       comma list of rsa,warm16,warm64,cold,api-bearer,api-basic,flood (default all)
           --out FILE             also write the Markdown report there
@@ -50,6 +51,7 @@ internal sealed record BenchOptions
     public int PostgreSqlPid { get; init; }
     public TimeSpan WarmUp { get; init; } = TimeSpan.FromSeconds(3);
     public TimeSpan Window { get; init; } = TimeSpan.FromSeconds(10);
+    public TimeSpan JitWarmUp { get; init; } = TimeSpan.FromSeconds(5);
     public int Flood { get; init; } = 1000;
     public IReadOnlySet<string> Scenarios { get; init; } = AllScenarios.ToHashSet();
     public string? Out { get; init; }
@@ -102,6 +104,7 @@ internal sealed record BenchOptions
             PostgreSqlPid = Int("pg-pid", 0),
             WarmUp = TimeSpan.FromSeconds(Int("warmup", 3)),
             Window = TimeSpan.FromSeconds(Int("window", 10)),
+            JitWarmUp = TimeSpan.FromSeconds(Int("jit-warmup", 5)),
             Flood = Int("flood", 1000),
             Scenarios = scenarios.ToHashSet(),
             Out = Get("out"),

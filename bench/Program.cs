@@ -13,6 +13,7 @@ await using var rss = new RssSampler(options.TokenServicePid);
 var context = new BenchContext(options, new Processes(options.TokenServicePid, options.ResourceApiPid, options.PostgreSqlPid), rss, report);
 
 var rsa = options.Runs("rsa") ? await RsaCeiling.MeasureAsync(report) : null;
+await JitWarmUp.RunAsync(context, options.JitWarmUp);
 var warm16 = options.Runs("warm16") ? await TokenScenarios.WarmAsync(context, 16, p99TargetMs: 10, rsa) : null;
 if (options.Runs("warm64"))
 {

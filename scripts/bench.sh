@@ -5,7 +5,7 @@
 # test-artifacts/bench.md. Everything it started is stopped on exit, the cluster included.
 #
 # Environment (all optional): ArtifactsPath (build output, default ./artifacts), BENCH_WARMUP / BENCH_WINDOW
-# (seconds per scenario, default 3 / 10), BENCH_COLD_CLIENTS (default 20), BENCH_FLOOD (default 1000),
+# (seconds per scenario, default 3 / 10), BENCH_JIT_WARMUP (unrecorded seconds per path first, 5), BENCH_COLD_CLIENTS (default 20), BENCH_FLOOD (default 1000),
 # BENCH_SCENARIOS (comma list, see `Bench --help`), BENCH_GRAPHQL_QUERY, BENCH_TOKEN_EXTRA, BENCH_SKIP_BUILD=1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -107,6 +107,6 @@ mkdir -p test-artifacts
 BENCH_TOKEN_SETTINGS=$(dirname "$ts")/appsettings.json "$bench" \
   --token-url "$ts_url" --warm-app "$state/warm.json" --cold-dir "$state/cold" "${api_args[@]}" \
   --ts-pid "$ts_pid" --api-pid "$api_pid" --pg-pid "$pg_pid" \
-  --warmup "${BENCH_WARMUP:-3}" --window "${BENCH_WINDOW:-10}" --flood "${BENCH_FLOOD:-1000}" \
+  --warmup "${BENCH_WARMUP:-3}" --window "${BENCH_WINDOW:-10}" --jit-warmup "${BENCH_JIT_WARMUP:-5}" --flood "${BENCH_FLOOD:-1000}" \
   --scenarios "${BENCH_SCENARIOS:-rsa,warm16,warm64,cold,api-bearer,api-basic,flood}" \
   --commit "$commit" --out test-artifacts/bench.md
