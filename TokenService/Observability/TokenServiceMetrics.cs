@@ -19,11 +19,12 @@ public sealed class TokenServiceMetrics
     private readonly Counter<long> tokenFailures;
     private readonly Histogram<double> argon2Verifications;
 
+    /// <summary>The caches and the limiter are optional: a host without one simply has no series for it.</summary>
     public TokenServiceMetrics(
         IMeterFactory meters,
-        ApplicationCache applications,
-        VerifiedSecretCache verifiedSecrets,
-        FailedAuthenticationLimiter limiter)
+        ApplicationCache? applications = null,
+        VerifiedSecretCache? verifiedSecrets = null,
+        FailedAuthenticationLimiter? limiter = null)
     {
         var meter = meters.Create(MeterName);
         tokensIssued = meter.CreateCounter<long>("tokenservice.tokens.issued", "{token}",
@@ -34,18 +35,29 @@ public sealed class TokenServiceMetrics
             "Argon2id verifications of client secrets and passwords (count and duration), by result.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5] });
 
-        meter.CreateObservableCounter("tokenservice.credential_cache.lookups", () => new[]
+        if (verifiedSecrets is not null)
         {
-            new Measurement<long>(verifiedSecrets.Hits, Result("hit")),
-            new Measurement<long>(verifiedSecrets.Misses, Result("miss")),
-        }, "{lookup}", "Verified-secret cache lookups: a hit skips Argon2id; a miss costs one verification.");
-        meter.CreateObservableCounter("tokenservice.application_cache.lookups", () => new[]
+            meter.CreateObservableCounter("tokenservice.credential_cache.lookups", () => new[]
+            {
+                new Measurement<long>(verifiedSecrets.Hits, Result("hit")),
+                new Measurement<long>(verifiedSecrets.Misses, Result("miss")),
+            }, "{lookup}", "Verified-secret cache lookups: a hit skips Argon2id; a miss costs one verification.");
+        }
+
+        if (applications is not null)
         {
-            new Measurement<long>(applications.Hits, Result("hit")),
-            new Measurement<long>(applications.Misses, Result("miss")),
-        }, "{lookup}", "Application cache lookups: a miss is one database round trip.");
-        meter.CreateObservableCounter("tokenservice.rate_limited", () => limiter.Refusals, "{request}",
-            "Client authentications refused with 429 before any hashing, after too many failures per client id or address.");
+            meter.CreateObservableCounter("tokenservice.application_cache.lookups", () => new[]
+            {
+                new Measurement<long>(applications.Hits, Result("hit")),
+                new Measurement<long>(applications.Misses, Result("miss")),
+            }, "{lookup}", "Application cache lookups: a miss is one database round trip.");
+        }
+
+        if (limiter is not null)
+        {
+            meter.CreateObservableCounter("tokenservice.rate_limited", () => limiter.Refusals, "{request}",
+                "Client authentications refused with 429 before any hashing, after too many failures per client id or address.");
+        }
     }
 
     /// <summary>Called once per /oauth2/token answer with what the endpoint returned.</summary>
