@@ -29,19 +29,7 @@ public sealed class ProcessKillTests
 
         // Kill in the middle of a burst, so requests are in flight when the process dies.
         using var burst = new CancellationTokenSource();
-        var load = Task.Run(async () =>
-        {
-            while (!burst.IsCancellationRequested)
-            {
-                try
-                {
-                    await TokenServiceHost.GetTokenAsync(client, clientId, secret);
-                }
-                catch (Exception e) when (e is HttpRequestException or InvalidOperationException or TaskCanceledException)
-                {
-                }
-            }
-        });
+        var load = TokenLoad.RunAsync(client, clientId, secret, burst.Token);
         await Task.Delay(500);
         await service.KillAsync();
         await burst.CancelAsync();
