@@ -19,6 +19,7 @@ if (OpsCli.Handles(args))
 }
 
 var builder = WebApplication.CreateBuilder(args);
+builder.Logging.AddJsonLogs();
 builder.WebHost.ConfigureKestrel(kestrel =>
 {
     kestrel.AddServerHeader = false;
@@ -37,9 +38,10 @@ builder.Services.AddSingleton<ChangeFeed>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<ChangeFeed>());
 builder.Services.AddSingleton<ClientCredentialsGrant>();
 builder.Services.AddSingleton<DiscoveryDocument>();
-builder.Services.AddUserSignIn();
 builder.Services.AddCredentialLifecycle();
+builder.Services.AddUserSignIn();
 builder.Services.AddProblemDetails();
+builder.Services.AddExceptionHandler<DatabaseUnavailableHandler>();
 builder.AddTelemetry();
 builder.Services.AddApiDocumentation();
 
@@ -54,9 +56,9 @@ app.MapApiDocumentation();
 app.MapDiscovery();
 app.MapJwks();
 app.MapToken();
+app.MapCredentialLifecycle();
 app.MapAuthorize();
 app.MapUserInfo();
-app.MapCredentialLifecycle();
 
 app.Run();
 return 0;

@@ -74,11 +74,6 @@ public sealed class TokenServiceOptionsValidator : IValidateOptions<TokenService
             failures.Add("AccessTokenLifetimeSeconds must be between 60 and 86400");
         }
 
-        if (o.SecretRotationGracePeriodSeconds is < 0 or > Applications.ApplicationsApi.MaxGracePeriodSeconds)
-        {
-            failures.Add($"SecretRotationGracePeriodSeconds must be between 0 and {Applications.ApplicationsApi.MaxGracePeriodSeconds}");
-        }
-
         if (o.RefreshTokenIdleLifetimeSeconds < 60 || o.RefreshTokenAbsoluteLifetimeSeconds < o.RefreshTokenIdleLifetimeSeconds)
         {
             failures.Add("RefreshTokenIdleLifetimeSeconds must be at least 60 and at most RefreshTokenAbsoluteLifetimeSeconds");
@@ -87,6 +82,11 @@ public sealed class TokenServiceOptionsValidator : IValidateOptions<TokenService
         if (o.LoginSessionLifetimeSeconds is < 60 or > 30 * 24 * 3600)
         {
             failures.Add("LoginSessionLifetimeSeconds must be between 60 and 2592000");
+        }
+
+        if (o.SecretRotationGracePeriodSeconds is < 0 or > Applications.ApplicationsApi.MaxGracePeriodSeconds)
+        {
+            failures.Add($"SecretRotationGracePeriodSeconds must be between 0 and {Applications.ApplicationsApi.MaxGracePeriodSeconds}");
         }
 
         if (o.RsaKeySize is < 2048 or > 8192 || o.RsaKeySize % 8 != 0)

@@ -22,6 +22,8 @@ public static class TokenServiceSetup
         services.AddSingleton(sp => KeyEncryptionFrom(sp.GetRequiredService<IOptions<TokenServiceOptions>>().Value, sp.GetRequiredService<IHostEnvironment>()));
         services.AddSingleton<Argon2idHasher>();
         services.AddSingleton<ApplicationStore>();
+        services.AddSingleton<Caching.ApplicationCache>();
+        services.AddSingleton<Caching.VerifiedSecretCache>();
         services.AddSingleton<Applications.Applications>();
         services.AddSingleton<Users.UserStore>();
         services.AddSingleton<Users.UserAccounts>();

@@ -85,8 +85,21 @@ public sealed partial class ChangeFeed(
         }
         else if (payload == "signing_keys")
         {
-            // Reload off the notification thread; a failure is retried by the periodic refresh.
-            _ = Task.Run(() => keys.ReloadAsync(CancellationToken.None));
+            _ = ReloadKeysAsync();
+        }
+    }
+
+    private async Task ReloadKeysAsync()
+    {
+        try
+        {
+            // Off the notification thread; a failure is retried by the periodic refresh.
+            await Task.Yield();
+            await keys.ReloadAsync(CancellationToken.None);
+        }
+        catch (Exception e) when (e is NpgsqlException or IOException or TimeoutException or InvalidOperationException)
+        {
+            LogDisconnected(logger, e.Message);
         }
     }
 
