@@ -45,7 +45,7 @@ public sealed class CryptoTests
         Hasher.Verify("warm-up", null);
         var wrong = new List<double>();
         var unknown = new List<double>();
-        for (var i = 0; i < 7; i++)
+        for (var i = 0; i < 9; i++)
         {
             var sw = Stopwatch.StartNew();
             Hasher.Verify("wrong", phc);
@@ -55,9 +55,11 @@ public sealed class CryptoTests
             unknown.Add(sw.Elapsed.TotalMilliseconds);
         }
 
-        var ratio = Median(unknown) / Median(wrong);
-        TestContext.Out.WriteLine($"median wrong secret {Median(wrong):F1} ms, unknown id {Median(unknown):F1} ms, ratio {ratio:F2}");
-        Assert.That(ratio, Is.InRange(0.7, 1.4));
+        // The fastest of interleaved runs is the figure least disturbed by other work on a shared machine.
+        var ratio = unknown.Min() / wrong.Min();
+        TestContext.Out.WriteLine($"fastest wrong secret {wrong.Min():F1} ms, unknown id {unknown.Min():F1} ms, ratio {ratio:F2}; " +
+                                  $"medians {Median(wrong):F1} / {Median(unknown):F1} ms");
+        Assert.That(ratio, Is.InRange(0.75, 1.33));
     }
 
     [Test]
