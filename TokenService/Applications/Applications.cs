@@ -90,7 +90,10 @@ public sealed class Applications(
     public async Task<bool> DeleteAsync(string clientId, CancellationToken ct)
     {
         var now = time.GetUtcNow().UtcDateTime;
-        var deleted = await lifecycle.DeleteAsync(clientId, ClientRevocation(clientId, now, now), now, ct);
+        // The client id is never reused, so every token it ever got may die: the cutoff lies past the time any
+        // instance's cache could still have issued one (iat has whole seconds; caches live ApplicationCache.TimeToLive).
+        var cutoff = NextWholeSecond(now) + ApplicationCache.TimeToLive;
+        var deleted = await lifecycle.DeleteAsync(clientId, ClientRevocation(clientId, cutoff, now), now, ct);
         await ForgetAsync(clientId, ct);
         return deleted;
     }
@@ -110,9 +113,16 @@ public sealed class Applications(
         var hash = await hasher.HashAsync(secret, ct);
         var now = time.GetUtcNow().UtcDateTime;
         DateTime? previousExpiresAt = grace > TimeSpan.Zero ? now + grace : null;
+        // iat has whole seconds: tokens issued before the rotation have iat < the next whole second, and the new
+        // secret is handed out only once that second has begun, so no token it gets can look older than the cutoff.
+        var cutoff = NextWholeSecond(now);
         var updated = await lifecycle.RotateSecretAsync(clientId, hash, previousExpiresAt,
-            id => ClientRevocation(id, now, previousExpiresAt ?? now), now, ct);
+            id => ClientRevocation(id, cutoff, previousExpiresAt ?? now), now, ct);
         await ForgetAsync(clientId, ct);
+        if (time.GetUtcNow().UtcDateTime < cutoff)
+        {
+            await Task.Delay(cutoff - time.GetUtcNow().UtcDateTime, time, ct);
+        }
         return updated is null ? null
             : new ApplicationWithSecret(updated.ClientId, secret, updated.Name, updated.Description, updated.Scopes, updated.CreatedAt)
             {
@@ -158,6 +168,9 @@ public sealed class Applications(
             _ => (updated is null ? null : ApplicationView.From(updated), null),
         };
     }
+
+    private static DateTime NextWholeSecond(DateTime utc) =>
+        new DateTime(utc.Ticks - (utc.Ticks % TimeSpan.TicksPerSecond), DateTimeKind.Utc).AddSeconds(1);
 
     /// <summary>
     /// Tokens of <paramref name="clientId"/> issued before <paramref name="notBefore"/> are dead from
