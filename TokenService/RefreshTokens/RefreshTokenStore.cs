@@ -20,7 +20,7 @@ public sealed class RefreshTokenStore(NpgsqlDataSource db, IOptions<TokenService
     /// before (the family starts revoked) or waits until this commits (and then revokes it), never in between.
     /// </summary>
     public async Task<string> StartFamilyAsync(Guid familyId, string clientId, Guid userId, Guid? codeId, string[] scopes, DateTime authTime,
-        CancellationToken ct)
+        string accessTokenJti, CancellationToken ct)
     {
         const string lockCode = "SELECT replayed_at IS NOT NULL FROM authorization_codes WHERE id = @codeId FOR UPDATE";
         const string insertFamily = """
@@ -37,8 +37,22 @@ public sealed class RefreshTokenStore(NpgsqlDataSource db, IOptions<TokenService
             familyId, clientId, userId, codeId, scopes, authTime, now, expiresAt = now + absolute, replayed,
         }, transaction, cancellationToken: ct));
         var token = await InsertTokenAsync(connection, transaction, familyId, now, now + absolute, ct);
+        await connection.ExecuteAsync(new CommandDefinition(AttachJti, new { hash = OpaqueToken.Hash(token), jti = accessTokenJti },
+            transaction, cancellationToken: ct));
         await transaction.CommitAsync(ct);
         return token;
+    }
+
+    private const string AttachJti = "UPDATE refresh_tokens SET access_token_jti = @jti WHERE token_hash = @hash";
+
+    /// <summary>
+    /// Records the access token issued beside <paramref name="refreshToken"/>, so revoking the family revokes it too
+    /// (RFC 7009 s.2.1; see Revocation/RefreshTokenRevocationStore).
+    /// </summary>
+    public async Task AttachAccessTokenAsync(string refreshToken, string jti, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await connection.ExecuteAsync(new CommandDefinition(AttachJti, new { hash = OpaqueToken.Hash(refreshToken), jti }, cancellationToken: ct));
     }
 
     /// <summary>Consumes the presented token and issues its successor, or says why not.</summary>

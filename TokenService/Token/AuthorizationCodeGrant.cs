@@ -71,7 +71,7 @@ public sealed partial class AuthorizationCodeGrant(
             // RFC 6749 s.1.5 + OIDC Core s.11: a refresh token only for offline_access, and only if the client may refresh.
             RefreshToken = code.Scopes.Contains(Scopes.OfflineAccess) && application.GrantTypes.Contains(GrantTypes.RefreshToken)
                 ? await refreshTokens.StartFamilyAsync(Guid.CreateVersion7(time.GetUtcNow()), application.ClientId, code.UserId, code.Id,
-                    code.Scopes, code.AuthTime, ct)
+                    code.Scopes, code.AuthTime, access.Jti, ct)
                 : null,
             IdToken = code.Scopes.Contains(Scopes.OpenId)
                 ? idTokens.Issue(new IdTokenRequest(code.UserId, application.ClientId, authTime, code.Nonce, access.Jwt))

@@ -62,6 +62,7 @@ public sealed partial class RefreshTokenGrant(
 
         var granted = requested ?? family!.Scopes;
         var access = accessTokens.Issue(new AccessTokenRequest(family!.UserId.ToString(), application.ClientId, granted, null));
+        await store.AttachAccessTokenAsync(successor!, access.Jti, ct);
         var authTime = new DateTimeOffset(DateTime.SpecifyKind(family.AuthTime, DateTimeKind.Utc));
         return new TokenResponse(access.Jwt, access.ExpiresIn, string.Join(' ', granted))
         {

@@ -150,4 +150,34 @@ public sealed class RefreshTokenTests : SignInFixture
             ("client_secret", WebSecret));
         Assert.That(authenticated.StatusCode, Is.EqualTo(HttpStatusCode.OK));
     }
+
+    [Test]
+    public async Task Revoking_a_refresh_token_revokes_its_family_and_the_access_tokens_issued_beside_it()
+    {
+        var (code, verifier) = await GetNativeCodeAsync();
+        using var redeemed = await RedeemNativeAsync(code, verifier);
+        var first = await SignInDriver.JsonAsync(redeemed);
+        using var refreshed = await RefreshNativeAsync(first.GetProperty("refresh_token").GetString()!);
+        var second = await SignInDriver.JsonAsync(refreshed);
+        var refreshToken = second.GetProperty("refresh_token").GetString()!;
+
+        using var revoke = await Client.PostAsync("/oauth2/revoke", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["token"] = refreshToken, ["token_type_hint"] = "refresh_token", ["client_id"] = NativeClientId,
+        }));
+        using var afterRevoke = await RefreshNativeAsync(refreshToken);
+        var jtis = new[] { first, second }.Select(j => new JsonWebToken(j.GetProperty("access_token").GetString()).Id).ToArray();
+        var revokedJtis = await ScalarAsync<long>("SELECT count(*) FROM revocations WHERE kind = 'jti' AND value = ANY(@jtis)", new { jtis });
+        using var introspection = await Client.PostAsync("/oauth2/introspect", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["token"] = second.GetProperty("access_token").GetString()!, ["client_id"] = WebClientId, ["client_secret"] = WebSecret,
+        }));
+        Assert.Multiple(async () =>
+        {
+            Assert.That(revoke.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+            Assert.That(afterRevoke.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest), "the family is revoked");
+            Assert.That(revokedJtis, Is.EqualTo(2), "both access tokens of the grant go to the revocation feed");
+            Assert.That((await SignInDriver.JsonAsync(introspection)).GetProperty("active").GetBoolean(), Is.False);
+        });
+    }
 }
