@@ -74,13 +74,18 @@ public static class Postgres
         return new NpgsqlDataSourceBuilder(builder.ConnectionString).Build();
     }
 
-    /// <summary>Errors that mean "the database is not there right now" rather than "this request is wrong".</summary>
+    /// <summary>
+    /// Errors that mean "the database is not there right now" (503 and retry) rather than a mistake in a statement
+    /// (a bug: 500). Any Npgsql failure that is not a server error is about reaching the server; of server errors only
+    /// connection (08), resource (53) and operator-intervention (57P: shutdown, crash recovery) classes count.
+    /// </summary>
     public static bool IsUnavailable(Exception exception) => exception switch
     {
-        NpgsqlException { IsTransient: true } => true,
-        PostgresException pg => pg.SqlState.StartsWith("08", StringComparison.Ordinal) || pg.SqlState.StartsWith("57P", StringComparison.Ordinal),
-        NpgsqlException { InnerException: System.Net.Sockets.SocketException or IOException or TimeoutException } => true,
+        PostgresException pg => pg.SqlState.StartsWith("08", StringComparison.Ordinal) || pg.SqlState.StartsWith("53", StringComparison.Ordinal) ||
+                                pg.SqlState.StartsWith("57P", StringComparison.Ordinal),
+        NpgsqlException => true,
         TimeoutException => true,
+        _ when exception.InnerException is { } inner => IsUnavailable(inner),
         _ => false,
     };
 

@@ -95,7 +95,7 @@ public static partial class AuthorizeEndpoint
 
             return Form(context, request, application!, services, username: null, failed: false);
         }
-        catch (Exception e) when (Postgres.IsUnavailable(e) || e is Npgsql.NpgsqlException)
+        catch (Exception e) when (Postgres.IsUnavailable(e))
         {
             LogUnavailable(services.Loggers.CreateLogger(typeof(AuthorizeEndpoint)), e.GetType().Name);
             return LoginPage.Error("Sign-in is temporarily unavailable. Try again in a moment.", StatusCodes.Status503ServiceUnavailable)

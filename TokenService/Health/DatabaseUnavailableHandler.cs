@@ -1,5 +1,4 @@
 using Microsoft.AspNetCore.Diagnostics;
-using Npgsql;
 using Shared.Database;
 using TokenService.Issuance;
 
@@ -35,15 +34,7 @@ public sealed partial class DatabaseUnavailableHandler(ILogger<DatabaseUnavailab
     }
 
     /// <summary>Npgsql failures of reaching the server (not SQL mistakes), a pool timeout, or keys never loaded.</summary>
-    public static bool IsUnavailable(Exception exception) => exception switch
-    {
-        KeysNotLoadedException => true,
-        PostgresException pg => Postgres.IsUnavailable(pg),
-        NpgsqlException => true,
-        TimeoutException => true,
-        _ when exception.InnerException is { } inner => IsUnavailable(inner),
-        _ => false,
-    };
+    public static bool IsUnavailable(Exception exception) => exception is KeysNotLoadedException || Postgres.IsUnavailable(exception);
 
     [LoggerMessage(2901, LogLevel.Warning, "Request could not be served, the database is unavailable: {Reason}")]
     private static partial void LogUnavailable(ILogger logger, string reason);

@@ -71,7 +71,7 @@ public static partial class IntrospectionEndpoint
                 ? IntrospectionResponse.ForAccessToken(hinted)
                 : IntrospectionResponse.Inactive;
         }
-        catch (Exception e) when (Postgres.IsUnavailable(e) || e is Npgsql.NpgsqlException)
+        catch (Exception e) when (Postgres.IsUnavailable(e))
         {
             LogUnavailable(loggers.CreateLogger(typeof(IntrospectionEndpoint)), e.GetType().Name);
             return OAuthError.TemporarilyUnavailable();

@@ -68,7 +68,7 @@ public static partial class RevocationEndpoint
             // RFC 7009 s.2.2: an invalid or unknown token is answered 200 as well; the client cannot act on the difference.
             return TypedResults.Ok();
         }
-        catch (Exception e) when (Postgres.IsUnavailable(e) || e is Npgsql.NpgsqlException)
+        catch (Exception e) when (Postgres.IsUnavailable(e))
         {
             LogUnavailable(loggers.CreateLogger(typeof(RevocationEndpoint)), e.GetType().Name);
             return OAuthError.TemporarilyUnavailable();

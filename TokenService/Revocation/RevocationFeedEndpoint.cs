@@ -43,7 +43,7 @@ public static partial class RevocationFeedEndpoint
 
             snapshot = await list.GetAsync(ct);
         }
-        catch (Exception e) when (Postgres.IsUnavailable(e) || e is Npgsql.NpgsqlException)
+        catch (Exception e) when (Postgres.IsUnavailable(e))
         {
             LogUnavailable(loggers.CreateLogger(typeof(RevocationFeedEndpoint)), e.GetType().Name);
             context.Response.Headers.RetryAfter = "1";

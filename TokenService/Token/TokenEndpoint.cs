@@ -82,7 +82,7 @@ public static partial class TokenEndpoint
                 _ => OAuthError.UnsupportedGrantType(request.GrantType),
             };
         }
-        catch (Exception e) when (e is KeysNotLoadedException || Postgres.IsUnavailable(e) || e is Npgsql.NpgsqlException)
+        catch (Exception e) when (e is KeysNotLoadedException || Postgres.IsUnavailable(e))
         {
             LogUnavailable(loggers.CreateLogger(typeof(TokenEndpoint)), e.GetType().Name);
             return OAuthError.TemporarilyUnavailable();

@@ -89,7 +89,7 @@ public static class UserInfoEndpoint
 
             return TypedResults.Json(claims);
         }
-        catch (Exception e) when (Postgres.IsUnavailable(e) || e is Npgsql.NpgsqlException)
+        catch (Exception e) when (Postgres.IsUnavailable(e))
         {
             return new BearerChallenge(OAuthErrors.TemporarilyUnavailable, "try again shortly", StatusCodes.Status503ServiceUnavailable);
         }
