@@ -42,6 +42,9 @@ public sealed class TokenServiceOptions
 
     public Argon2Parameters Argon2 { get; set; } = new();
 
+    /// <summary>How long a client authentication refused with 429 is held before the answer (0: none).</summary>
+    public int RateLimitRefusalDelayMilliseconds { get; set; } = 1000;
+
     public string IssuerTrimmed => Issuer.TrimEnd('/');
 
     /// <summary>Binds from the root configuration, where the contract's names live.</summary>

@@ -76,6 +76,7 @@ public sealed class ClientAuthentication(
         var address = http.HttpContext.Connection.RemoteIpAddress;
         if (limiter.TryBegin(clientId, address) is { } retryAfter)
         {
+            await limiter.PauseBeforeRefusalAsync(ct);
             return (null, OAuthError.TooManyRequests(retryAfter));
         }
 

@@ -28,6 +28,8 @@ public sealed class TokenServiceHost : WebApplicationFactory<Program>
             ["KEY_ENCRYPTION_KEY"] = KeyEncryptionKey,
             ["Issuer"] = "http://localhost:5000",
             ["Logging:LogLevel:Default"] = "Warning",
+            // Tests that flood on purpose would wait out the tarpit; the tests of the pause itself set it back.
+            ["RateLimitRefusalDelayMilliseconds"] = "0",
         };
         foreach (var (key, value) in overrides ?? new Dictionary<string, string?>())
         {

@@ -190,5 +190,43 @@ public sealed class CredentialCacheTests
         });
     }
 
+    [Test]
+    public async Task Refusals_are_held_back_while_a_proven_secret_is_answered_at_once()
+    {
+        await using var tarpit = new TokenServiceHost(host.ConnectionString, new Dictionary<string, string?>
+        {
+            ["KEY_ENCRYPTION_KEY"] = host.KeyEncryptionKey,
+            ["RateLimitRefusalDelayMilliseconds"] = "600",
+        });
+        using var tarpitClient = await tarpit.CreateReadyClientAsync();
+        var (id, secret) = await tarpit.CreateApplicationAsync(null, "metric:query");
+        await TokenServiceHost.GetTokenAsync(tarpitClient, id, secret);
+        for (var i = 0; i < FailedAuthenticationLimiterLimit; i++)
+        {
+            using var _ = await PostAsync(tarpitClient, id, "tss_guess" + i);
+        }
+
+        var refused = System.Diagnostics.Stopwatch.StartNew();
+        var refusal = PostAsync(tarpitClient, id, "tss_guess-again");
+        var warm = System.Diagnostics.Stopwatch.StartNew();
+        await TokenServiceHost.GetTokenAsync(tarpitClient, id, secret);
+        warm.Stop();
+        using var response = await refusal;
+        refused.Stop();
+        TestContext.Out.WriteLine($"refusal answered after {refused.ElapsedMilliseconds} ms; warm request meanwhile {warm.ElapsedMilliseconds} ms");
+        Assert.Multiple(() =>
+        {
+            Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.TooManyRequests));
+            Assert.That(refused.ElapsedMilliseconds, Is.GreaterThanOrEqualTo(550));
+            Assert.That(warm.ElapsedMilliseconds, Is.LessThan(refused.ElapsedMilliseconds));
+        });
+    }
+
+    private static Task<HttpResponseMessage> PostAsync(HttpClient httpClient, string id, string secret) =>
+        httpClient.PostAsync("/oauth2/token", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["grant_type"] = "client_credentials", ["client_id"] = id, ["client_secret"] = secret,
+        }));
+
     private const int FailedAuthenticationLimiterLimit = TokenService.Token.FailedAuthenticationLimiter.MaxFailuresPerClient;
 }
