@@ -5,8 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-ts=artifacts/bin/TokenService/release/TokenService
-api=artifacts/bin/ResourceApi/release/ResourceApi
+ts=$PWD/artifacts/bin/TokenService/release/TokenService
+api=$PWD/artifacts/bin/ResourceApi/release/ResourceApi
 mkdir -p .local
 
 # Stop the local cluster on exit only if this run started it (another run or `make db-start` may be using it).
@@ -53,19 +53,28 @@ stop() {
   echo; echo "stopping..."
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  [ "$started_cluster" = yes ] && db/local-pg.sh stop
+  if [ "$started_cluster" = yes ]; then db/local-pg.sh stop; fi
   echo "stopped."
+  exit "${1:-0}"
 }
-trap stop INT TERM EXIT
+trap 'stop 0' INT TERM
+trap 'stop 1' EXIT
 
 # Each service reads the appsettings.json beside its binary, wherever make was run from.
 ASPNETCORE_URLS=http://127.0.0.1:5000 ASPNETCORE_CONTENTROOT=$(dirname "$ts") "$ts" & pids+=($!)
 ASPNETCORE_URLS=http://127.0.0.1:5001 ASPNETCORE_CONTENTROOT=$(dirname "$api") "$api" & pids+=($!)
 
-for _ in $(seq 1 100); do
-  curl -fsS http://127.0.0.1:5000/readyz >/dev/null 2>&1 && break
+ready=no
+for _ in $(seq 1 150); do
+  if curl -fsS http://127.0.0.1:5000/readyz >/dev/null 2>&1 && curl -fsS http://127.0.0.1:5001/healthz >/dev/null 2>&1; then
+    ready=yes; break
+  fi
   sleep 0.1
 done
+if [ "$ready" != yes ]; then
+  echo "the services did not become ready in 15 s; see their output above" >&2
+  exit 1
+fi
 
 cat <<MSG
 
@@ -85,4 +94,7 @@ Call the API with it:
 
 Ctrl-C stops everything.
 MSG
-wait -n "${pids[@]}" || true
+# Returns when either service exits by itself (a crash): then stop the other and say so.
+wait -n "${pids[@]}" 2>/dev/null || true
+echo "a service stopped unexpectedly; stopping the other" >&2
+stop 1
