@@ -3,6 +3,7 @@ using ResourceApi.Auth;
 using ResourceApi.Data;
 using ResourceApi.GraphQL;
 using ResourceApi.Observability;
+using Shared.Observability;
 
 namespace ResourceApi;
 

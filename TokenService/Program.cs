@@ -6,6 +6,7 @@ using TokenService.Discovery;
 using TokenService.Health;
 using TokenService.Issuance;
 using TokenService.Keys;
+using Shared.Observability;
 using TokenService.Observability;
 using TokenService.OpenApi;
 using TokenService.Revocation;

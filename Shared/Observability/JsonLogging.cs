@@ -1,9 +1,11 @@
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
-namespace TokenService.Observability;
+namespace Shared.Observability;
 
 /// <summary>
-/// One JSON object per log line on stdout, with scopes: ASP.NET Core's request scope puts the RequestId
+/// Both services log the same way: one JSON object per log line on stdout, with scopes: ASP.NET Core's request scope puts the RequestId
 /// (HttpContext.TraceIdentifier) and path on every line written while a request runs, and activity tracking adds
 /// the W3C trace id, so a line can be tied to its request and across services. What is logged stays the
 /// [LoggerMessage] templates: never tokens, secrets or Authorization headers.
