@@ -42,6 +42,7 @@ builder.Services.AddSingleton<DiscoveryDocument>();
 builder.Services.AddCredentialLifecycle();
 builder.Services.AddUserSignIn();
 builder.Services.AddProblemDetails();
+builder.Services.AddBrowserCors();
 builder.Services.AddExceptionHandler<DatabaseUnavailableHandler>();
 builder.AddTelemetry();
 builder.Services.AddApiDocumentation();
@@ -50,6 +51,7 @@ var app = builder.Build();
 
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+app.UseBrowserCors();
 
 app.MapHealth();
 app.MapTelemetry();
