@@ -30,7 +30,8 @@ bindir=$(find_bindir) || {
 }
 
 # initdb refuses to run as root: run the cluster as the unprivileged 'postgres' user then.
-as_owner() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+# From / : the postgres user may not be allowed into the current directory (a checkout under /root).
+as_owner() { if [ "$(id -u)" = 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi; }
 
 if [ "$(id -u)" = 0 ]; then
   id postgres >/dev/null 2>&1 || useradd --system --home-dir /var/lib/postgresql --shell /bin/bash postgres
