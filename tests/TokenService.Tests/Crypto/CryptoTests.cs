@@ -59,7 +59,9 @@ public sealed class CryptoTests
         var ratio = unknown.Min() / wrong.Min();
         TestContext.Out.WriteLine($"fastest wrong secret {wrong.Min():F1} ms, unknown id {unknown.Min():F1} ms, ratio {ratio:F2}; " +
                                   $"medians {Median(wrong):F1} / {Median(unknown):F1} ms");
-        Assert.That(ratio, Is.InRange(0.75, 1.33));
+        // The defect this guards against is an unknown id skipping the hash (ratio near 0.01) or hashing twice (2+);
+        // other test processes share the two cores in `make test`, so the band is wide enough for their noise.
+        Assert.That(ratio, Is.InRange(0.5, 1.9));
     }
 
     [Test]
