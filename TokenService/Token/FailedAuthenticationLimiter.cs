@@ -62,21 +62,6 @@ public sealed class FailedAuthenticationLimiter(TimeProvider time, IOptions<Toke
         public int Failures;
     }
 
-    /// <summary>Seconds to wait when either key is over its limit, else null.</summary>
-    public int? RetryAfter(string clientId, IPAddress? address)
-    {
-        var now = time.GetTimestamp();
-        var client = Over("c:" + clientId, MaxFailuresPerClient, now);
-        var ip = address is null ? null : Over("a:" + address, MaxFailuresPerAddress, now);
-        if (client is null && ip is null)
-        {
-            return null;
-        }
-
-        Interlocked.Increment(ref refusals);
-        return Math.Max(client ?? 0, ip ?? 0);
-    }
-
     private long refusals;
 
     /// <summary>Requests held back with 429 since start (metrics).</summary>
@@ -89,12 +74,7 @@ public sealed class FailedAuthenticationLimiter(TimeProvider time, IOptions<Toke
     /// </summary>
     public int? TryBegin(string clientId, IPAddress? address)
     {
-        var now = time.GetTimestamp();
-        if (counters.Count > MaxTrackedKeys)
-        {
-            Prune(now);
-        }
-
+        var now = NowPruned();
         var client = Take("c:" + clientId, MaxFailuresPerClient, now);
         var ip = address is null ? null : Take("a:" + address, MaxFailuresPerAddress, now);
         if (client is null && ip is null)
@@ -148,7 +128,18 @@ public sealed class FailedAuthenticationLimiter(TimeProvider time, IOptions<Toke
         }
     }
 
+    /// <summary>Counts a failure that happened elsewhere (no attempt to let through): as <see cref="TryBegin"/> without the check.</summary>
     public void RecordFailure(string clientId, IPAddress? address)
+    {
+        var now = NowPruned();
+        Take("c:" + clientId, int.MaxValue, now);
+        if (address is not null)
+        {
+            Take("a:" + address, int.MaxValue, now);
+        }
+    }
+
+    private long NowPruned()
     {
         var now = time.GetTimestamp();
         if (counters.Count > MaxTrackedKeys)
@@ -156,45 +147,7 @@ public sealed class FailedAuthenticationLimiter(TimeProvider time, IOptions<Toke
             Prune(now);
         }
 
-        Increment("c:" + clientId, now);
-        if (address is not null)
-        {
-            Increment("a:" + address, now);
-        }
-    }
-
-    private int? Over(string key, int limit, long now)
-    {
-        if (!counters.TryGetValue(key, out var counter))
-        {
-            return null;
-        }
-
-        lock (counter)
-        {
-            var elapsed = time.GetElapsedTime(counter.WindowStart, now);
-            if (elapsed >= Window || counter.Failures < limit)
-            {
-                return null;
-            }
-
-            return Math.Max(1, (int)Math.Ceiling((Window - elapsed).TotalSeconds));
-        }
-    }
-
-    private void Increment(string key, long now)
-    {
-        var counter = counters.GetOrAdd(key, _ => new Counter(now));
-        lock (counter)
-        {
-            if (time.GetElapsedTime(counter.WindowStart, now) >= Window)
-            {
-                counter.WindowStart = now;
-                counter.Failures = 0;
-            }
-
-            counter.Failures++;
-        }
+        return now;
     }
 
     private void Prune(long now)
