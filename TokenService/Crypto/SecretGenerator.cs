@@ -19,7 +19,7 @@ public static class SecretGenerator
     public static string NewClientId() => RandomBase32(26);
 
     public static string Base64Url(ReadOnlySpan<byte> bytes) =>
-        Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        System.Buffers.Text.Base64Url.EncodeToString(bytes);
 
     public static string RandomBase32(int length) => RandomNumberGenerator.GetString(Base32, length);
 }
