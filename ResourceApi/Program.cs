@@ -1,8 +1,11 @@
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Options;
 using ResourceApi.Auth;
 using ResourceApi.Data;
 using ResourceApi.GraphQL;
 using ResourceApi.Observability;
+using Shared.Hosting;
 using Shared.Observability;
 
 namespace ResourceApi;
@@ -15,37 +18,46 @@ public sealed class Program
 {
     public static async Task<int> Main(string[] args)
     {
-        await using var app = Build(args);
-        await app.RunAsync();
-        return 0;
+        try
+        {
+            await using var app = Build(args);
+            await app.RunAsync();
+            return 0;
+        }
+        catch (Exception e) when (e is not HostAbortedException)
+        {
+            // A setting, the database or the port: one line naming it, never a stack trace (issue 13).
+            return await OperatorError.ReportAsync(OperatorError.From(e));
+        }
     }
 
     public static WebApplication Build(string[] args)
     {
         var builder = WebApplication.CreateBuilder(args);
-        builder.Logging.AddJsonLogs();
+        builder.Logging.AddServiceLogs(builder.Configuration);
         if (string.IsNullOrEmpty(builder.Configuration[WebHostDefaults.ServerUrlsKey]))
         {
             builder.WebHost.UseUrls(ResourceApiOptions.DefaultUrl);
         }
 
-        var settings = builder.Configuration.Get<ResourceApiOptions>() ?? new ResourceApiOptions();
-        builder.WebHost.ConfigureKestrel(kestrel =>
+        // Read once, here, and checked before the server starts: a bad setting stops it with one line.
+        builder.Services.AddOptions<ResourceApiOptions>().Bind(builder.Configuration).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<ResourceApiOptions>, ResourceApiOptionsValidator>();
+        builder.Services.AddOptions<KestrelServerOptions>().Configure<IOptions<ResourceApiOptions>>((kestrel, options) =>
         {
             kestrel.AddServerHeader = false;
-            kestrel.Limits.MaxRequestBodySize = settings.MaxRequestBodyBytes;
+            kestrel.Limits.MaxRequestBodySize = options.Value.MaxRequestBodyBytes;
             kestrel.Limits.MaxRequestHeadersTotalSize = 32 * 1024;
         });
 
-        builder.Services.AddOptions<ResourceApiOptions>().Bind(builder.Configuration);
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddResourceData(builder.Configuration);
         builder.Services.AddResourceAuthentication();
         builder.Services.AddResourceGraphQL();
-        builder.AddTelemetry();
+        builder.AddResourceApiTelemetry();
 
         var app = builder.Build();
-        app.MapTelemetry();
+        app.MapResourceApiTelemetry();
         app.UseBasicExchange();
         app.UseAuthentication();
         app.UseAuthorization();

@@ -1,12 +1,15 @@
+using Shared.Hosting;
+using Shared.Observability;
 using TokenService;
+using TokenService.Applications;
 using TokenService.Authorize;
 using TokenService.Caching;
 using TokenService.Cli;
 using TokenService.Discovery;
 using TokenService.Health;
+using TokenService.Introspection;
 using TokenService.Issuance;
 using TokenService.Keys;
-using Shared.Observability;
 using TokenService.Observability;
 using TokenService.OpenApi;
 using TokenService.Revocation;
@@ -14,54 +17,76 @@ using TokenService.Token;
 using TokenService.UserInfo;
 
 // The same binary is the service and the ops tool: `TokenService migrate`, `TokenService applications create ...`.
+// Any first argument that is not a setting is a command, so a typo is refused and never starts the server.
 if (OpsCli.Handles(args))
 {
     return await OpsCli.RunAsync(args, Console.Out, Console.Error);
 }
 
-var builder = WebApplication.CreateBuilder(args);
-builder.Logging.AddJsonLogs();
-builder.WebHost.ConfigureKestrel(kestrel =>
+if (OpsCli.CheckHostArguments(args) is { } usage)
 {
-    kestrel.AddServerHeader = false;
-    kestrel.Limits.MaxRequestBodySize = 1024 * 1024;
-    kestrel.Limits.MaxRequestHeadersTotalSize = 32 * 1024;
-});
+    return await OperatorError.ReportAsync(usage);
+}
 
-builder.Services.AddTokenServiceCore(builder.Configuration);
-builder.Services.AddSingleton<KeyRing>();
-builder.Services.AddSingleton<KeyRingRefresher>();
-builder.Services.AddHostedService(sp => sp.GetRequiredService<KeyRingRefresher>());
-builder.Services.AddSingleton<AccessTokenIssuer>();
-builder.Services.AddSingleton<ClientAuthentication>();
-builder.Services.AddSingleton<FailedAuthenticationLimiter>();
-builder.Services.AddSingleton<ChangeFeed>();
-builder.Services.AddHostedService(sp => sp.GetRequiredService<ChangeFeed>());
-builder.Services.AddSingleton<ClientCredentialsGrant>();
-builder.Services.AddSingleton<DiscoveryDocument>();
-builder.Services.AddCredentialLifecycle();
-builder.Services.AddUserSignIn();
-builder.Services.AddProblemDetails();
-builder.Services.AddBrowserCors();
-builder.Services.AddExceptionHandler<DatabaseUnavailableHandler>();
-builder.AddTelemetry();
-builder.Services.AddApiDocumentation();
+try
+{
+    await BuildApp(args).RunAsync();
+    return 0;
+}
+catch (Exception e) when (e is not HostAbortedException)
+{
+    // A setting, the database or the port: one line naming it, never a stack trace (issue 13).
+    // HostAbortedException is how WebApplicationFactory stops this method once it has the host: let it through.
+    return await OperatorError.ReportAsync(OperatorError.From(e));
+}
 
-var app = builder.Build();
+static WebApplication BuildApp(string[] args)
+{
+    var builder = WebApplication.CreateBuilder(args);
+    builder.Logging.AddServiceLogs(builder.Configuration);
+    builder.WebHost.ConfigureKestrel(kestrel =>
+    {
+        kestrel.AddServerHeader = false;
+        kestrel.Limits.MaxRequestBodySize = 1024 * 1024;
+        kestrel.Limits.MaxRequestHeadersTotalSize = 32 * 1024;
+    });
 
-app.UseExceptionHandler();
-app.UseStatusCodePages();
-app.UseBrowserCors();
+    // Options (validated at start), database, hashing and the stores the ops CLI shares; then one line per feature.
+    builder.Services.AddTokenServiceCore(builder.Configuration);
+    builder.Services.AddSigningKeys();
+    builder.Services.AddAccessTokens();
+    builder.Services.AddChangeFeed();
+    builder.Services.AddTokenEndpoint();
+    builder.Services.AddDiscovery();
+    builder.Services.AddRevocation();
+    builder.Services.AddManagementAuthentication();
+    builder.Services.AddUserSignIn();
+    builder.Services.AddProblemDetails();
+    builder.Services.AddBrowserCors();
+    builder.Services.AddExceptionHandler<DatabaseUnavailableHandler>();
+    builder.Services.AddSingleton<TokenServiceMetrics>();
+    builder.AddTelemetry("TokenService", TokenServiceMetrics.MeterName);
+    builder.Services.AddApiDocumentation();
 
-app.MapHealth();
-app.MapTelemetry();
-app.MapApiDocumentation();
-app.MapDiscovery();
-app.MapJwks();
-app.MapToken();
-app.MapCredentialLifecycle();
-app.MapAuthorize();
-app.MapUserInfo();
+    var app = builder.Build();
 
-app.Run();
-return 0;
+    app.UseExceptionHandler();
+    app.UseStatusCodePages();
+    app.UseBrowserCors();
+
+    app.MapHealth();
+    // Created now, not at the first token request, so a scrape right after start already lists every series.
+    app.Services.GetRequiredService<TokenServiceMetrics>();
+    app.MapMetrics();
+    app.MapApiDocumentation();
+    app.MapDiscovery();
+    app.MapJwks();
+    app.MapToken();
+    app.MapApplications();
+    app.MapRevocation();
+    app.MapIntrospection();
+    app.MapRevocationFeed();
+    app.MapAuthorize();
+    app.MapUserInfo();
+    return app;
+}

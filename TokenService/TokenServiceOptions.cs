@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Shared.Hosting;
 using TokenService.Crypto;
 
 namespace TokenService;
@@ -66,8 +67,7 @@ public sealed class TokenServiceOptionsValidator : IValidateOptions<TokenService
     public ValidateOptionsResult Validate(string? name, TokenServiceOptions o)
     {
         var failures = new List<string>();
-        if (!Uri.TryCreate(o.Issuer, UriKind.Absolute, out var issuer) || (issuer.Scheme != "https" && issuer.Scheme != "http") ||
-            !string.IsNullOrEmpty(issuer.Query) || !string.IsNullOrEmpty(issuer.Fragment))
+        if (!IssuerUrl.IsValid(o.Issuer))
         {
             failures.Add("Issuer must be an absolute http(s) URL without query or fragment");
         }

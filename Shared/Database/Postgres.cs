@@ -1,5 +1,6 @@
 using Dapper;
 using Npgsql;
+using Shared.Hosting;
 
 namespace Shared.Database;
 
@@ -56,10 +57,22 @@ public static class Postgres
     }
 
     /// <summary>DATABASE_URL, else ConnectionStrings:Postgres, else the local cluster.</summary>
-    public static string ConnectionStringFrom(Func<string, string?> setting) =>
-        ToConnectionString(setting("DATABASE_URL") is { Length: > 0 } url ? url
-            : setting("ConnectionStrings:Postgres") is { Length: > 0 } cs ? cs
-            : LocalDefault);
+    public static string ConnectionStringFrom(Func<string, string?> setting)
+    {
+        var (name, value) = setting("DATABASE_URL") is { Length: > 0 } url ? ("DATABASE_URL", url)
+            : setting("ConnectionStrings:Postgres") is { Length: > 0 } cs ? ("ConnectionStrings__Postgres", cs)
+            : ("DATABASE_URL", LocalDefault);
+        try
+        {
+            return ToConnectionString(value);
+        }
+        catch (Exception e) when (e is ArgumentException or FormatException or InvalidOperationException)
+        {
+            // Npgsql's own message may quote the value, and the value may hold a password: name the setting only.
+            throw new SettingException(name, "expected a PostgreSQL URL (postgres://user:password@host:5432/database) " +
+                                             "or an Npgsql connection string (Host=...;Database=...)", e);
+        }
+    }
 
     public static NpgsqlDataSource CreateDataSource(string connectionString, string applicationName)
     {

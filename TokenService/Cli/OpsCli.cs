@@ -1,8 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
-using Microsoft.Extensions.Options;
-using Npgsql;
-using Shared.Database;
+using Shared.Hosting;
 
 namespace TokenService.Cli;
 
@@ -13,11 +11,13 @@ namespace TokenService.Cli;
 public static class OpsCli
 {
     public const int Ok = 0;
-    public const int Failed = 1;
-    public const int Usage = 2;
+    public const int Failed = OperatorError.Failed;
+    public const int Usage = OperatorError.Usage;
     public const int NotFound = 3;
 
-    private static readonly string[] Verbs = ["migrate", "applications", "keys", "users", "--help", "-h", "-?", "--version"];
+    private static readonly string[] Commands = ["migrate", "applications", "keys", "users"];
+
+    private static readonly string[] RootOptions = ["--help", "-h", "-?", "--version"];
 
     internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
 
@@ -28,7 +28,41 @@ public static class OpsCli
         "Exit codes: 0 success; 1 the operation failed (database unreachable, migration error); " +
         "2 invalid usage or input; 3 no such application or user. Errors are one line on stderr.";
 
-    public static bool Handles(string[] args) => args.Length > 0 && Verbs.Contains(args[0], StringComparer.Ordinal);
+    /// <summary>
+    /// Anything that is not a host setting is a command: the web host takes only <c>--Name=value</c>,
+    /// <c>--Name value</c> and <c>Name=value</c> (ASP.NET Core command-line configuration), so a mistyped command
+    /// such as <c>frobnicate</c> is refused here and never starts the server.
+    /// </summary>
+    public static bool Handles(string[] args) =>
+        args.Length > 0 && (RootOptions.Contains(args[0], StringComparer.Ordinal) || (!args[0].StartsWith('-') && !args[0].Contains('=')));
+
+    /// <summary>
+    /// The host's own arguments are settings; a lone <c>--flag</c> (no value, no <c>=</c>) sets nothing and is almost
+    /// certainly a typo, so it is refused instead of silently ignored. Null when the arguments are usable.
+    /// </summary>
+    public static OperatorError? CheckHostArguments(string[] args)
+    {
+        for (var i = 0; i < args.Length; i++)
+        {
+            var arg = args[i];
+            var isSwitch = arg.StartsWith("--", StringComparison.Ordinal) || arg.StartsWith('/');
+            if (arg.Contains('='))
+            {
+                continue;
+            }
+
+            if (isSwitch && i + 1 < args.Length && !args[i + 1].StartsWith('-'))
+            {
+                i++;
+                continue;
+            }
+
+            return new OperatorError(Usage, $"unknown option '{arg}' (expected a setting as --Name=value, " +
+                                            $"or a command: {string.Join(", ", Commands)}; see `TokenService --help`)");
+        }
+
+        return null;
+    }
 
     public static async Task<int> RunAsync(
         string[] args, TextWriter stdout, TextWriter stderr, IDictionary<string, string?>? settings = null, TextReader? stdin = null)
@@ -57,32 +91,30 @@ public static class OpsCli
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {
-            await stderr.WriteLineAsync($"error: {parse.Errors[0].Message} (see `TokenService {args[0]} --help`)");
+            var help = parse.CommandResult.Command == root ? "TokenService --help" : $"TokenService {args[0]} --help";
+            var command = parse.CommandResult.Command;
+            var message = command == root && !Commands.Contains(args[0], StringComparer.Ordinal)
+                ? $"unknown command '{args[0]}': expected one of {string.Join(", ", Commands)}"
+                : parse.Errors[0].Message.StartsWith("Required argument missing", StringComparison.Ordinal)
+                    ? $"{command.Name}: missing {string.Join(" ", command.Arguments.Select(a => "<" + a.Name + ">"))}"
+                    : parse.Errors[0].Message.TrimEnd('.');
+            await stderr.WriteLineAsync($"error: {message} (see `{help}`)");
             return Usage;
         }
 
         try
         {
-            return await parse.InvokeAsync(new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false });
+            var invocation = new InvocationConfiguration { Output = stdout, Error = stderr, EnableDefaultExceptionHandler = false };
+            return await parse.InvokeAsync(invocation);
         }
-        catch (MigrationException e)
+        catch (Exception e)
         {
-            await stderr.WriteLineAsync($"error: {e.Message}");
-            return Failed;
-        }
-        catch (OptionsValidationException e)
-        {
-            await stderr.WriteLineAsync($"error: configuration: {string.Join("; ", e.Failures)}");
-            return Usage;
-        }
-        catch (Exception e) when (e is NpgsqlException || Postgres.IsUnavailable(e))
-        {
-            await stderr.WriteLineAsync($"error: database: {FirstLine(e.Message)} (is DATABASE_URL right and the server up?)");
-            return Failed;
+            // Settings are read lazily, by the first command that needs them: a malformed one surfaces here.
+            var error = OperatorError.From(e);
+            await stderr.WriteLineAsync($"error: {error.Message}");
+            return error.ExitCode;
         }
     }
-
-    private static string FirstLine(string message) => message.Split('\n')[0].Trim();
 
     private sealed class CliEnvironment(string name) : IHostEnvironment
     {

@@ -163,7 +163,7 @@ public sealed class CliTests
         Assert.Multiple(() =>
         {
             Assert.That(code, Is.EqualTo(OpsCli.Failed));
-            Assert.That(stderr.ToString(), Does.StartWith("error: database:"));
+            Assert.That(stderr.ToString(), Does.StartWith("error: DATABASE_URL: cannot reach the database"));
             Assert.That(stderr.ToString().TrimEnd().Split('\n'), Has.Length.EqualTo(1));
         });
     }

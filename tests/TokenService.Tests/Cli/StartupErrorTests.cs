@@ -1,0 +1,99 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using TestSupport;
+
+namespace TokenService.Tests.Cli;
+
+/// <summary>
+/// Issue 13: every mistake an operator can make on the command line or in a setting, against the built binary in
+/// its own process: exit 2 (usage or configuration) or 1 (the operation failed), exactly one line on stderr naming
+/// the setting and what is expected, and never a stack trace or an exception type name.
+/// </summary>
+public sealed class StartupErrorTests
+{
+    private const string Service = "(service)";
+
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
+
+    private string database = null!;
+
+    [OneTimeSetUp]
+    public async Task CreateDatabaseAsync() => database = await PostgresServer.CreateDatabaseAsync("startup");
+
+    // Each row: command line ("(service)" = no command: the web host), settings ("NAME=value|NAME=value"; an empty
+    // value unsets), expected exit code, text the one line must contain.
+    [TestCase("frobnicate", "", 2, "unknown command 'frobnicate'")]
+    [TestCase("frobnicate --name x", "", 2, "unknown command 'frobnicate'")]
+    [TestCase("--frobnicate", "", 2, "unknown option '--frobnicate'")]
+    [TestCase("migrate --bogus", "", 2, "'--bogus'")]
+    [TestCase("applications delete", "", 2, "delete: missing <clientId>")]
+    [TestCase("applications list", "DATABASE_URL=garbage;;", 2, "DATABASE_URL: expected a PostgreSQL URL")]
+    [TestCase("migrate", "DATABASE_URL=postgres://ops:hunter2@[bad", 2, "DATABASE_URL: expected a PostgreSQL URL")]
+    [TestCase("applications list", "Argon2__MemoryKiB=abc", 2, "Argon2__MemoryKiB: 'abc' is not a whole number")]
+    [TestCase("applications list", "Argon2__MemoryKiB=1024", 2, "MemoryKiB=19456")]
+    [TestCase("applications list", "DATABASE_URL=Host=127.0.0.1;Port={closed};Username=x", 1, "DATABASE_URL: cannot reach the database")]
+    [TestCase("migrate", "DATABASE_URL=Host=127.0.0.1;Port={closed};Username=x", 1, "DATABASE_URL: cannot reach the database")]
+    [TestCase("keys rotate", "KEY_ENCRYPTION_KEY=", 2, "KEY_ENCRYPTION_KEY must be set to base64 of 32 random bytes")]
+    [TestCase("keys rotate", "KEY_ENCRYPTION_KEY=c2hvcnQ=", 2, "KEY_ENCRYPTION_KEY must be set to base64 of 32 random bytes")]
+    [TestCase(Service, "KEY_ENCRYPTION_KEY=", 2, "KEY_ENCRYPTION_KEY must be set to base64 of 32 random bytes")]
+    [TestCase(Service, "Argon2__MemoryKiB=abc", 2, "Argon2__MemoryKiB: 'abc' is not a whole number")]
+    [TestCase(Service, "AccessTokenLifetimeSeconds=10", 2, "AccessTokenLifetimeSeconds must be between 60 and 86400")]
+    [TestCase(Service, "Issuer=not a url", 2, "Issuer must be an absolute http(s) URL")]
+    [TestCase(Service, "DATABASE_URL=garbage;;", 2, "DATABASE_URL: expected a PostgreSQL URL")]
+    [TestCase(Service, "Logging__Format=fancy", 2, "Logging__Format: expected json (the default) or text")]
+    [TestCase(Service, "ASPNETCORE_URLS=http://127.0.0.1:{taken}", 1, "ASPNETCORE_URLS: Failed to bind to address")]
+    public async Task A_mistake_gives_one_line_naming_the_setting_and_the_exit_code(
+        string command, string settings, int exitCode, string expected)
+    {
+        using var taken = new TcpListener(IPAddress.Loopback, 0);
+        taken.Start();
+        var takenPort = ((IPEndPoint)taken.LocalEndpoint).Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var closedPort = Loopback.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var environment = new Dictionary<string, string?>
+        {
+            ["DATABASE_URL"] = database,
+            ["KEY_ENCRYPTION_KEY"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
+            ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{Loopback.FreePort()}",
+            ["ASPNETCORE_ENVIRONMENT"] = "Production",
+            ["DOTNET_ENVIRONMENT"] = null,
+        };
+        foreach (var setting in settings.Split('|', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var (name, value) = (setting[..setting.IndexOf('=')], setting[(setting.IndexOf('=') + 1)..]);
+            environment[name] = value.Length == 0 ? null : value.Replace("{taken}", takenPort).Replace("{closed}", closedPort);
+        }
+
+        var args = command == Service ? [] : command.Split(' ');
+        var run = await BinaryRun.RunAsync("TokenService.dll", args, environment, Timeout);
+
+        var lines = run.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Multiple(() =>
+        {
+            Assert.That(run.TimedOut, Is.False, "it must stop by itself, not start serving: " + run.Out);
+            Assert.That(run.ExitCode, Is.EqualTo(exitCode), run.Error);
+            Assert.That(lines, Has.Length.EqualTo(1), "exactly one line on stderr");
+            Assert.That(run.Error, Does.StartWith("error: ").And.Contain(expected));
+            Assert.That(run.Error + run.Out, Does.Not.Contain("   at ").And.Not.Contain("Exception"), "no stack trace, no exception name");
+            Assert.That(run.Error, Does.Not.Contain("hunter2"), "a DATABASE_URL's password is never echoed");
+        });
+    }
+
+    [Test]
+    public async Task A_mistyped_command_never_starts_the_web_server()
+    {
+        var port = Loopback.FreePort();
+        var run = await BinaryRun.RunAsync("TokenService.dll", ["frobnicate"], new Dictionary<string, string?>
+        {
+            ["DATABASE_URL"] = database,
+            ["KEY_ENCRYPTION_KEY"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
+            ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}",
+        }, Timeout);
+        Assert.Multiple(() =>
+        {
+            Assert.That(run.ExitCode, Is.EqualTo(2));
+            // The host would log (JSON lines on stdout) as it starts; the command line prints nothing there.
+            Assert.That(run.Out, Is.Empty);
+        });
+    }
+}
