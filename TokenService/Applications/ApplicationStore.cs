@@ -44,25 +44,6 @@ public sealed class ApplicationStore(NpgsqlDataSource db)
         }
     }
 
-    public async Task<bool> DeleteAsync(string clientId, CancellationToken ct)
-    {
-        const string sql = "DELETE FROM applications WHERE client_id = @clientId";
-        await using var connection = await db.OpenConnectionAsync(ct);
-        return await connection.ExecuteAsync(new CommandDefinition(sql, new { clientId }, cancellationToken: ct)) == 1;
-    }
-
-    /// <summary>Replaces the secret hash and bumps the version; null when no such application (or a public one: no secret).</summary>
-    public async Task<Application?> ReplaceSecretAsync(string clientId, string secretHash, CancellationToken ct)
-    {
-        const string sql = $"""
-            UPDATE applications SET secret_hash = @secretHash, secret_version = secret_version + 1, updated_at = now()
-            WHERE client_id = @clientId AND secret_hash IS NOT NULL
-            RETURNING {Columns}
-            """;
-        await using var connection = await db.OpenConnectionAsync(ct);
-        return await connection.QuerySingleOrDefaultAsync<Application>(new CommandDefinition(sql, new { clientId, secretHash }, cancellationToken: ct));
-    }
-
     /// <summary>Stores a fresh hash of the same secret (new parameters) only if the secret was not rotated meanwhile.</summary>
     public async Task RehashAsync(string clientId, int secretVersion, string secretHash, CancellationToken ct)
     {

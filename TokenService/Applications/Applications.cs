@@ -13,13 +13,6 @@ public sealed class Applications(
     public const int MaxNameLength = 100;
     public const int MaxDescriptionLength = 1000;
 
-    /// <summary>A caller mistake, naming the field: becomes RFC 9457 problem details or a CLI error line.</summary>
-    public sealed record ValidationError(string Field, string Message)
-    {
-        /// <summary>The request clashes with the current state (name taken): 409 rather than 400.</summary>
-        public bool IsConflict { get; init; }
-    }
-
     public Task<(ApplicationWithSecret? Created, ValidationError? Error)> CreateAsync(
         string? name, string? description, IEnumerable<string>? scopes, CancellationToken ct) =>
         CreateAsync(name, description, scopes, null, ct);

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
+using Shared.Http;
 
 namespace TokenService.Applications;
 
@@ -49,7 +50,7 @@ public static class ApplicationsApi
             return error.IsConflict ? Conflict(error) : JsonBody.Problem(error.Field, error.Message);
         }
 
-        Token.OAuthError.NoStore(context.Response);
+        NoStore.Apply(context.Response);
         return TypedResults.Created($"/applications/{created!.ClientId}", created);
     }
 
@@ -122,7 +123,7 @@ public static class ApplicationsApi
             return NotFound(clientId);
         }
 
-        Token.OAuthError.NoStore(context.Response);
+        NoStore.Apply(context.Response);
         return TypedResults.Ok(rotated);
     }
 
@@ -132,6 +133,6 @@ public static class ApplicationsApi
         $"no application with client id '{Token.OAuthError.Truncate(clientId)}'", statusCode: StatusCodes.Status404NotFound, title: "Not Found");
 
     /// <summary>The request clashes with another application (name taken).</summary>
-    private static ProblemHttpResult Conflict(Applications.ValidationError error) =>
+    private static ProblemHttpResult Conflict(ValidationError error) =>
         TypedResults.Problem(error.Message, statusCode: StatusCodes.Status409Conflict, title: "Conflict");
 }

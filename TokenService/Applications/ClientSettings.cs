@@ -15,7 +15,7 @@ public sealed record ClientSettings(string? ClientType, IEnumerable<string>? Red
     /// Defaults: confidential; with redirect URIs the grant types are authorization_code + refresh_token, without them
     /// client_credentials. A public client has no secret, so it may never use client_credentials (RFC 6749 s.4.4).
     /// </summary>
-    public static (ValidatedClientSettings? Settings, Applications.ValidationError? Error) Validate(ClientSettings? requested)
+    public static (ValidatedClientSettings? Settings, ValidationError? Error) Validate(ClientSettings? requested)
     {
         var type = requested?.ClientType?.Trim().ToLowerInvariant() is { Length: > 0 } t ? t : ClientTypes.Confidential;
         if (!ClientTypes.IsKnown(type))
@@ -85,8 +85,8 @@ public sealed record ClientSettings(string? ClientType, IEnumerable<string>? Red
 
     private static string OAuthErrorText(string value) => Token.OAuthError.Truncate(value);
 
-    private static (ValidatedClientSettings?, Applications.ValidationError?) Fail(string field, string message) =>
-        (null, new Applications.ValidationError(field, message));
+    private static (ValidatedClientSettings?, ValidationError?) Fail(string field, string message) =>
+        (null, new ValidationError(field, message));
 }
 
 /// <summary>Settings after validation and defaults: what is stored.</summary>

@@ -13,8 +13,6 @@ public sealed partial class UserAccounts(UserStore store, Argon2idHasher hasher,
 
     public const int MaxUsernameLength = 100;
 
-    public sealed record ValidationError(string Field, string Message);
-
     public async Task<(UserView? Created, ValidationError? Error)> CreateAsync(
         string? username, string? password, string? email, string? name, bool emailVerified, CancellationToken ct)
     {
