@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Shared.Http;
 using Shared.Protocol;
 
 namespace ResourceApi.Auth;
@@ -39,7 +40,7 @@ internal static class Challenges
     public static Task WriteErrorsAsync(HttpResponse response, IEnumerable<object> errors, CancellationToken ct)
     {
         response.ContentType = "application/json";
-        response.Headers.CacheControl = "no-store";
+        NoStore.Apply(response);
         return JsonSerializer.SerializeAsync(response.Body, new { errors }, cancellationToken: ct);
     }
 }

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Primitives;
 using Shared.Database;
+using Shared.Http;
 using Shared.Protocol;
 using TokenService.Applications;
 using TokenService.Token;
@@ -176,7 +177,7 @@ public static partial class AuthorizeEndpoint
     private static RedirectHttpResult Redirect(
         HttpContext context, string redirectUri, AuthorizeServices services, params (string Name, string? Value)[] parameters)
     {
-        context.Response.Headers.CacheControl = "no-store";
+        NoStore.Apply(context.Response);
         context.Response.Headers["Referrer-Policy"] = "no-referrer";
         var query = parameters.Where(p => p.Value is not null).Select(p => KeyValuePair.Create(p.Name, p.Value))
             .Append(KeyValuePair.Create(Parameters.Iss, (string?)services.Options.Value.IssuerTrimmed));

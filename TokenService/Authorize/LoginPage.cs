@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Encodings.Web;
+using Shared.Http;
 using Shared.Protocol;
 
 namespace TokenService.Authorize;
@@ -32,8 +33,7 @@ public sealed record HtmlPage(string Html, int StatusCode = StatusCodes.Status20
         response.Headers.XFrameOptions = "DENY";
         response.Headers["Referrer-Policy"] = "no-referrer";
         response.Headers.XContentTypeOptions = "nosniff";
-        response.Headers.CacheControl = "no-store";
-        response.Headers.Pragma = "no-cache";
+        NoStore.Apply(response);
         if (RetryAfter is { } seconds)
         {
             response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);

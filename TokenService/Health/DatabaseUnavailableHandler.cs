@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Diagnostics;
 using Shared.Database;
+using Shared.Http;
 using TokenService.Issuance;
 
 namespace TokenService.Health;
@@ -23,7 +24,7 @@ public sealed partial class DatabaseUnavailableHandler(ILogger<DatabaseUnavailab
         LogUnavailable(logger, exception.GetType().Name);
         context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
         context.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        context.Response.Headers.CacheControl = "no-store";
+        NoStore.Apply(context.Response);
         await context.Response.WriteAsJsonAsync(new
         {
             type = "https://www.rfc-editor.org/rfc/rfc9110#section-15.6.4",

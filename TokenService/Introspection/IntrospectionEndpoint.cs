@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Shared.Database;
+using Shared.Http;
 using Shared.Protocol;
 using TokenService.Caching;
 using TokenService.Issuance;
@@ -107,7 +108,7 @@ public sealed record IntrospectionResponse(IReadOnlyList<KeyValuePair<string, ob
     public async Task ExecuteAsync(HttpContext httpContext)
     {
         var response = httpContext.Response;
-        OAuthError.NoStore(response);
+        NoStore.Apply(response);
         response.ContentType = "application/json";
         await using var json = new Utf8JsonWriter(response.Body);
         json.WriteStartObject();

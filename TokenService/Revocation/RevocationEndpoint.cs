@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Shared.Database;
+using Shared.Http;
 using TokenService.Issuance;
 using TokenService.Token;
 
@@ -38,7 +39,7 @@ public static partial class RevocationEndpoint
                 return error;
             }
 
-            OAuthError.NoStore(context.Response);
+            NoStore.Apply(context.Response);
             var now = time.GetUtcNow().UtcDateTime;
             var client = request!.Client.ClientId;
             if (request.RefreshTokenFirst && await refreshTokens.RevokeAsync(request.Token, client, now, ct))

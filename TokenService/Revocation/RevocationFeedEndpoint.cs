@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Shared.Database;
+using Shared.Http;
 using Shared.Protocol;
 using TokenService.Caching;
 using TokenService.Keys;
@@ -60,7 +61,7 @@ public static partial class RevocationFeedEndpoint
         var hasMore = page.Count > PageSize;
         var entries = page.Take(PageSize).ToList();
         var cursor = hasMore ? entries[^1].Id : snapshot.Cursor;
-        context.Response.Headers.CacheControl = "no-store";
+        NoStore.Apply(context.Response);
         return TypedResults.Bytes(Write(cursor, entries, hasMore, ring.Current?.PublishedKeys.Select(k => k.Kid)), "application/json");
     }
 

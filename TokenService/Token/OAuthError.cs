@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Shared.Http;
 using Shared.Protocol;
 
 namespace TokenService.Token;
@@ -64,7 +65,7 @@ public sealed record OAuthError(string Error, string Description, int StatusCode
     {
         var response = httpContext.Response;
         response.StatusCode = StatusCode;
-        NoStore(response);
+        NoStore.Apply(response);
         if (BasicChallenge && StatusCode == StatusCodes.Status401Unauthorized)
         {
             response.Headers.WWWAuthenticate = "Basic realm=\"token\", charset=\"UTF-8\"";
@@ -81,12 +82,5 @@ public sealed record OAuthError(string Error, string Description, int StatusCode
         json.WriteString(Parameters.Error, Error);
         json.WriteString(Parameters.ErrorDescription, Description);
         json.WriteEndObject();
-    }
-
-    /// <summary>RFC 6749 s.5.1: responses with tokens or credentials are never cached.</summary>
-    public static void NoStore(HttpResponse response)
-    {
-        response.Headers.CacheControl = "no-store";
-        response.Headers.Pragma = "no-cache";
     }
 }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Shared.Http;
 
 namespace TokenService.Token;
 
@@ -13,7 +14,7 @@ public sealed record TokenResponse(string AccessToken, int ExpiresIn, string Sco
     {
         var response = httpContext.Response;
         response.StatusCode = StatusCodes.Status200OK;
-        OAuthError.NoStore(response);
+        NoStore.Apply(response);
         response.ContentType = "application/json";
         await using var json = new Utf8JsonWriter(response.Body);
         json.WriteStartObject();

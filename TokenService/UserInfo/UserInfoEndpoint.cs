@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 using Shared.Database;
+using Shared.Http;
 using Shared.Protocol;
 using TokenService.Keys;
 using TokenService.Users;
@@ -29,7 +30,7 @@ public static class UserInfoEndpoint
     public static async Task<Results<JsonHttpResult<Dictionary<string, object>>, BearerChallenge>> HandleAsync(
         HttpContext context, KeyRing ring, UserStore users, IOptions<TokenServiceOptions> options, TimeProvider time, CancellationToken ct)
     {
-        context.Response.Headers.CacheControl = "no-store";
+        NoStore.Apply(context.Response);
         string? authorization = context.Request.Headers.Authorization;
         if (authorization is null || !authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
         {
