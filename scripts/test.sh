@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# `make test`: every test project against real PostgreSQL, then one line "N passed, N failed".
+# `make test`: every test project against real PostgreSQL, then each skipped test with its reason, then one line
+# "N passed, N failed, N skipped" (also in test-artifacts/summary.txt). A skip without a reason counts as a failure.
 # Uses DATABASE_URL / TEST_DATABASE_URL when set; otherwise a throwaway local cluster in .local/pg-test.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -11,26 +12,46 @@ started_cluster=no
 if [ -z "${TEST_DATABASE_URL:-}" ] && [ -z "${DATABASE_URL:-}" ]; then
   export PGLOCAL_DIR="$PWD/.local/pg-test" PGLOCAL_PORT=54330 PGLOCAL_DB=postgres
   db/local-pg.sh status >/dev/null 2>&1 || started_cluster=yes
-  TEST_DATABASE_URL=$(db/local-pg.sh start) || { echo "0 passed, 1 failed"; exit 1; }
+  TEST_DATABASE_URL=$(db/local-pg.sh start) || { echo "0 passed, 1 failed, 0 skipped"; exit 1; }
   export TEST_DATABASE_URL
 fi
-cleanup() { [ "$started_cluster" = yes ] && db/local-pg.sh stop; }
+# Quiet: the summary must stay the last line printed.
+cleanup() { if [ "$started_cluster" = yes ]; then db/local-pg.sh stop >/dev/null; fi; }
 trap cleanup EXIT
 
-dotnet build TokenService.slnx -c Debug -nologo -clp:ErrorsOnly || { echo "0 passed, 1 failed"; exit 1; }
+dotnet build TokenService.slnx -c Debug -nologo -clp:ErrorsOnly || { echo "0 passed, 1 failed, 0 skipped"; exit 1; }
 
 dotnet test TokenService.slnx --no-build -nologo --logger "trx" --results-directory "$results" "$@"
 rc=$?
 
-passed=0; failed=0
+passed=0; failed=0; skipped=0; unexplained=0
+count() { echo "$1" | sed -n "s/.* $2=\"\([0-9]*\)\".*/\1/p"; }
 for trx in "$results"/*.trx; do
   [ -f "$trx" ] || continue
   counters=$(grep -o '<Counters [^>]*>' "$trx" | head -1)
-  p=$(echo "$counters" | sed -n 's/.* passed="\([0-9]*\)".*/\1/p'); f=$(echo "$counters" | sed -n 's/.* failed="\([0-9]*\)".*/\1/p')
-  e=$(echo "$counters" | sed -n 's/.* error="\([0-9]*\)".*/\1/p'); t=$(echo "$counters" | sed -n 's/.* timeout="\([0-9]*\)".*/\1/p')
-  passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0} + ${e:-0} + ${t:-0}))
+  p=$(count "$counters" passed); f=$(count "$counters" failed); e=$(count "$counters" error); t=$(count "$counters" timeout)
+  n=$(count "$counters" notExecuted)
+  passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0} + ${e:-0} + ${t:-0})); skipped=$((skipped + ${n:-0}))
+  # Each skipped test and the reason it gave (Assert.Ignore's message, stored as the result's ErrorInfo message).
+  while IFS=$'\t' read -r name reason; do
+    [ -n "$name" ] || continue
+    if [ -z "$reason" ]; then unexplained=$((unexplained + 1)); reason="NO REASON GIVEN (counted as a failure)"; fi
+    echo "skipped: $name: $reason"
+  done < <(awk 'function text(s) {
+      gsub(/[\r\n\t]+/, " ", s); gsub(/&apos;/, "\047", s); gsub(/&quot;/, "\"", s)
+      gsub(/&lt;/, "<", s); gsub(/&gt;/, ">", s); gsub(/&amp;/, "\\&", s); return s
+    }
+    BEGIN { RS = "<UnitTestResult " }
+    /outcome="NotExecuted"/ {
+      name = ""; reason = ""
+      if (match($0, /testName="[^"]*"/)) name = substr($0, RSTART + 10, RLENGTH - 11)
+      if (match($0, /<Message>[^<]*<\/Message>/)) reason = substr($0, RSTART + 9, RLENGTH - 19)
+      printf "%s\t%s\n", text(name), text(reason)
+    }' "$trx")
 done
+failed=$((failed + unexplained))
 # A test host that crashed leaves no counts behind: never report green for a red run.
 if [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
-echo "$passed passed, $failed failed" | tee test-artifacts/summary.txt
+if [ "$unexplained" -gt 0 ] && [ "$rc" -eq 0 ]; then rc=1; fi
+echo "$passed passed, $failed failed, $skipped skipped" | tee test-artifacts/summary.txt
 exit $rc

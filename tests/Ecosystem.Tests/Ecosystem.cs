@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
@@ -36,15 +34,22 @@ public sealed class Ecosystem
     {
         Certificate = new TestCertificate();
         var database = await PostgresServer.CreateDatabaseAsync("ecosystem");
-        var port = FreePort();
+        var port = Loopback.FreePort();
         Issuer = $"https://localhost:{port}";
         TokenService = new TokenServiceHost(database, new Dictionary<string, string?> { ["Issuer"] = Issuer });
         TokenService.UseKestrel(kestrel => kestrel.ListenLocalhost(port, listen => listen.UseHttps(Certificate.Certificate)));
         TokenService.StartServer();
         TokenServiceClient = Certificate.TrustingClient(new Uri(Issuer));
-        await WaitUntilReadyAsync(TokenServiceClient);
+        await Loopback.WaitUntilReadyAsync(TokenServiceClient);
         Application = await TokenService.CreateApplicationAsync("ecosystem", [.. Scopes.ApiScopes]);
-        Api = new ResourceApiHost(database, Issuer, Certificate);
+        // Its outgoing calls (discovery, JWKS, the Basic exchange) go over real HTTPS to the TokenService; they only learn to
+        // trust the test certificate.
+        Api = new ResourceApiHost(database, Issuer, services =>
+        {
+            services.ConfigureHttpClientDefaults(client => client.ConfigurePrimaryHttpMessageHandler(Certificate.TrustingHandler));
+            services.Configure<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme,
+                o => o.BackchannelHttpHandler = Certificate.TrustingHandler());
+        });
     }
 
     [OneTimeTearDown]
@@ -54,49 +59,5 @@ public sealed class Ecosystem
         TokenServiceClient.Dispose();
         await TokenService.DisposeAsync();
         Certificate.Dispose();
-    }
-
-    private static async Task WaitUntilReadyAsync(HttpClient client)
-    {
-        for (var i = 0; i < 200; i++)
-        {
-            using var response = await client.GetAsync("/readyz");
-            if (response.IsSuccessStatusCode)
-            {
-                return;
-            }
-
-            await Task.Delay(50);
-        }
-
-        throw new TimeoutException("TokenService did not become ready in 10 s");
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-}
-
-/// <summary>
-/// The real ResourceApi (its own Program), in memory, trusting <paramref name="issuer"/>. Its outgoing calls (discovery,
-/// JWKS, the Basic exchange) go over real HTTPS to the TokenService; they only learn to trust the test certificate.
-/// </summary>
-public sealed class ResourceApiHost(string connectionString, string issuer, TestCertificate certificate)
-    : WebApplicationFactory<ResourceApi.Program>
-{
-    protected override void ConfigureWebHost(IWebHostBuilder builder)
-    {
-        builder.UseEnvironment("Testing");
-        builder.UseSetting("DATABASE_URL", connectionString);
-        builder.UseSetting("Issuer", issuer);
-        builder.UseSetting("Logging:LogLevel:Default", "Warning");
-        builder.ConfigureTestServices(services =>
-        {
-            services.ConfigureHttpClientDefaults(client => client.ConfigurePrimaryHttpMessageHandler(certificate.TrustingHandler));
-            services.Configure<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme, o => o.BackchannelHttpHandler = certificate.TrustingHandler());
-        });
     }
 }

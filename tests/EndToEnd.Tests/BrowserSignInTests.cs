@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Microsoft.AspNetCore.WebUtilities;
@@ -31,7 +30,7 @@ public sealed class BrowserSignInTests
         var baseAddress = host.StartOnLoopback();
         using var http = await host.CreateReadyClientAsync();
         await host.CreateUserAsync("alice", Password, "alice@example.com", "Alice Liddell");
-        var redirectUri = $"http://127.0.0.1:{UnusedLoopbackPort()}/callback";
+        var redirectUri = $"http://127.0.0.1:{Loopback.FreePort()}/callback";
         var (clientId, _) = await host.CreateClientAsync("public", [redirectUri], "openid", "profile", "offline_access");
         var (verifier, challenge) = SignInSupport.NewPkce();
         var authorize = QueryHelpers.AddQueryString(new Uri(baseAddress, "/oauth2/authorize").ToString(), new Dictionary<string, string?>
@@ -88,14 +87,6 @@ public sealed class BrowserSignInTests
         var body = await exchange.Content.ReadAsStringAsync();
         Assert.That(exchange.StatusCode, Is.EqualTo(HttpStatusCode.OK), body);
         Assert.That(JsonDocument.Parse(body).RootElement.TryGetProperty("id_token", out _), Is.True);
-    }
-
-    /// <summary>A port that was free a moment ago: the redirect target, where nothing answers.</summary>
-    private static int UnusedLoopbackPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     /// <summary>From this source file's location, so it holds wherever ArtifactsPath puts the binaries.</summary>

@@ -28,7 +28,9 @@ public sealed class EndToEndTests
             ["client_id"] = id,
             ["client_secret"] = secret,
         }));
-        var token = JsonDocument.Parse(await tokenResponse.Content.ReadAsStringAsync()).RootElement.GetProperty("access_token").GetString();
+        var tokenBody = await tokenResponse.Content.ReadAsStringAsync();
+        Assert.That(tokenResponse.StatusCode, Is.EqualTo(HttpStatusCode.OK), tokenBody);
+        var token = JsonDocument.Parse(tokenBody).RootElement.GetProperty("access_token").GetString();
 
         using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(apiAddress, "/graphql"))
         {
@@ -38,13 +40,21 @@ public sealed class EndToEndTests
         using var response = await http.SendAsync(request);
         var call = await GraphQLCall.ReadAsync(response);
 
+        // The same request without the token: proves the answer above was earned by the token, not handed to anyone.
+        using var anonymous = new HttpRequestMessage(HttpMethod.Post, new Uri(apiAddress, "/graphql"))
+        {
+            Content = JsonContent.Create(new { query = "{ getAllDataSources(first: 10) { edges { node { uniqueName } } } }" }),
+        };
+        using var refused = await http.SendAsync(anonymous);
+
+        Assert.That(call.Status, Is.EqualTo(HttpStatusCode.OK), call.ToString());
         var edges = call.Data.GetProperty("getAllDataSources").GetProperty("edges");
         Assert.Multiple(() =>
         {
-            Assert.That(apiAddress.Host, Is.EqualTo("127.0.0.1").Or.EqualTo("localhost"));
-            Assert.That(call.Status, Is.EqualTo(HttpStatusCode.OK), call.ToString());
+            Assert.That(call.HasErrors, Is.False, call.ToString());
             Assert.That(edges[0].GetProperty("node").GetProperty("uniqueName").GetString(), Is.EqualTo("demo_postgres"));
             Assert.That(call.Data.GetProperty("getAllDataSources").GetProperty("pageInfo").GetProperty("hasNextPage").GetBoolean(), Is.False);
+            Assert.That(refused.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
         });
     }
 
@@ -55,7 +65,15 @@ public sealed class EndToEndTests
         var apiAddress = api.StartOnLoopback();
         using var http = new HttpClient { BaseAddress = apiAddress };
         var (id, secret) = await Fixture.TokenService.CreateApplicationAsync(null, Scopes.MetricQuery);
-        var call = await GraphQLCall.SendAsync(http, "{ counter(metric: \"revenue\") { value } }", TokenServiceHost.Basic(id, secret));
-        Assert.That(call.Status, Is.EqualTo(HttpStatusCode.OK), call.ToString());
+        const string query = "{ counter(metric: \"revenue\") { value } }";
+        var call = await GraphQLCall.SendAsync(http, query, TokenServiceHost.Basic(id, secret));
+        var wrong = await GraphQLCall.SendAsync(http, query, TokenServiceHost.Basic(id, secret + "x"));
+        Assert.Multiple(() =>
+        {
+            Assert.That(call.Status, Is.EqualTo(HttpStatusCode.OK), call.ToString());
+            Assert.That(call.HasErrors, Is.False, call.ToString());
+            Assert.That(call.Data.GetProperty("counter").GetProperty("value").GetString(), Is.Not.Empty);
+            Assert.That(wrong.Status, Is.EqualTo(HttpStatusCode.Unauthorized), "the secret is checked, not just present");
+        });
     }
 }

@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using ResourceApi.Tests.Infrastructure;
 using Shared.Protocol;
+using TestSupport;
 
 namespace ResourceApi.Tests;
 

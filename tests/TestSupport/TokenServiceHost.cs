@@ -64,17 +64,8 @@ public sealed class TokenServiceHost : WebApplicationFactory<Program>
     public async Task<HttpClient> CreateReadyClientAsync()
     {
         var client = CreateClient();
-        for (var i = 0; i < 100; i++)
-        {
-            if ((await client.GetAsync("/readyz")).IsSuccessStatusCode)
-            {
-                return client;
-            }
-
-            await Task.Delay(50);
-        }
-
-        throw new TimeoutException("TokenService did not become ready in 5 s");
+        await Loopback.WaitUntilReadyAsync(client);
+        return client;
     }
 
     /// <summary>Creates an application through the same code the CLI uses; returns (clientId, secret).</summary>

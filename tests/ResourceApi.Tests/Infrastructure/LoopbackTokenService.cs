@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using TestSupport;
 
 namespace ResourceApi.Tests.Infrastructure;
@@ -12,18 +11,11 @@ public static class LoopbackTokenService
 {
     public static async Task<(TokenServiceHost Host, Uri Issuer, HttpClient Client)> StartAsync(string connectionString)
     {
-        var port = FreePort();
+        var port = Loopback.FreePort();
         var issuer = new Uri($"http://127.0.0.1:{port}");
         var host = new TokenServiceHost(connectionString, new Dictionary<string, string?> { ["Issuer"] = issuer.ToString().TrimEnd('/') });
         host.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, port));
         host.StartServer();
         return (host, issuer, await host.CreateReadyClientAsync());
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

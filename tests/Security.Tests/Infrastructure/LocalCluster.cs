@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using TestSupport;
 
 namespace Security.Tests.Infrastructure;
 
@@ -13,7 +14,7 @@ public sealed class LocalCluster : IAsyncDisposable
     public LocalCluster(string database)
     {
         Database = database;
-        Port = RepoPaths.FreePort(54340, 54349);
+        Port = Loopback.FreePort(54340, 54349);
     }
 
     public int Port { get; }

@@ -1,9 +1,6 @@
-using System.Net;
-using System.Net.Sockets;
-
 namespace Security.Tests.Infrastructure;
 
-/// <summary>Where the repository and the built TokenService binary are, and free loopback ports.</summary>
+/// <summary>Where the repository and the built TokenService binary are.</summary>
 public static class RepoPaths
 {
     public static string Root
@@ -32,26 +29,6 @@ public static class RepoPaths
             var dll = Path.Combine(artifacts, "bin", "TokenService", "debug", "TokenService.dll");
             return File.Exists(dll) ? dll : throw new FileNotFoundException($"build the TokenService first: {dll} is missing");
         }
-    }
-
-    public static int FreePort(int from = 0, int to = 0)
-    {
-        for (var port = from; from > 0 && port <= to; port++)
-        {
-            try
-            {
-                using var probe = new TcpListener(IPAddress.Loopback, port);
-                probe.Start();
-                return port;
-            }
-            catch (SocketException)
-            {
-            }
-        }
-
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private static string ThisDirectory([System.Runtime.CompilerServices.CallerFilePath] string path = "") => Path.GetDirectoryName(path)!;

@@ -58,43 +58,25 @@ public sealed class SecurityStack : IAsyncDisposable
             .UseSetting("Logging:Console:LogLevel:Default", "Warning")
             .ConfigureLogging(logging => logging.AddProvider(logs))
             .ConfigureServices(services => services.AddSingleton<IStartupFilter, TestAddress>()));
-        await WaitUntilReadyAsync(tokens.CreateClient());
+        await Loopback.WaitUntilReadyAsync(tokens.CreateClient());
 
-        var api = new WebApplicationFactory<ResourceApi.Program>().WithWebHostBuilder(builder =>
+        var api = new ResourceApiHost(connectionString, Issuer, services =>
         {
-            builder.UseEnvironment("Testing");
-            builder.UseSetting("DATABASE_URL", connectionString);
-            builder.UseSetting("Issuer", Issuer);
-            builder.UseSetting("Audience", Audience);
-            builder.UseSetting("Logging:LogLevel:Default", level);
-            builder.UseSetting("Logging:LogLevel:Microsoft.AspNetCore", level);
-            builder.UseSetting("Logging:Console:LogLevel:Default", "Warning");
-            builder.ConfigureLogging(logging => logging.AddProvider(logs.ForAnotherHost()));
-            builder.ConfigureTestServices(services =>
-            {
-                // Configure (not PostConfigure): JwtBearer builds its ConfigurationManager from the backchannel afterwards.
-                services.Configure<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme, o => o.BackchannelHttpHandler = tokens.Server.CreateHandler());
-                // The Basic exchange and the revocation feed poller reach the TokenService by named HttpClients.
-                services.AddHttpClient("token-endpoint").ConfigurePrimaryHttpMessageHandler(() => tokens.Server.CreateHandler());
-                services.AddHttpClient("revocations").ConfigurePrimaryHttpMessageHandler(() => tokens.Server.CreateHandler());
-            });
-        });
+            // Configure (not PostConfigure): JwtBearer builds its ConfigurationManager from the backchannel afterwards.
+            services.Configure<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme,
+                o => o.BackchannelHttpHandler = tokens.Server.CreateHandler());
+            // The Basic exchange and the revocation feed poller reach the TokenService by named HttpClients.
+            services.AddHttpClient("token-endpoint").ConfigurePrimaryHttpMessageHandler(() => tokens.Server.CreateHandler());
+            services.AddHttpClient("revocations").ConfigurePrimaryHttpMessageHandler(() => tokens.Server.CreateHandler());
+        }, new Dictionary<string, string?>
+        {
+            ["Audience"] = Audience,
+            ["JwksRefreshSeconds"] = "5",
+            ["Logging:LogLevel:Default"] = level,
+            ["Logging:LogLevel:Microsoft.AspNetCore"] = level,
+            ["Logging:Console:LogLevel:Default"] = "Warning",
+        }).WithWebHostBuilder(builder => builder.ConfigureLogging(logging => logging.AddProvider(logs.ForAnotherHost())));
         return new SecurityStack(baseHost, tokens, api, logs);
-    }
-
-    public static async Task WaitUntilReadyAsync(HttpClient client)
-    {
-        for (var i = 0; i < 200; i++)
-        {
-            if ((await client.GetAsync("/readyz")).IsSuccessStatusCode)
-            {
-                return;
-            }
-
-            await Task.Delay(50);
-        }
-
-        throw new TimeoutException("TokenService did not become ready in 10 s");
     }
 
     /// <summary>An application through the same code the CLI uses.</summary>
@@ -143,12 +125,6 @@ public sealed class SecurityStack : IAsyncDisposable
         JsonDocument.Parse(await TokenClient.GetStringAsync("/.well-known/jwks.json")).RootElement.GetProperty("keys")[0].Clone();
 
     /// <summary>True when the TokenService maps this path (another issue may not have added it yet).</summary>
-    public async Task<bool> HasEndpointAsync(string path, HttpMethod method)
-    {
-        using var response = await TokenClient.SendAsync(new HttpRequestMessage(method, path));
-        return response.StatusCode != System.Net.HttpStatusCode.NotFound;
-    }
-
     public async ValueTask DisposeAsync()
     {
         TokenClient.Dispose();

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text.Json;
+using TestSupport;
 
 namespace Security.Tests.Infrastructure;
 
@@ -13,7 +14,7 @@ public sealed class TokenServiceProcess(string connectionString, string keyEncry
     private readonly ConcurrentQueue<string> output = new();
     private Process? process;
 
-    public int Port { get; } = RepoPaths.FreePort();
+    public int Port { get; } = Loopback.FreePort();
 
     public Uri BaseAddress => new($"http://127.0.0.1:{Port}");
 
@@ -29,33 +30,14 @@ public sealed class TokenServiceProcess(string connectionString, string keyEncry
     {
         process = Start(["--urls", BaseAddress.ToString()]);
         using var client = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(2) };
-        var clock = Stopwatch.StartNew();
-        while (clock.Elapsed < TimeSpan.FromSeconds(30))
+        try
         {
-            if (process.HasExited)
-            {
-                throw new InvalidOperationException($"TokenService exited with {process.ExitCode}: {Output}");
-            }
-
-            try
-            {
-                using var ready = await client.GetAsync("/readyz");
-                if (ready.IsSuccessStatusCode)
-                {
-                    return;
-                }
-            }
-            catch (HttpRequestException)
-            {
-            }
-            catch (TaskCanceledException)
-            {
-            }
-
-            await Task.Delay(100);
+            await Loopback.WaitUntilReadyAsync(client, seconds: 30, gaveUp: () => process.HasExited);
         }
-
-        throw new TimeoutException("TokenService was not ready in 30 s: " + Output);
+        catch (Exception e) when (e is TimeoutException or InvalidOperationException)
+        {
+            throw new InvalidOperationException($"TokenService not ready ({e.Message}): {Output}", e);
+        }
     }
 
     /// <summary>Runs an ops command (same binary) and returns its JSON output.</summary>

@@ -59,14 +59,6 @@ public sealed class JwtAttackTests
         return await stack.TokenClient.SendAsync(request);
     }
 
-    private async Task RequireEndpointAsync(string path, HttpMethod method)
-    {
-        if (!await stack.HasEndpointAsync(path, method))
-        {
-            Assert.Ignore($"{path} is not mapped yet (another issue adds it); the attacks are ready for it");
-        }
-    }
-
     [Test]
     public async Task Genuine_tokens_are_accepted_by_the_api_so_refusals_below_are_meaningful()
     {
@@ -93,7 +85,6 @@ public sealed class JwtAttackTests
     [TestCaseSource(typeof(JwtAttacks), nameof(JwtAttacks.Names))]
     public async Task UserInfo_refuses_forged_token_with_401(string attack)
     {
-        await RequireEndpointAsync("/userinfo", HttpMethod.Get);
         using var response = await UserInfoAsync(attacks.Forge(attack));
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized), attack);
     }
@@ -101,7 +92,6 @@ public sealed class JwtAttackTests
     [TestCaseSource(typeof(JwtAttacks), nameof(JwtAttacks.Names))]
     public async Task Introspection_says_forged_token_is_inactive(string attack)
     {
-        await RequireEndpointAsync("/oauth2/introspect", HttpMethod.Post);
         using var control = await IntrospectAsync(realToken);
         Assert.That(await ActiveAsync(control), Is.True, "a genuine token must be active, or the refusals prove nothing");
 
@@ -126,7 +116,6 @@ public sealed class JwtAttackTests
     [Test]
     public async Task Token_of_a_deleted_application_is_inactive_at_introspection()
     {
-        await RequireEndpointAsync("/oauth2/introspect", HttpMethod.Post);
         var (token, _) = await TokenOfADeletedApplicationAsync();
         using var introspection = await IntrospectAsync(token);
         Assert.That(await ActiveAsync(introspection), Is.False);
@@ -135,11 +124,6 @@ public sealed class JwtAttackTests
     [Test]
     public async Task Token_of_a_deleted_application_is_refused_by_the_api()
     {
-        if (!typeof(ResourceApi.Program).Assembly.GetTypes().Any(t => t.Name.Contains("Revocation", StringComparison.Ordinal)))
-        {
-            Assert.Ignore("the ResourceApi does not follow revocations yet (issue 5 adds the propagation)");
-        }
-
         var (token, _) = await TokenOfADeletedApplicationAsync();
         // Propagation to the API is asynchronous (the revocation feed): allow it a few seconds.
         var status = HttpStatusCode.OK;
@@ -178,17 +162,5 @@ public sealed class JwtAttackTests
         Assert.That(token.Length, Is.GreaterThan(64 * 1024));
         using var response = await GraphQLAsync(token);
         Assert.That((int)response.StatusCode, Is.EqualTo(401));
-    }
-
-    [Test]
-    public void Forged_headers_carry_the_attack_they_claim()
-    {
-        Assert.Multiple(() =>
-        {
-            Assert.That(JwtAttacks.Header(attacks.Forge("alg_none"))["alg"]!.GetValue<string>(), Is.EqualTo("none"));
-            Assert.That(JwtAttacks.Header(attacks.Forge("hs256_keyed_with_public_key_pem"))["alg"]!.GetValue<string>(), Is.EqualTo("HS256"));
-            Assert.That(JwtAttacks.Header(attacks.Forge("jku_to_attacker_keys"))["jku"], Is.Not.Null);
-            Assert.That(JwtAttacks.Header(attacks.Forge("embedded_jwk_of_attacker"))["jwk"], Is.Not.Null);
-        });
     }
 }

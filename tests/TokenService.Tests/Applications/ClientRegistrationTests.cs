@@ -84,23 +84,33 @@ public sealed class ClientRegistrationTests
     public void Redirect_uri_rules(string uri, string clientType, bool allowed) =>
         Assert.That(ClientSettings.CheckRedirectUri(uri, clientType), allowed ? Is.Null : Is.Not.Null);
 
-    [TestCase("--type", "public", TestName = "Public_client_without_redirect_uris_is_refused")]
-    [TestCase("--type", "public", "--redirect-uris", "http://127.0.0.1/cb", "--grant-types", "client_credentials",
+    // Each row names the field the one line must blame and a word of the reason, so a refusal for another cause
+    // (a setting, the database, another field) cannot pass for this one.
+    [TestCase("grantTypes", "cannot use client_credentials", new[] { "--type", "public" },
+        TestName = "Public_client_without_redirect_uris_is_refused")]
+    [TestCase("grantTypes", "client_credentials",
+        new[] { "--type", "public", "--redirect-uris", "http://127.0.0.1/cb", "--grant-types", "client_credentials" },
         TestName = "Public_client_with_client_credentials_is_refused")]
-    [TestCase("--grant-types", "authorization_code", TestName = "Authorization_code_without_redirect_uris_is_refused")]
-    [TestCase("--redirect-uris", "https://a.example/cb", "--grant-types", "client_credentials",
+    [TestCase("grantTypes", "redirect URI", new[] { "--grant-types", "authorization_code" },
+        TestName = "Authorization_code_without_redirect_uris_is_refused")]
+    [TestCase("grantTypes", "redirect URIs are only used by authorization_code",
+        new[] { "--redirect-uris", "https://a.example/cb", "--grant-types", "client_credentials" },
         TestName = "Redirect_uris_without_authorization_code_are_refused")]
-    [TestCase("--redirect-uris", "https://a.example/cb", "--grant-types", "authorization_code password",
+    [TestCase("grantTypes", "unknown grant type 'password'",
+        new[] { "--redirect-uris", "https://a.example/cb", "--grant-types", "authorization_code password" },
         TestName = "Unknown_grant_type_is_refused")]
-    [TestCase("--type", "secretive", TestName = "Unknown_client_type_is_refused")]
-    [TestCase("--redirect-uris", "http://evil.example/cb", TestName = "Plain_http_redirect_uri_outside_loopback_is_refused")]
-    public async Task Inconsistent_settings_exit_2(params string[] options)
+    [TestCase("type", "confidential or public", new[] { "--type", "secretive" }, TestName = "Unknown_client_type_is_refused")]
+    [TestCase("redirectUris", "only loopback hosts", new[] { "--redirect-uris", "http://evil.example/cb" },
+        TestName = "Plain_http_redirect_uri_outside_loopback_is_refused")]
+    public async Task Inconsistent_settings_exit_2(string field, string reason, string[] options)
     {
-        var (code, _, error) = await CreateAsync(options);
+        var (code, json, error) = await CreateAsync(options);
         Assert.Multiple(() =>
         {
             Assert.That(code, Is.EqualTo(OpsCli.Usage));
-            Assert.That(error, Does.StartWith("error: "));
+            Assert.That(json, Is.Null, "nothing is created");
+            Assert.That(error.TrimEnd().Split('\n'), Has.Length.EqualTo(1));
+            Assert.That(error, Does.StartWith($"error: {field}: ").And.Contain(reason));
         });
     }
 

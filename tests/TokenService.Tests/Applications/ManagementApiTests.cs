@@ -223,7 +223,12 @@ public sealed class ManagementApiTests
         using var response = await admin.PostAsJsonAsync($"/applications/{created.GetProperty("clientId").GetString()}/rotate-secret",
             new { gracePeriodSeconds = seconds });
         var body = await response.Content.ReadFromJsonAsync<JsonElement>();
-        Assert.That(body.GetProperty("errors").TryGetProperty("gracePeriodSeconds", out _), Is.True);
+        Assert.Multiple(() =>
+        {
+            Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+            Assert.That(response.Content.Headers.ContentType?.MediaType, Is.EqualTo("application/problem+json"));
+            Assert.That(body.GetProperty("errors").TryGetProperty("gracePeriodSeconds", out _), Is.True, body.ToString());
+        });
     }
 
     [Test]

@@ -41,10 +41,7 @@ public abstract class SignInFixture
         Host = new TokenServiceHost(await PostgresServer.CreateDatabaseAsync(GetType().Name), Settings);
         App = Host.WithWebHostBuilder(b => b.ConfigureTestServices(s => s.AddSingleton<TimeProvider>(Clock)));
         Client = App.CreateClient();
-        for (var i = 0; i < 100 && !(await Client.GetAsync("/readyz")).IsSuccessStatusCode; i++)
-        {
-            await Task.Delay(50);
-        }
+        await Loopback.WaitUntilReadyAsync(Client);
 
         UserId = await Host.CreateUserAsync(Username, Password, "alice@example.com", "Alice Liddell", emailVerified: true);
         string? secret;

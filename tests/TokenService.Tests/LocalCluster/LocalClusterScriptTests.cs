@@ -1,7 +1,6 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using Npgsql;
+using TestSupport;
 using TokenService.Tests.Migrations;
 
 namespace TokenService.Tests.LocalCluster;
@@ -17,10 +16,7 @@ public sealed class LocalClusterScriptTests
     {
         // Under /tmp so the unprivileged postgres user can reach it whatever the checkout's permissions.
         dataDir = Path.Combine(Path.GetTempPath(), "local-pg-test-" + Guid.NewGuid().ToString("N")[..8], "pg");
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
+        port = Loopback.FreePort();
     }
 
     [OneTimeTearDown]
