@@ -6,18 +6,21 @@ export DOTNET_NOLOGO := 1
 
 TS_BIN := artifacts/bin/TokenService/release/TokenService
 
-.PHONY: help build run test migrate bench fmt fmt-check clean db-start db-stop
+.PHONY: help prerequisites build run test migrate bench fmt fmt-check clean db-start db-stop
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
+prerequisites: ## Install what make run/test need and lack (PostgreSQL server binaries, make, openssl, curl; apt-get)
+	@scripts/install-prerequisites.sh
+
 build: ## Build everything (Release)
 	dotnet build TokenService.slnx -c Release -nologo -clp:ErrorsOnly
 
-run: build ## Local PostgreSQL + migrations + demo application + both services; prints a working curl
+run: prerequisites build ## Local PostgreSQL + migrations + demo application + both services; prints a working curl
 	@scripts/run-local.sh
 
-test: ## Run every test against real PostgreSQL; ends with "N passed, N failed"
+test: prerequisites ## Run every test against real PostgreSQL; ends with "N passed, N failed, N skipped"
 	@scripts/test.sh
 
 migrate: build ## Apply database migrations (DATABASE_URL, else the local cluster)
@@ -29,8 +32,9 @@ bench: ## Benchmark issuance and the API; prints each figure beside its target
 fmt: ## Format the code (dotnet format)
 	dotnet format TokenService.slnx
 
-fmt-check: ## Fail if the code is not formatted (whitespace and style; for CI)
+fmt-check: ## Fail if the code is not formatted (dotnet format, then line length; CI runs it before the tests)
 	dotnet format TokenService.slnx --verify-no-changes --no-restore
+	@scripts/check-line-length.sh
 
 clean: ## Stop the local cluster and remove build output and local state
 	-@db/local-pg.sh stop

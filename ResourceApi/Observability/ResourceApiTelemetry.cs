@@ -43,7 +43,8 @@ internal static class ResourceApiTelemetry
     {
         protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
-            metrics.KeyDocumentFetched(jwks: !(request.RequestUri?.AbsolutePath.EndsWith("/openid-configuration", StringComparison.Ordinal) ?? false));
+            var discovery = request.RequestUri?.AbsolutePath.EndsWith("/openid-configuration", StringComparison.Ordinal) ?? false;
+            metrics.KeyDocumentFetched(jwks: !discovery);
             return base.SendAsync(request, cancellationToken);
         }
     }
