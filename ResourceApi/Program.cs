@@ -53,6 +53,7 @@ public sealed class Program
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddResourceData(builder.Configuration);
         builder.Services.AddResourceAuthentication();
+        SkipDataProtectionKeyRing(builder.Services);
         builder.Services.AddResourceGraphQL();
         builder.AddResourceApiTelemetry();
 
@@ -64,5 +65,21 @@ public sealed class Program
         app.MapGet("/healthz", () => TypedResults.Text("ok"));
         app.MapGraphQL();
         return app;
+    }
+
+    /// <summary>
+    /// The API sets no cookies and protects no payloads (bearer tokens and Basic only), yet AddAuthentication brings
+    /// ASP.NET Core Data Protection, whose hosted service creates a key ring at start: an unencrypted key file under
+    /// ~/.aspnet and a warning saying so on every fresh machine. Nothing here asks for a protector, so the ring is not
+    /// made; should something ever need one, it is still created on first use.
+    /// </summary>
+    private static void SkipDataProtectionKeyRing(IServiceCollection services)
+    {
+        var keyRingAtStart = services.FirstOrDefault(d =>
+            d.ServiceType == typeof(IHostedService) && d.ImplementationType?.Name == "DataProtectionHostedService");
+        if (keyRingAtStart is not null)
+        {
+            services.Remove(keyRingAtStart);
+        }
     }
 }

@@ -21,14 +21,14 @@ public sealed class ResourceApiOptionsValidator : IValidateOptions<ResourceApiOp
 
         Range(failures, nameof(o.ClockSkewSeconds), o.ClockSkewSeconds, 0, 300);
         Range(failures, nameof(o.JwksRefreshSeconds), o.JwksRefreshSeconds, 1, 3600);
-        Range(failures, nameof(o.JwksAutomaticRefreshMinutes), o.JwksAutomaticRefreshMinutes, 1, 24 * 60);
+        Range(failures, nameof(o.JwksAutomaticRefreshMinutes), o.JwksAutomaticRefreshMinutes, 5, 24 * 60);
         Range(failures, nameof(o.MaxPageSize), o.MaxPageSize, 1, 10_000);
         Range(failures, nameof(o.MaxDepth), o.MaxDepth, 1, 100);
         Range(failures, nameof(o.MaxComplexity), o.MaxComplexity, 1, 1_000_000);
         Range(failures, nameof(o.StatementTimeoutMilliseconds), o.StatementTimeoutMilliseconds, 1, 600_000);
         Range(failures, nameof(o.MaxRequestBodyBytes), o.MaxRequestBodyBytes, 1024, 16 * 1024 * 1024);
         Range(failures, nameof(o.BasicTokenCacheCapacity), o.BasicTokenCacheCapacity, 1, 10_000_000);
-        Range(failures, nameof(o.RevocationPollMilliseconds), o.RevocationPollMilliseconds, 50, 60_000);
+        Range(failures, nameof(o.RevocationPollMilliseconds), o.RevocationPollMilliseconds, 100, 60_000);
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 

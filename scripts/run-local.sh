@@ -41,11 +41,13 @@ if ! "$ts" applications list | grep -q "\"name\": \"$demo_name\""; then
   (umask 077; "$ts" applications create --name "$demo_name" --description "Created by make run" \
      --scopes "admin metric:query metric:read metric:stats data_pool:query data_pool:stats" > .local/demo.json)
 elif [ ! -s .local/demo.json ]; then
-  id=$("$ts" applications list | python3 -c 'import json,sys; print([a["clientId"] for a in json.load(sys.stdin) if a["name"]=="demo"][0])')
+  id=$("$ts" applications list | tr -d '\n' | sed -n "s/.*\"clientId\": *\"\([^\"]*\)\"[^}]*\"name\": *\"$demo_name\".*/\1/p")
   (umask 077; "$ts" applications rotate-secret "$id" > .local/demo.json)
 fi
-client_id=$(python3 -c 'import json; print(json.load(open(".local/demo.json"))["clientId"])')
-secret=$(python3 -c 'import json; print(json.load(open(".local/demo.json"))["secret"])')
+# The CLI prints indented JSON, one member per line: no JSON tool needed (a fresh machine may have no python3).
+json_member() { sed -n "s/^ *\"$1\": *\"\([^\"]*\)\".*/\1/p" .local/demo.json | head -1; }
+client_id=$(json_member clientId)
+secret=$(json_member secret)
 
 pids=()
 stop() {
@@ -60,21 +62,26 @@ stop() {
 trap 'stop 0' INT TERM
 trap 'stop 1' EXIT
 
-# Each service reads the appsettings.json beside its binary, wherever make was run from.
-ASPNETCORE_URLS=http://127.0.0.1:5000 ASPNETCORE_CONTENTROOT=$(dirname "$ts") "$ts" & pids+=($!)
-ASPNETCORE_URLS=http://127.0.0.1:5001 ASPNETCORE_CONTENTROOT=$(dirname "$api") "$api" & pids+=($!)
+# Human-readable log lines in the terminal; production keeps the default, one JSON object per line.
+export Logging__Format=text
 
-ready=no
-for _ in $(seq 1 150); do
-  if curl -fsS http://127.0.0.1:5000/readyz >/dev/null 2>&1 && curl -fsS http://127.0.0.1:5001/healthz >/dev/null 2>&1; then
-    ready=yes; break
-  fi
-  sleep 0.1
-done
-if [ "$ready" != yes ]; then
-  echo "the services did not become ready in 15 s; see their output above" >&2
-  exit 1
-fi
+# waits up to 30 s for a URL to answer 2xx, or for the service behind it to die.
+wait_ready() {
+  for _ in $(seq 1 300); do
+    curl -fsS "$1" >/dev/null 2>&1 && return 0
+    kill -0 "$2" 2>/dev/null || { echo "$3 stopped during start-up; see its output above" >&2; return 1; }
+    sleep 0.1
+  done
+  echo "$3 did not become ready in 30 s; see its output above" >&2
+  return 1
+}
+
+# Each service reads the appsettings.json beside its binary, wherever make was run from. The TokenService first,
+# and the ResourceApi only once it is ready: the API reads discovery and the revocation feed from it at start.
+ASPNETCORE_URLS=http://127.0.0.1:5000 ASPNETCORE_CONTENTROOT=$(dirname "$ts") "$ts" & pids+=($!)
+wait_ready http://127.0.0.1:5000/readyz "${pids[0]}" TokenService || exit 1
+ASPNETCORE_URLS=http://127.0.0.1:5001 ASPNETCORE_CONTENTROOT=$(dirname "$api") "$api" & pids+=($!)
+wait_ready http://127.0.0.1:5001/healthz "${pids[1]}" ResourceApi || exit 1
 
 cat <<MSG
 
@@ -89,7 +96,7 @@ Get a token:
   curl -s http://localhost:5000/oauth2/token -d grant_type=client_credentials -d client_id=$client_id -d client_secret=$secret -d 'scope=metric:query metric:stats'
 
 Call the API with it:
-  TOKEN=\$(curl -s http://localhost:5000/oauth2/token -d grant_type=client_credentials -d client_id=$client_id -d client_secret=$secret | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+  TOKEN=\$(curl -s http://localhost:5000/oauth2/token -d grant_type=client_credentials -d client_id=$client_id -d client_secret=$secret | sed 's/.*"access_token":"\([^"]*\)".*/\1/')
   curl -s http://localhost:5001/graphql -H "Authorization: Bearer \$TOKEN" -H 'Content-Type: application/json' -d '{"query":"{ counter(metric: \\"revenue\\") { value } metrics(first: 3) { edges { node { uniqueName type } } } }"}'
 
 Ctrl-C stops everything.
