@@ -35,17 +35,17 @@ done
 "$ts" migrate
 
 # The demo application's secret is shown once at creation, so it is kept in .local/demo.json for later runs;
-# if that file is gone, the secret is rotated to show a fresh one.
+# if that file is gone, or belongs to another database (DATABASE_URL changed), the secret is rotated to show a
+# fresh one. The CLI prints indented JSON, one member per line: no JSON tool needed (a fresh machine may lack python3).
 demo_name="demo"
-if ! "$ts" applications list | grep -q "\"name\": \"$demo_name\""; then
+json_member() { [ -s .local/demo.json ] && sed -n "s/^ *\"$1\": *\"\([^\"]*\)\".*/\1/p" .local/demo.json | head -1; }
+demo_id=$("$ts" applications list | tr -d '\n' | sed -n "s/.*\"clientId\": *\"\([^\"]*\)\", *\"name\": *\"$demo_name\".*/\1/p")
+if [ -z "$demo_id" ]; then
   (umask 077; "$ts" applications create --name "$demo_name" --description "Created by make run" \
      --scopes "admin metric:query metric:read metric:stats data_pool:query data_pool:stats" > .local/demo.json)
-elif [ ! -s .local/demo.json ]; then
-  id=$("$ts" applications list | tr -d '\n' | sed -n "s/.*\"clientId\": *\"\([^\"]*\)\"[^}]*\"name\": *\"$demo_name\".*/\1/p")
-  (umask 077; "$ts" applications rotate-secret "$id" > .local/demo.json)
+elif [ "$(json_member clientId || true)" != "$demo_id" ]; then
+  (umask 077; "$ts" applications rotate-secret "$demo_id" > .local/demo.json)
 fi
-# The CLI prints indented JSON, one member per line: no JSON tool needed (a fresh machine may have no python3).
-json_member() { sed -n "s/^ *\"$1\": *\"\([^\"]*\)\".*/\1/p" .local/demo.json | head -1; }
 client_id=$(json_member clientId)
 secret=$(json_member secret)
 

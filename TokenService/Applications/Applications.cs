@@ -150,8 +150,12 @@ public sealed class Applications(
 
         var (outcome, updated) = await lifecycle.UpdateAsync(current with
         {
-            Name = name!, Description = description!, Scopes = scopes!, AllowedTenants = tenants,
-            RedirectUris = settings!.RedirectUris, GrantTypes = settings.GrantTypes,
+            Name = name!,
+            Description = description!,
+            Scopes = scopes!,
+            AllowedTenants = tenants,
+            RedirectUris = settings!.RedirectUris,
+            GrantTypes = settings.GrantTypes,
         }, ct);
         await ForgetAsync(clientId, ct);
         return outcome switch
