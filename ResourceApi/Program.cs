@@ -46,10 +46,12 @@ public sealed class Program
 
         var app = builder.Build();
         app.MapTelemetry();
+        app.UseRevocationReadiness();
         app.UseBasicExchange();
         app.UseAuthentication();
         app.UseAuthorization();
         app.MapGet("/healthz", () => TypedResults.Text("ok"));
+        app.MapReadiness();
         app.MapGraphQL();
         return app;
     }

@@ -15,6 +15,20 @@ public sealed class TokenServiceOptions
     /// <summary>The <c>aud</c> of access tokens: the API they are for.</summary>
     public string Audience { get; set; } = "resource-api";
 
+    /// <summary>
+    /// RFC 8707: the <c>aud</c> the management API (/applications, /users) accepts, and the <c>resource</c> that asks for
+    /// it. Empty: the issuer URL (the TokenService is that API's resource server).
+    /// </summary>
+    public string? ManagementAudience { get; set; }
+
+    /// <summary>
+    /// RFC 7662 s.4: client ids of resource servers allowed to introspect any client's access tokens. Every other
+    /// client learns <c>active: true</c> only for its own tokens. Environment: IntrospectionClients__0, __1, ...
+    /// </summary>
+    public string[] IntrospectionClients { get; set; } = [];
+
+    public string ManagementAudienceOrIssuer => string.IsNullOrEmpty(ManagementAudience) ? IssuerTrimmed : ManagementAudience;
+
     public int AccessTokenLifetimeSeconds { get; set; } = 3600;
 
     public int RsaKeySize { get; set; } = 2048;

@@ -19,10 +19,13 @@ public sealed record TokenRequest
     public string? CodeVerifier { get; init; }
     public string? RefreshToken { get; init; }
 
+    /// <summary>RFC 8707 s.2: the API the token is for (one per request here).</summary>
+    public string? Resource { get; init; }
+
     private static readonly string[] Known =
     [
         Parameters.GrantType, Parameters.ClientId, Parameters.ClientSecret, Parameters.Scope, Parameters.Tenant,
-        Parameters.Code, Parameters.RedirectUri, Parameters.CodeVerifier, Parameters.RefreshToken,
+        Parameters.Code, Parameters.RedirectUri, Parameters.CodeVerifier, Parameters.RefreshToken, Parameters.Resource,
     ];
 
     /// <summary>
@@ -67,6 +70,7 @@ public sealed record TokenRequest
             RedirectUri = Value(form, Parameters.RedirectUri),
             CodeVerifier = Value(form, Parameters.CodeVerifier),
             RefreshToken = Value(form, Parameters.RefreshToken),
+            Resource = Value(form, Parameters.Resource),
         }, null);
     }
 

@@ -27,7 +27,7 @@ public sealed class LoginThrottleTests : SignInFixture
 
         // Another username from the same address is not blocked yet (its budget is separate, the address has 14 left).
         using var other = await browser.SubmitLoginAsync(html, Username, Password);
-        Assert.That(other.StatusCode, Is.EqualTo(HttpStatusCode.Redirect));
+        Assert.That(other.StatusCode, Is.EqualTo(HttpStatusCode.SeeOther));
     }
 
 }
