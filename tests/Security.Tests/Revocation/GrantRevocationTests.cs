@@ -249,4 +249,21 @@ public sealed class GrantRevocationTests
                                   $"all {survivors.Count} tokens refused after {clock.ElapsedMilliseconds} ms");
         Assert.That(alive, Is.Empty, "access tokens still accepted by the ResourceApi 5 s after their grant was revoked");
     }
+
+    [Test] // Issue 11 point 6, RFC 8707: a token for the management API is not one for the ResourceApi.
+    public async Task A_management_api_token_is_refused_by_the_resource_api_with_invalid_token()
+    {
+        var (id, secret) = await stack.CreateApplicationAsync("application:admin", "metric:query");
+        using var response = await stack.TokenClient.PostAsync("/oauth2/token", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["grant_type"] = "client_credentials", ["client_id"] = id, ["client_secret"] = secret, ["resource"] = SecurityStack.Issuer,
+        }));
+        var token = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("access_token").GetString()!;
+        var both = await stack.TokenAsync(id, secret);
+        Assert.Multiple(async () =>
+        {
+            Assert.That(await GraphQLAsync(token), Is.EqualTo(HttpStatusCode.Unauthorized), "management audience only");
+            Assert.That(await GraphQLAsync(both), Is.EqualTo(HttpStatusCode.OK), "no resource: both audiences");
+        });
+    }
 }
