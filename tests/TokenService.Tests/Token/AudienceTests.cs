@@ -101,6 +101,7 @@ public sealed class AudienceTests
     [TestCase("https://elsewhere.example/api", null, "invalid_target")]
     [TestCase("resource-api", "application:admin", "invalid_scope")]
     [TestCase("resource-api\n", null, "invalid_target")]
+    [TestCase("resource-api", "metric:query\n", "invalid_scope")]
     public async Task A_resource_the_application_may_not_use_is_refused(string resource, string? scope, string error)
     {
         var (status, body) = await TokenAsync(resource, scope);
