@@ -106,6 +106,12 @@ public sealed class TokenServiceOptionsValidator : IValidateOptions<TokenService
             failures.Add($"SecretRotationGracePeriodSeconds must be between 0 and {Applications.ApplicationsApi.MaxGracePeriodSeconds}");
         }
 
+        // RFC 8707: the two APIs must be told apart by aud, or a ResourceApi token would open the management API.
+        if (string.IsNullOrWhiteSpace(o.Audience) || o.ManagementAudienceOrIssuer == o.Audience)
+        {
+            failures.Add("Audience must be set and differ from ManagementAudience (default: the issuer URL)");
+        }
+
         if (o.RsaKeySize is < 2048 or > 8192 || o.RsaKeySize % 8 != 0)
         {
             failures.Add("RsaKeySize must be 2048..8192 and a multiple of 8");
