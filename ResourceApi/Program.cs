@@ -59,10 +59,12 @@ public sealed class Program
 
         var app = builder.Build();
         app.MapResourceApiTelemetry();
+        app.UseRevocationReadiness();
         app.UseBasicExchange();
         app.UseAuthentication();
         app.UseAuthorization();
         app.MapGet("/healthz", () => TypedResults.Text("ok"));
+        app.MapReadiness();
         app.MapGraphQL();
         return app;
     }

@@ -15,6 +15,7 @@ using TokenService.OpenApi;
 using TokenService.Revocation;
 using TokenService.Token;
 using TokenService.UserInfo;
+using TokenService.Users;
 
 // The same binary is the service and the ops tool: `TokenService migrate`, `TokenService applications create ...`.
 // Any first argument that is not a setting is a command, so a typo is refused and never starts the server.
@@ -83,6 +84,7 @@ static WebApplication BuildApp(string[] args)
     app.MapJwks();
     app.MapToken();
     app.MapApplications();
+    app.MapUsers();
     app.MapRevocation();
     app.MapIntrospection();
     app.MapRevocationFeed();

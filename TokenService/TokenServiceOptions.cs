@@ -16,6 +16,20 @@ public sealed class TokenServiceOptions
     /// <summary>The <c>aud</c> of access tokens: the API they are for.</summary>
     public string Audience { get; set; } = "resource-api";
 
+    /// <summary>
+    /// RFC 8707: the <c>aud</c> the management API (/applications, /users) accepts, and the <c>resource</c> that asks for
+    /// it. Empty: the issuer URL (the TokenService is that API's resource server).
+    /// </summary>
+    public string? ManagementAudience { get; set; }
+
+    /// <summary>
+    /// RFC 7662 s.4: client ids of resource servers allowed to introspect any client's access tokens. Every other
+    /// client learns <c>active: true</c> only for its own tokens. Environment: IntrospectionClients__0, __1, ...
+    /// </summary>
+    public string[] IntrospectionClients { get; set; } = [];
+
+    public string ManagementAudienceOrIssuer => string.IsNullOrEmpty(ManagementAudience) ? IssuerTrimmed : ManagementAudience;
+
     public int AccessTokenLifetimeSeconds { get; set; } = 3600;
 
     public int RsaKeySize { get; set; } = 2048;
@@ -90,6 +104,12 @@ public sealed class TokenServiceOptionsValidator : IValidateOptions<TokenService
         if (o.SecretRotationGracePeriodSeconds is < 0 or > Applications.ApplicationsApi.MaxGracePeriodSeconds)
         {
             failures.Add($"SecretRotationGracePeriodSeconds must be between 0 and {Applications.ApplicationsApi.MaxGracePeriodSeconds}");
+        }
+
+        // RFC 8707: the two APIs must be told apart by aud, or a ResourceApi token would open the management API.
+        if (string.IsNullOrWhiteSpace(o.Audience) || o.ManagementAudienceOrIssuer == o.Audience)
+        {
+            failures.Add("Audience must be set and differ from ManagementAudience (default: the issuer URL)");
         }
 
         if (o.RsaKeySize is < 2048 or > 8192 || o.RsaKeySize % 8 != 0)

@@ -27,6 +27,7 @@ public static class TokenServiceSetup
         services.AddSingleton<Applications.Applications>();
         services.AddSingleton<Users.UserStore>();
         services.AddSingleton<Users.UserAccounts>();
+        services.AddSingleton<Users.UserAccessStore>();
         services.AddSingleton<SigningKeyStore>();
         services.AddSingleton<ApplicationLifecycleStore>();
         services.AddSingleton<Revocation.RevocationStore>();

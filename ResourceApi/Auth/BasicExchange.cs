@@ -84,7 +84,11 @@ internal sealed partial class BasicExchange(
 
             using var request = new HttpRequestMessage(HttpMethod.Post, tokenEndpoint)
             {
-                Content = new FormUrlEncodedContent([KeyValuePair.Create(Parameters.GrantType, GrantTypes.ClientCredentials)]),
+                // RFC 8707: a token for this API only, so it never carries application:admin (a management API scope).
+                Content = new FormUrlEncodedContent([
+                    KeyValuePair.Create(Parameters.GrantType, GrantTypes.ClientCredentials),
+                    KeyValuePair.Create(Parameters.Resource, options.Value.Audience),
+                ]),
             };
             request.Headers.Authorization = credentials.ToHeader();
             using var response = await httpClients.CreateClient(HttpClientName).SendAsync(request, timeout.Token);

@@ -8,16 +8,16 @@ namespace ResourceApi.Auth;
 /// <summary>
 /// RFC 6750 s.3 challenges, written in one place: 401 with a bare <c>Bearer</c> when no credentials were sent,
 /// 401 <c>error="invalid_token"</c> when they were bad, 403 <c>error="insufficient_scope"</c> with the scopes needed.
-/// Each carries a GraphQL-shaped <c>errors</c> body so clients parse one format.
+/// Each carries a GraphQL-shaped <c>errors</c> body so clients parse one format. The header text itself is
+/// Shared.Protocol.BearerChallenge's, the same writer as the TokenService's.
 /// </summary>
 internal static class Challenges
 {
-    public const string Scheme = "Bearer";
+    public const string Scheme = TokenTypes.Bearer;
 
-    public static string InvalidToken => $"{Scheme} error=\"{OAuthErrors.InvalidToken}\"";
+    public static string InvalidToken => BearerChallenge.Header(OAuthErrors.InvalidToken);
 
-    public static string InsufficientScope(IEnumerable<string> scopes) =>
-        $"{Scheme} error=\"{OAuthErrors.InsufficientScope}\", scope=\"{string.Join(' ', scopes)}\"";
+    public static string InsufficientScope(IEnumerable<string> scopes) => BearerChallenge.Header(OAuthErrors.InsufficientScope, scopes: scopes);
 
     /// <summary>JwtBearer's OnChallenge: replaces its default so the header is exactly one of ours.</summary>
     public static async Task WriteBearerChallengeAsync(JwtBearerChallengeContext context)
@@ -33,7 +33,7 @@ internal static class Challenges
     public static Task WriteUnauthorizedAsync(HttpResponse response, bool sentCredentials, string message, CancellationToken ct)
     {
         response.StatusCode = StatusCodes.Status401Unauthorized;
-        response.Headers.WWWAuthenticate = sentCredentials ? InvalidToken : Scheme;
+        response.Headers.WWWAuthenticate = sentCredentials ? InvalidToken : BearerChallenge.Header();
         return WriteErrorsAsync(response, [new { message, extensions = new { code = sentCredentials ? OAuthErrors.InvalidToken : "unauthenticated" } }], ct);
     }
 

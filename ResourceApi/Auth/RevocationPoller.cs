@@ -27,8 +27,13 @@ internal sealed partial class RevocationPoller(
     private long cursor;
     private string[] kids = [];
 
-    /// <summary>True once the first page was read (tests wait for it).</summary>
+    private readonly TaskCompletionSource firstPoll = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>True once the first page was read: until then this instance cannot tell a revoked token (readiness).</summary>
     public bool Synchronised { get; private set; }
+
+    /// <summary>Completes when the first poll has succeeded.</summary>
+    public Task FirstPoll => firstPoll.Task;
 
     /// <summary>When this instance last caught up with the feed: how stale its revocations can be (metrics).</summary>
     public DateTimeOffset? CaughtUpAt { get; private set; }
@@ -77,6 +82,7 @@ internal sealed partial class RevocationPoller(
         cursor = root.GetProperty(RevocationFeed.Cursor).GetInt64();
         await NoticeKeysAsync(root.GetProperty(RevocationFeed.Keys).EnumerateArray().Select(k => k.GetString()!).ToArray(), ct);
         Synchronised = true;
+        firstPoll.TrySetResult();
         var hasMore = root.GetProperty(RevocationFeed.HasMore).GetBoolean();
         if (!hasMore)
         {

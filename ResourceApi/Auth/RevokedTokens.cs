@@ -8,27 +8,29 @@ namespace ResourceApi.Auth;
 
 /// <summary>
 /// The revocations this instance knows, from the TokenService's feed (<see cref="RevocationPoller"/>): jtis and
-/// client cut-offs, by hash. Checked after a token's signature and claims are valid; while nothing is revoked (the
+/// grants and client cut-offs, by hash. Checked after a token's signature and claims are valid; while nothing is revoked (the
 /// usual case) the check is two empty-dictionary reads. Entries drop out once the tokens they cover have expired.
 /// </summary>
 internal sealed class RevokedTokens(TimeProvider time)
 {
     private readonly ConcurrentDictionary<string, long> jtis = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, long> grants = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Cutoff[]> clients = new(StringComparer.Ordinal);
 
     /// <summary>Client entry: tokens issued before <see cref="NotBefore"/> are dead from <see cref="EffectiveAt"/> on (Unix ms).</summary>
     private sealed record Cutoff(long NotBefore, long EffectiveAt, long ExpiresAt);
 
-    public int Count => jtis.Count + clients.Count;
+    public int Count => jtis.Count + grants.Count + clients.Count;
 
-    public bool IsRevoked(string? jti, string? clientId, DateTime issuedAt)
+    public bool IsRevoked(string? jti, string? clientId, DateTime issuedAt, string? grantId = null)
     {
-        if (jtis.IsEmpty && clients.IsEmpty)
+        if (jtis.IsEmpty && grants.IsEmpty && clients.IsEmpty)
         {
             return false;
         }
 
-        if (jti is not null && !jtis.IsEmpty && jtis.ContainsKey(RevocationFeed.Hash(jti)))
+        if ((jti is not null && !jtis.IsEmpty && jtis.ContainsKey(RevocationFeed.Hash(jti))) ||
+            (grantId is not null && !grants.IsEmpty && grants.ContainsKey(RevocationFeed.Hash(grantId))))
         {
             return true;
         }
@@ -50,9 +52,14 @@ internal sealed class RevokedTokens(TimeProvider time)
         {
             var id = entry.GetProperty(RevocationFeed.Id).GetString()!;
             var expiresAt = entry.GetProperty(RevocationFeed.ExpiresAt).GetInt64();
-            if (entry.GetProperty(RevocationFeed.Type).GetString() == RevocationFeed.TypeJti)
+            var type = entry.GetProperty(RevocationFeed.Type).GetString();
+            if (type == RevocationFeed.TypeJti)
             {
                 jtis[id] = expiresAt;
+            }
+            else if (type == RevocationFeed.TypeGrant)
+            {
+                grants[id] = expiresAt;
             }
             else if (entry.TryGetProperty(RevocationFeed.NotBefore, out var notBefore))
             {
@@ -65,9 +72,12 @@ internal sealed class RevokedTokens(TimeProvider time)
     public void Prune()
     {
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
-        foreach (var (id, expiresAt) in jtis.Where(e => e.Value < now))
+        foreach (var set in new[] { jtis, grants })
         {
-            jtis.TryRemove(new KeyValuePair<string, long>(id, expiresAt));
+            foreach (var (id, expiresAt) in set.Where(e => e.Value < now))
+            {
+                set.TryRemove(new KeyValuePair<string, long>(id, expiresAt));
+            }
         }
 
         foreach (var (id, cutoffs) in clients)
@@ -89,7 +99,8 @@ internal sealed class RevokedTokens(TimeProvider time)
     {
         var revoked = context.HttpContext.RequestServices.GetRequiredService<RevokedTokens>();
         if (context.SecurityToken is JsonWebToken jwt &&
-            revoked.IsRevoked(jwt.Id, jwt.TryGetPayloadValue<string>(ClaimNames.ClientId, out var clientId) ? clientId : null, jwt.IssuedAt))
+            revoked.IsRevoked(jwt.Id, jwt.TryGetPayloadValue<string>(ClaimNames.ClientId, out var clientId) ? clientId : null, jwt.IssuedAt,
+                jwt.TryGetPayloadValue<string>(ClaimNames.GrantId, out var grantId) ? grantId : null))
         {
             context.Fail("the access token has been revoked");
         }

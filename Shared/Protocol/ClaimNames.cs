@@ -13,6 +13,12 @@ public static class ClaimNames
     public const string ClientId = "client_id";
     public const string Scope = "scope";
     public const string Tenant = "tenant";
+
+    /// <summary>
+    /// The grant (one sign-in's code, refresh family and their access tokens) a user's access token came from: one
+    /// revocation of the grant kills every token of it (see Revocation/GrantRevocations).
+    /// </summary>
+    public const string GrantId = "grant_id";
     public const string AuthTime = "auth_time";
     public const string Nonce = "nonce";
     public const string AtHash = "at_hash";

@@ -19,6 +19,9 @@ public static class OAuthErrors
     public const string UnsupportedTokenType = "unsupported_token_type";
     public const string SlowDown = "slow_down";
 
+    /// <summary>RFC 8707 s.2: the requested resource is not one the client may obtain a token for.</summary>
+    public const string InvalidTarget = "invalid_target";
+
     /// <summary>OIDC Core s.3.1.2.6: request objects (JAR) and request_uri are not supported.</summary>
     public const string RequestNotSupported = "request_not_supported";
     public const string RequestUriNotSupported = "request_uri_not_supported";

@@ -8,6 +8,9 @@ public static class Parameters
     public const string ClientSecret = "client_secret";
     public const string Scope = "scope";
     public const string Tenant = "tenant";
+
+    /// <summary>RFC 8707: the resource (audience) the token is for, on the authorize and token requests.</summary>
+    public const string Resource = "resource";
     public const string Code = "code";
     public const string RedirectUri = "redirect_uri";
     public const string CodeVerifier = "code_verifier";

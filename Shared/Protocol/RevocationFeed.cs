@@ -5,7 +5,7 @@ namespace Shared.Protocol;
 
 /// <summary>
 /// The revocation feed the TokenService publishes and every ResourceApi polls (GET <see cref="Path"/>?since=cursor):
-/// revoked access tokens by jti and revoked clients with a "not before" time, each kept until the tokens it covers
+/// revoked access tokens by jti, revoked grants by grant_id, and revoked clients with a "not before" time, each kept until the tokens it covers
 /// have expired. Like the JWKS it is public: identifiers appear only as <see cref="Hash"/>, so it names no client
 /// and no token; a resource server hashes the jti and client_id of a token it checks.
 /// </summary>
@@ -33,6 +33,9 @@ public static class RevocationFeed
 
     /// <summary>Entry type: every token of one client issued before not_before, from effective_at on.</summary>
     public const string TypeClient = "client";
+
+    /// <summary>Entry type: every access token carrying this grant_id (a grant that died whole), whenever issued.</summary>
+    public const string TypeGrant = "grant";
 
     /// <summary>base64url(SHA-256(UTF-8 value)): how jtis and client ids appear in the feed.</summary>
     public static string Hash(string value)

@@ -1,16 +1,18 @@
-using Microsoft.AspNetCore.Authentication.JwtBearer;
-using Microsoft.IdentityModel.JsonWebTokens;
+using System.Security.Claims;
+using System.Text.Encodings.Web;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.Options;
 using Shared.Protocol;
 using TokenService.Issuance;
-using TokenService.Revocation;
 
 namespace TokenService.Applications;
 
 /// <summary>
-/// The management API accepts bearer access tokens issued by this service (validated against our own key ring, as
-/// AccessTokenReader does: iss, aud, typ at+jwt, lifetime) whose scope holds application:admin. A revoked token, or
-/// one of a deleted or rotated-out client, is refused like at the resource servers. RFC 6750 s.3.1 challenges: 401
-/// <c>invalid_token</c>, 403 <c>insufficient_scope</c>.
+/// The management API (/applications, /users) accepts bearer access tokens issued by this service for its own
+/// audience (RFC 8707: a token minted for the ResourceApi is refused here with invalid_token) whose scope holds
+/// application:admin. Validation is the one reader's (AccessTokenReader.ValidateAsync): lifetime, and no revoked
+/// jti, grant or client. RFC 6750 s.3.1 challenges by Shared.Protocol.BearerChallenge: 401 <c>invalid_token</c>,
+/// 403 <c>insufficient_scope</c>; the code only, no description that could quote claims.
 /// </summary>
 public static class ManagementAuthentication
 {
@@ -19,14 +21,7 @@ public static class ManagementAuthentication
 
     public static IServiceCollection AddManagementAuthentication(this IServiceCollection services)
     {
-        services.AddAuthentication().AddJwtBearer(Scheme, _ => { });
-        services.AddOptions<JwtBearerOptions>(Scheme).Configure<AccessTokenReader>((o, reader) =>
-        {
-            o.MapInboundClaims = false;
-            o.IncludeErrorDetails = false;
-            o.TokenValidationParameters = reader.Parameters(null, validateLifetime: true);
-            o.Events = new JwtBearerEvents { OnTokenValidated = RefuseRevokedAsync, OnChallenge = InvalidToken, OnForbidden = InsufficientScope };
-        });
+        services.AddAuthentication().AddScheme<AuthenticationSchemeOptions, Handler>(Scheme, _ => { });
         services.AddAuthorizationBuilder().AddPolicy(Policy, policy => policy
             .AddAuthenticationSchemes(Scheme)
             .RequireAuthenticatedUser()
@@ -34,31 +29,46 @@ public static class ManagementAuthentication
         return services;
     }
 
-    private static async Task RefuseRevokedAsync(TokenValidatedContext context)
+    private sealed class Handler(
+        IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, AccessTokenReader reader, Audiences audiences)
+        : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
     {
-        var revocations = context.HttpContext.RequestServices.GetRequiredService<RevocationList>();
-        var jwt = context.SecurityToken as JsonWebToken;
-        if (jwt is null || await revocations.IsRevokedAsync(jwt.Id, jwt.TryGetPayloadValue<string>(ClaimNames.ClientId, out var clientId) ? clientId : null,
-                new DateTimeOffset(jwt.IssuedAt, TimeSpan.Zero), context.HttpContext.RequestAborted))
+        protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
         {
-            context.Fail("the token has been revoked");
-        }
-    }
+            string? authorization = Request.Headers.Authorization;
+            if (authorization is null || !authorization.StartsWith(TokenTypes.Bearer + " ", StringComparison.OrdinalIgnoreCase))
+            {
+                return AuthenticateResult.NoResult();
+            }
 
-    /// <summary>RFC 6750 s.3.1: a token was presented and refused. The code only; no description that could quote claims.</summary>
-    private static Task InvalidToken(JwtBearerChallengeContext context)
-    {
-        if (context.AuthenticateFailure is not null)
+            // A database outage while reading revocations throws: DatabaseUnavailableHandler answers 503, never "valid".
+            var claims = await reader.ValidateAsync(authorization[7..].Trim(), audiences.Management, Context.RequestAborted);
+            if (claims is null)
+            {
+                return AuthenticateResult.Fail("the token is invalid, expired, revoked or not for this API");
+            }
+
+            var identity = new ClaimsIdentity(
+                [
+                    new Claim(ClaimNames.Subject, claims.Subject ?? claims.ClientId), new Claim(ClaimNames.ClientId, claims.ClientId),
+                    new Claim(ClaimNames.Scope, claims.Scope ?? ""), new Claim(ClaimNames.JwtId, claims.Jti),
+                ],
+                ManagementAuthentication.Scheme, ClaimNames.Subject, null);
+            return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), ManagementAuthentication.Scheme));
+        }
+
+        protected override Task HandleChallengeAsync(AuthenticationProperties properties)
         {
-            context.Error = OAuthErrors.InvalidToken;
+            // RFC 6750 s.3.1: without credentials a bare challenge; with refused ones, invalid_token.
+            string? authorization = Request.Headers.Authorization;
+            BearerChallenge.Write(Response, authorization is null ? null : OAuthErrors.InvalidToken);
+            return Task.CompletedTask;
         }
 
-        return Task.CompletedTask;
-    }
-
-    private static Task InsufficientScope(ForbiddenContext context)
-    {
-        context.Response.Headers.WWWAuthenticate = $"{TokenTypes.Bearer} error=\"{OAuthErrors.InsufficientScope}\", scope=\"{Scopes.ApplicationAdmin}\"";
-        return Task.CompletedTask;
+        protected override Task HandleForbiddenAsync(AuthenticationProperties properties)
+        {
+            BearerChallenge.Write(Response, OAuthErrors.InsufficientScope, scopes: [Scopes.ApplicationAdmin]);
+            return Task.CompletedTask;
+        }
     }
 }

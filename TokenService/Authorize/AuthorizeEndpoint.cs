@@ -7,6 +7,7 @@ using Shared.Database;
 using Shared.Http;
 using Shared.Protocol;
 using TokenService.Applications;
+using TokenService.Issuance;
 using TokenService.Token;
 using TokenService.Users;
 
@@ -20,6 +21,8 @@ public sealed record AuthorizeServices(
     LoginThrottle Throttle,
     UserAccounts Accounts,
     UserStore Users,
+    UserAccessStore Access,
+    Audiences Audiences,
     IAntiforgery Antiforgery,
     IOptions<TokenServiceOptions> Options,
     TimeProvider Time,
@@ -43,7 +46,7 @@ public static partial class AuthorizeEndpoint
         return app;
     }
 
-    public static async Task<Results<HtmlPage, RedirectHttpResult>> HandleAsync(
+    public static async Task<Results<HtmlPage, AuthorizationRedirect>> HandleAsync(
         HttpContext context, [AsParameters] AuthorizeServices services, CancellationToken ct)
     {
         try
@@ -67,7 +70,7 @@ public static partial class AuthorizeEndpoint
                 return LoginPage.Error(pageError);
             }
 
-            var (valid, error) = request.Validate(application!);
+            var (valid, error) = request.Validate(application!, services.Audiences);
             if (error is not null)
             {
                 return Redirect(context, request.RedirectUri!, services, (Parameters.Error, error.Error),
@@ -105,7 +108,7 @@ public static partial class AuthorizeEndpoint
     }
 
     /// <summary>The login form's POST: antiforgery, rate limit, password; success starts a session and issues a code.</summary>
-    private static async Task<Results<HtmlPage, RedirectHttpResult>> SignInAsync(
+    private static async Task<Results<HtmlPage, AuthorizationRedirect>> SignInAsync(
         HttpContext context, AuthorizeRequest request, ValidAuthorizeRequest valid, IFormCollection form, AuthorizeServices services,
         CancellationToken ct)
     {
@@ -117,20 +120,22 @@ public static partial class AuthorizeEndpoint
         var username = form[Parameters.Username] is [{ } u] ? u.Trim() : "";
         var password = form[Parameters.Password] is [{ } p] ? p : "";
         var address = context.Connection.RemoteIpAddress;
-        if (services.Throttle.RetryAfter(username, address) is { } wait)
+        // Counted before the hash: of a concurrent burst of wrong passwords at most the limit reaches Argon2.
+        var (attempt, wait) = services.Throttle.TryBegin(username, address);
+        if (attempt is null)
         {
-            return LoginPage.TooManyAttempts(wait);
+            return LoginPage.TooManyAttempts(wait!.Value);
         }
 
         var user = username.Length == 0 || password.Length == 0 ? null : await services.Accounts.CheckPasswordAsync(username, password, ct);
         var logger = services.Loggers.CreateLogger(typeof(AuthorizeEndpoint));
         if (user is null)
         {
-            services.Throttle.RecordFailure(username, address);
             LogSignInFailed(logger, valid.Application.ClientId);
             return Form(context, request, valid.Application, services, username, failed: true);
         }
 
+        services.Throttle.Succeeded(attempt.Value);
         var now = services.Time.GetUtcNow();
         services.Sessions.Write(context, user, now);
         LogSignedIn(logger, user.Id, valid.Application.ClientId);
@@ -149,9 +154,25 @@ public static partial class AuthorizeEndpoint
         return user is not null && user.SessionVersion == session.SessionVersion ? (user, session.AuthTime) : (null, default);
     }
 
-    private static async Task<Results<HtmlPage, RedirectHttpResult>> IssueCodeAsync(
+    /// <summary>
+    /// The user is known: keep the privileged scopes their roles allow (issue 11 point 5) and pick the tenant their
+    /// tokens carry (point 4); either can refuse, back at the redirect URI (RFC 6749 s.4.1.2.1). Then the code.
+    /// </summary>
+    private static async Task<Results<HtmlPage, AuthorizationRedirect>> IssueCodeAsync(
         HttpContext context, ValidAuthorizeRequest valid, User user, DateTimeOffset authTime, AuthorizeServices services, CancellationToken ct)
     {
+        var access = await services.Access.GetAsync(user.Id, ct);
+        var (scopes, refused) = Roles.Entitled(valid.Scopes, access.Roles, valid.ScopeNamed);
+        var (tenant, tenantError) = TenantParameter.ForUser(valid.Tenant, access.Tenants, valid.Application.AllowedTenants);
+        var problem = refused is not null
+            ? OAuthError.InvalidScope($"scope {refused} needs a role this user does not hold")
+            : scopes!.Length == 0 ? OAuthError.InvalidScope("this user may have none of the requested scopes") : tenantError;
+        if (problem is not null)
+        {
+            return Redirect(context, valid.RedirectUri, services, (Parameters.Error, problem.Error), (Parameters.ErrorDescription, problem.Description),
+                (Parameters.State, valid.State));
+        }
+
         var code = await services.Codes.IssueAsync(new AuthorizationCode
         {
             Id = Guid.CreateVersion7(services.Time.GetUtcNow()),
@@ -159,9 +180,11 @@ public static partial class AuthorizeEndpoint
             UserId = user.Id,
             RedirectUri = valid.RedirectUri,
             CodeChallenge = valid.CodeChallenge,
-            Scopes = valid.Scopes,
+            Scopes = scopes!,
             Nonce = valid.Nonce,
             AuthTime = authTime.UtcDateTime,
+            Tenant = tenant,
+            Resource = valid.Resource,
         }, ct);
         return Redirect(context, valid.RedirectUri, services, (Parameters.Code, code), (Parameters.State, valid.State));
     }
@@ -174,14 +197,14 @@ public static partial class AuthorizeEndpoint
     }
 
     /// <summary>RFC 6749 s.4.1.2 and s.4.1.2.1, RFC 9207: parameters appended to the registered URI, plus iss.</summary>
-    private static RedirectHttpResult Redirect(
+    private static AuthorizationRedirect Redirect(
         HttpContext context, string redirectUri, AuthorizeServices services, params (string Name, string? Value)[] parameters)
     {
         NoStore.Apply(context.Response);
         context.Response.Headers["Referrer-Policy"] = "no-referrer";
         var query = parameters.Where(p => p.Value is not null).Select(p => KeyValuePair.Create(p.Name, p.Value))
             .Append(KeyValuePair.Create(Parameters.Iss, (string?)services.Options.Value.IssuerTrimmed));
-        return TypedResults.Redirect(QueryHelpers.AddQueryString(redirectUri, query));
+        return new AuthorizationRedirect(QueryHelpers.AddQueryString(redirectUri, query), HttpMethods.IsPost(context.Request.Method));
     }
 
     [LoggerMessage(3001, LogLevel.Information, "Sign-in failed for client {ClientId}")]
@@ -192,4 +215,15 @@ public static partial class AuthorizeEndpoint
 
     [LoggerMessage(3003, LogLevel.Warning, "Authorization request could not be served: {Reason}")]
     private static partial void LogUnavailable(ILogger logger, string reason);
+}
+
+/// <summary>A redirect to the client: 303 See Other after a POST (RFC 9700 s.4.12), else 302 Found.</summary>
+public sealed record AuthorizationRedirect(string Url, bool SeeOther) : IResult
+{
+    public Task ExecuteAsync(HttpContext httpContext)
+    {
+        httpContext.Response.StatusCode = SeeOther ? StatusCodes.Status303SeeOther : StatusCodes.Status302Found;
+        httpContext.Response.Headers.Location = Url;
+        return Task.CompletedTask;
+    }
 }

@@ -2,6 +2,7 @@ using System.Globalization;
 using Microsoft.Extensions.Primitives;
 using Shared.Protocol;
 using TokenService.Applications;
+using TokenService.Issuance;
 using TokenService.Token;
 
 namespace TokenService.Authorize;
@@ -16,7 +17,7 @@ public sealed record AuthorizeRequest
     [
         Parameters.ClientId, Parameters.RedirectUri, Parameters.ResponseType, Parameters.Scope, Parameters.State, Parameters.Nonce,
         Parameters.CodeChallenge, Parameters.CodeChallengeMethod, Parameters.Prompt, Parameters.MaxAge, Parameters.Request,
-        Parameters.RequestUri,
+        Parameters.RequestUri, Parameters.Tenant, Parameters.Resource,
     ];
 
     private readonly Dictionary<string, string> values = new(StringComparer.Ordinal);
@@ -65,7 +66,8 @@ public sealed record AuthorizeRequest
 
     /// <summary>
     /// RFC 6749 s.4.1.2.1: when the client or the redirect URI is wrong the user must NOT be sent anywhere: the answer
-    /// is an error page. The redirect URI must be one of the application's, by exact string match (RFC 9700 s.4.1.3).
+    /// is an error page. The redirect URI must be one of the application's, by exact string match (RFC 9700 s.4.1.3),
+    /// except for the port of a loopback IP literal (RFC 8252 s.7.3: native apps listen on whatever port is free).
     /// </summary>
     public async Task<(Application? Application, string? PageError)> FindClientAsync(ApplicationStore store, CancellationToken ct)
     {
@@ -85,13 +87,31 @@ public sealed record AuthorizeRequest
             return (null, "The application that sent you here is not known.");
         }
 
-        return application.RedirectUris.Contains(RedirectUri, StringComparer.Ordinal)
+        return application.RedirectUris.Any(registered => RedirectUriMatches(registered, RedirectUri))
             ? (application, null)
             : (null, "The redirect URI is not registered for this application.");
     }
 
+    /// <summary>Exact match; for http://127.0.0.1 and http://[::1] everything but the port (RFC 8252 s.7.3, s.8.3).</summary>
+    public static bool RedirectUriMatches(string registered, string presented)
+    {
+        if (string.Equals(registered, presented, StringComparison.Ordinal))
+        {
+            return true;
+        }
+
+        return Uri.TryCreate(registered, UriKind.Absolute, out var r) && Uri.TryCreate(presented, UriKind.Absolute, out var p) &&
+               r.Scheme == Uri.UriSchemeHttp && p.Scheme == Uri.UriSchemeHttp && r.HostNameType is UriHostNameType.IPv4 or UriHostNameType.IPv6 &&
+               System.Net.IPAddress.IsLoopback(System.Net.IPAddress.Parse(r.Host.Trim('[', ']'))) &&
+               string.Equals(r.Host, p.Host, StringComparison.Ordinal) && string.IsNullOrEmpty(p.UserInfo) && string.IsNullOrEmpty(p.Fragment) &&
+               string.Equals(r.PathAndQuery, p.PathAndQuery, StringComparison.Ordinal) &&
+               // Exactly the registered text but the port: no percent-encoding tricks or case changes in the part we compare.
+               string.Equals(registered.Replace(r.Authority, "", StringComparison.Ordinal), presented.Replace(p.Authority, "", StringComparison.Ordinal),
+                   StringComparison.Ordinal);
+    }
+
     /// <summary>Every other rule; each failure goes back to the client's redirect URI.</summary>
-    public (ValidAuthorizeRequest? Request, OAuthError? Error) Validate(Application application)
+    public (ValidAuthorizeRequest? Request, OAuthError? Error) Validate(Application application, Audiences audiences)
     {
         if (Malformed is not null)
         {
@@ -155,8 +175,24 @@ public sealed record AuthorizeRequest
             maxAge = seconds;
         }
 
+        // The tenant's shape here; which tenant the user may have is decided once the user is known.
+        if (TenantParameter.Validate(Get(Parameters.Tenant)) is { } tenantError)
+        {
+            return (null, tenantError);
+        }
+
+        // RFC 8707 s.2: a resource must be one of the APIs this application holds scopes for.
+        var resource = Get(Parameters.Resource);
+        if (resource is not null && audiences.Select(resource, scopes!, scopeNamed: false).Error is { } targetError)
+        {
+            return (null, targetError);
+        }
+
         return (new ValidAuthorizeRequest(application, RedirectUri!, scopes!, State, Get(Parameters.Nonce), challenge,
-            prompt.Contains(PromptValues.None), prompt.Contains(PromptValues.Login), maxAge), null);
+            prompt.Contains(PromptValues.None), prompt.Contains(PromptValues.Login), maxAge)
+        {
+            ScopeNamed = Get(Parameters.Scope) is not null, Tenant = Get(Parameters.Tenant), Resource = resource,
+        }, null);
     }
 
     /// <summary>
@@ -196,4 +232,12 @@ public sealed record ValidAuthorizeRequest(
     string? CodeChallenge,
     bool PromptNone,
     bool PromptLogin,
-    int? MaxAge);
+    int? MaxAge)
+{
+    /// <summary>The client listed the scopes (a missing role is then an error, not a silent narrowing).</summary>
+    public bool ScopeNamed { get; init; }
+
+    public string? Tenant { get; init; }
+
+    public string? Resource { get; init; }
+}

@@ -21,9 +21,9 @@ public static partial class Pkce
         IsValidVerifier(verifier) &&
         CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(S256(verifier)), Encoding.ASCII.GetBytes(challenge));
 
-    [GeneratedRegex("^[A-Za-z0-9_-]{43}$")]
+    [GeneratedRegex(@"^[A-Za-z0-9_-]{43}\z")]
     private static partial Regex Challenge();
 
-    [GeneratedRegex(@"^[A-Za-z0-9\-._~]{43,128}$")]
+    [GeneratedRegex(@"^[A-Za-z0-9\-._~]{43,128}\z")]
     private static partial Regex Verifier();
 }

@@ -26,6 +26,7 @@ public sealed class Argon2idHasher
     private readonly Argon2Parameters parameters;
     private readonly SemaphoreSlim slots;
     private readonly Lazy<string> dummyHash;
+    private volatile Argon2Parameters storedParameters;
     private readonly Observability.TokenServiceMetrics? metrics;
 
     /// <summary>The service's hasher; <paramref name="metrics"/> is absent in the ops CLI.</summary>
@@ -40,7 +41,15 @@ public sealed class Argon2idHasher
         this.parameters = parameters;
         slots = new SemaphoreSlim(Math.Max(1, maxConcurrency));
         dummyHash = new Lazy<string>(() => Hash("timing-equaliser-" + Guid.NewGuid()));
+        storedParameters = parameters;
     }
+
+    /// <summary>
+    /// What an unknown id's dummy verification costs: the parameters of the stored hash verified last, not the
+    /// configured ones. Hashes made before a parameter change (or by a CLI with other settings) would otherwise cost
+    /// a different time than "no such id", and the difference would tell which ids exist.
+    /// </summary>
+    public Argon2Parameters DummyParameters => storedParameters;
 
     public Argon2Parameters Parameters => parameters;
 
@@ -107,10 +116,11 @@ public sealed class Argon2idHasher
         {
             _ = PhcString.TryParse(dummyHash.Value, out var dummy);
             var candidate = secret.Length == 0 ? "empty" : secret;
-            _ = CryptographicOperations.FixedTimeEquals(Compute(candidate, dummy.Salt, dummy.Parameters, dummy.Hash.Length), dummy.Hash);
+            _ = CryptographicOperations.FixedTimeEquals(Compute(candidate, dummy.Salt, storedParameters, dummy.Hash.Length), dummy.Hash);
             return VerifyResult.Failed;
         }
 
+        storedParameters = stored.Parameters;
         var actual = Compute(secret, stored.Salt, stored.Parameters, stored.Hash.Length);
         if (!CryptographicOperations.FixedTimeEquals(actual, stored.Hash))
         {

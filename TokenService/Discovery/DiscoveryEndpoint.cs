@@ -61,7 +61,7 @@ public sealed class DiscoveryDocument(IOptions<TokenServiceOptions> options)
             {
                 ClaimNames.Issuer, ClaimNames.Subject, ClaimNames.Audience, ClaimNames.Expires, ClaimNames.IssuedAt,
                 ClaimNames.NotBefore, ClaimNames.JwtId, ClaimNames.ClientId, ClaimNames.Scope, ClaimNames.Tenant,
-                ClaimNames.AuthTime, ClaimNames.Nonce, ClaimNames.AtHash, ClaimNames.AuthorizedParty, ClaimNames.Name,
+                ClaimNames.GrantId, ClaimNames.AuthTime, ClaimNames.Nonce, ClaimNames.AtHash, ClaimNames.AuthorizedParty, ClaimNames.Name,
                 ClaimNames.PreferredUsername, ClaimNames.Email, ClaimNames.EmailVerified,
             },
             ["response_types_supported"] = new[] { ResponseTypes.Code },
@@ -71,10 +71,17 @@ public sealed class DiscoveryDocument(IOptions<TokenServiceOptions> options)
             // RFC 9207: every authorization response carries iss, so clients can detect mix-up attacks.
             ["authorization_response_iss_parameter_supported"] = true,
             ["request_parameter_supported"] = false,
+            // OIDC Discovery s.3 defaults request_uri_parameter_supported to true: say that it is not.
+            ["request_uri_parameter_supported"] = false,
             ["claims_parameter_supported"] = false,
             ["subject_types_supported"] = new[] { "public" },
             ["id_token_signing_alg_values_supported"] = new[] { "RS256" },
-            ["token_endpoint_auth_signing_alg_values_supported"] = new[] { "RS256" },
+            // No token_endpoint_auth_signing_alg_values_supported: it describes JWT client authentication
+            // (private_key_jwt, client_secret_jwt), which this service does not offer (RFC 8414 s.2).
+            // RFC 8707: `resource` on the authorize and token requests picks one of these audiences. Not registered
+            // names (RFC 8414 s.2 allows additional members): the ResourceApi's and the management API's.
+            ["resource_indicators_supported"] = true,
+            ["resources_supported"] = new[] { o.Audience, o.ManagementAudienceOrIssuer },
         };
     }
 }

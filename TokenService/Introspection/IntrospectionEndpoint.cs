@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
 using Shared.Database;
 using Shared.Http;
 using Shared.Protocol;
@@ -11,9 +12,9 @@ using TokenService.Token;
 namespace TokenService.Introspection;
 
 /// <summary>
-/// POST /oauth2/introspect (RFC 7662). Any authenticated confidential client may introspect an access token: the
-/// answer holds only what the JWT itself says, plus whether it is still good. A refresh token is introspected only by
-/// the client it was issued to. Everything not provably active is <c>{"active": false}</c> and nothing more (s.2.2).
+/// POST /oauth2/introspect (RFC 7662). An authenticated confidential client learns about its own access tokens, and
+/// a resource server listed in IntrospectionClients about any (s.4); the answer holds only what the JWT itself says,
+/// plus whether it is still good. A refresh token is introspected only by the client it was issued to. Everything not provably active is <c>{"active": false}</c> and nothing more (s.2.2).
 /// </summary>
 public static partial class IntrospectionEndpoint
 {
@@ -30,8 +31,8 @@ public static partial class IntrospectionEndpoint
         ClientAuthentication authentication,
         AccessTokenReader reader,
         ApplicationCache applications,
-        RevocationList revocations,
         RefreshTokenRevocationStore refreshTokens,
+        IOptions<TokenServiceOptions> options,
         TimeProvider time,
         ILoggerFactory loggers,
         CancellationToken ct)
@@ -50,26 +51,22 @@ public static partial class IntrospectionEndpoint
                 return OAuthError.InvalidClient(basic: false);
             }
 
+            var caller = request.Client.ClientId;
             var now = time.GetUtcNow().UtcDateTime;
-            if (!request.RefreshTokenFirst && await reader.ReadAsync(request.Token, validateLifetime: true) is { } claims)
+            if (!request.RefreshTokenFirst && await IntrospectAccessTokenAsync(request.Token, caller, reader, options.Value, ct) is { } first)
             {
-                // Deleted applications and revoked tokens or clients are inactive even though the JWT is still valid.
-                var alive = await applications.FindAsync(claims.ClientId, ct) is not null &&
-                            !await revocations.IsRevokedAsync(claims.Jti, claims.ClientId, claims.IssuedAt, ct);
-                return alive ? IntrospectionResponse.ForAccessToken(claims) : IntrospectionResponse.Inactive;
+                return first;
             }
 
             if (request.Token.Length <= Crypto.OpaqueToken.MaxLength &&
-                await refreshTokens.FindAsync(request.Token, request.Client.ClientId, now, ct) is { Active: true } refresh &&
+                await refreshTokens.FindAsync(request.Token, caller, now, ct) is { Active: true } refresh &&
                 await applications.FindAsync(refresh.ClientId, ct) is not null)
             {
                 return IntrospectionResponse.ForRefreshToken(refresh);
             }
 
-            return request.RefreshTokenFirst && await reader.ReadAsync(request.Token, validateLifetime: true) is { } hinted &&
-                   await applications.FindAsync(hinted.ClientId, ct) is not null &&
-                   !await revocations.IsRevokedAsync(hinted.Jti, hinted.ClientId, hinted.IssuedAt, ct)
-                ? IntrospectionResponse.ForAccessToken(hinted)
+            return request.RefreshTokenFirst && await IntrospectAccessTokenAsync(request.Token, caller, reader, options.Value, ct) is { } hinted
+                ? hinted
                 : IntrospectionResponse.Inactive;
         }
         catch (Exception e) when (Postgres.IsUnavailable(e))
@@ -78,6 +75,19 @@ public static partial class IntrospectionEndpoint
             return OAuthError.TemporarilyUnavailable();
         }
     }
+
+    /// <summary>
+    /// The one reader decides whether the token is usable now (lifetime, revoked jti, grant or client, deleted
+    /// application). RFC 7662 s.4: only the token's own client, or a resource server listed in IntrospectionClients,
+    /// learns that it is active; anyone else gets what an unknown token gets, so introspection is no oracle for
+    /// other clients' tokens.
+    /// </summary>
+    private static async Task<IntrospectionResponse?> IntrospectAccessTokenAsync(
+        string token, string caller, AccessTokenReader reader, TokenServiceOptions options, CancellationToken ct) =>
+        await reader.ValidateAsync(token, audience: null, ct) is { } claims &&
+        (claims.ClientId == caller || options.IntrospectionClients.Contains(caller, StringComparer.Ordinal))
+            ? IntrospectionResponse.ForAccessToken(claims)
+            : null;
 
     [LoggerMessage(5101, LogLevel.Warning, "Introspection could not be served: {Reason}")]
     private static partial void LogUnavailable(ILogger logger, string reason);
@@ -92,7 +102,7 @@ public sealed record IntrospectionResponse(IReadOnlyList<KeyValuePair<string, ob
         M(ClaimNames.Scope, c.Scope), M(ClaimNames.ClientId, c.ClientId), M(ClaimNames.Subject, c.Subject), M(ClaimNames.Tenant, c.Tenant),
         M(ClaimNames.Expires, c.ExpiresAt.ToUnixTimeSeconds()), M(ClaimNames.IssuedAt, c.IssuedAt.ToUnixTimeSeconds()),
         M(ClaimNames.NotBefore, c.NotBefore?.ToUnixTimeSeconds()), M(IntrospectionMembers.TokenType, TokenTypes.Bearer),
-        M(ClaimNames.Issuer, c.Issuer), M(ClaimNames.Audience, c.Audience), M(ClaimNames.JwtId, c.Jti)));
+        M(ClaimNames.Issuer, c.Issuer), M(ClaimNames.Audience, c.Audiences.Count == 1 ? c.Audiences[0] : c.Audiences.ToArray()), M(ClaimNames.JwtId, c.Jti)));
 
     public static IntrospectionResponse ForRefreshToken(RefreshTokenFacts r) => new(Present(
         M(ClaimNames.Scope, string.Join(' ', r.Scopes)), M(ClaimNames.ClientId, r.ClientId), M(ClaimNames.Subject, r.UserId.ToString()),
@@ -118,6 +128,17 @@ public sealed record IntrospectionResponse(IReadOnlyList<KeyValuePair<string, ob
             if (value is long number)
             {
                 json.WriteNumber(name, number);
+            }
+            else if (value is string[] several)
+            {
+                // RFC 7662 s.2.2 / RFC 7519 s.4.1.3: aud is a string or an array of them.
+                json.WriteStartArray(name);
+                foreach (var item in several)
+                {
+                    json.WriteStringValue(item);
+                }
+
+                json.WriteEndArray();
             }
             else
             {

@@ -12,6 +12,12 @@ public sealed record AccessTokenRequest(string Subject, string ClientId, IReadOn
 {
     /// <summary>The token expires no later than this (a credential in its rotation grace period), however long the lifetime.</summary>
     public DateTime? NotAfter { get; init; }
+
+    /// <summary>The grant a user's token belongs to (code, refresh family): revoking the grant revokes this token.</summary>
+    public Guid? GrantId { get; init; }
+
+    /// <summary>RFC 8707: the APIs the token is for (Audiences.Select); none given: the ResourceApi.</summary>
+    public IReadOnlyList<string>? Audiences { get; init; }
 }
 
 public sealed record IssuedAccessToken(string Jwt, string Jti, int ExpiresIn, DateTimeOffset ExpiresAt);
@@ -49,17 +55,28 @@ public sealed class AccessTokenIssuer(KeyRing ring, IOptions<TokenServiceOptions
             claims[ClaimNames.Tenant] = request.Tenant;
         }
 
-        var jwt = handler.CreateToken(new SecurityTokenDescriptor
+        if (request.GrantId is { } grantId)
+        {
+            claims[ClaimNames.GrantId] = grantId.ToString();
+        }
+
+        var descriptor = new SecurityTokenDescriptor
         {
             Issuer = settings.IssuerTrimmed,
-            Audience = settings.Audience,
             IssuedAt = now.UtcDateTime,
             NotBefore = now.UtcDateTime,
             Expires = expires.UtcDateTime,
             TokenType = ClaimNames.AccessTokenType,
             Claims = claims,
             SigningCredentials = snapshot.SigningCredentials,
-        });
+        };
+        // RFC 7519 s.4.1.3: one audience is a string, several an array.
+        foreach (var audience in request.Audiences is { Count: > 0 } named ? named : [settings.Audience])
+        {
+            descriptor.Audiences.Add(audience);
+        }
+
+        var jwt = handler.CreateToken(descriptor);
         return new IssuedAccessToken(jwt, jti, lifetime, expires);
     }
 }

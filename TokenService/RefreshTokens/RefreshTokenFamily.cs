@@ -6,6 +6,7 @@ namespace TokenService.RefreshTokens;
 /// </summary>
 public sealed record RefreshTokenFamily
 {
+    /// <summary>Also the grant id (ClaimNames.GrantId) of every access token of the grant.</summary>
     public required Guid Id { get; init; }
     public required string ClientId { get; init; }
     public required Guid UserId { get; init; }
@@ -20,6 +21,12 @@ public sealed record RefreshTokenFamily
     public DateTime CreatedAt { get; init; }
     public DateTime ExpiresAt { get; init; }
     public DateTime? RevokedAt { get; init; }
+
+    /// <summary>The tenant chosen at sign-in: every access token of the grant carries it.</summary>
+    public string? Tenant { get; init; }
+
+    /// <summary>RFC 8707: the resource named at /oauth2/authorize, the default for each refresh.</summary>
+    public string? Resource { get; init; }
 }
 
 /// <summary>What presenting a refresh token led to.</summary>
@@ -34,6 +41,6 @@ public enum RefreshOutcome
     /// <summary>Unknown, another client's, expired, or its family revoked.</summary>
     Invalid,
 
-    /// <summary>The requested scope is wider than the family's grant; nothing was changed.</summary>
-    ScopeNotGranted,
+    /// <summary>The grant's checks refused this refresh (scope too wide, access withdrawn); nothing was changed.</summary>
+    Refused,
 }

@@ -2,6 +2,7 @@ using Dapper;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using TokenService.Crypto;
+using TokenService.Revocation;
 
 namespace TokenService.RefreshTokens;
 
@@ -14,18 +15,20 @@ public sealed class RefreshTokenStore(NpgsqlDataSource db, IOptions<TokenService
 {
     private readonly TimeSpan idle = TimeSpan.FromSeconds(options.Value.RefreshTokenIdleLifetimeSeconds);
     private readonly TimeSpan absolute = TimeSpan.FromSeconds(options.Value.RefreshTokenAbsoluteLifetimeSeconds);
+    private readonly TimeSpan accessLifetime = TimeSpan.FromSeconds(options.Value.AccessTokenLifetimeSeconds);
 
     /// <summary>
-    /// Starts a family with its first token. The code row is locked first: a replay of the code either happened
-    /// before (the family starts revoked) or waits until this commits (and then revokes it), never in between.
+    /// Starts a family with its first token; its id is the grant id of the code's access token. The code row is
+    /// locked first: a replay of the code either happened before (the family starts revoked) or waits until this
+    /// commits (and then revokes it), never in between.
     /// </summary>
     public async Task<string> StartFamilyAsync(Guid familyId, string clientId, Guid userId, Guid? codeId, string[] scopes, DateTime authTime,
-        string accessTokenJti, CancellationToken ct)
+        string? tenant, string? resource, CancellationToken ct)
     {
         const string lockCode = "SELECT replayed_at IS NOT NULL FROM authorization_codes WHERE id = @codeId FOR UPDATE";
         const string insertFamily = """
-            INSERT INTO refresh_token_families (id, client_id, user_id, code_id, scopes, auth_time, created_at, expires_at, revoked_at)
-            VALUES (@familyId, @clientId, @userId, @codeId, @scopes, @authTime, @now, @expiresAt, CASE WHEN @replayed THEN @now END)
+            INSERT INTO refresh_token_families (id, client_id, user_id, code_id, scopes, auth_time, created_at, expires_at, revoked_at, tenant, resource)
+            VALUES (@familyId, @clientId, @userId, @codeId, @scopes, @authTime, @now, @expiresAt, CASE WHEN @replayed THEN @now END, @tenant, @resource)
             """;
         var now = time.GetUtcNow().UtcDateTime;
         await using var connection = await db.OpenConnectionAsync(ct);
@@ -34,37 +37,27 @@ public sealed class RefreshTokenStore(NpgsqlDataSource db, IOptions<TokenService
             transaction, cancellationToken: ct));
         await connection.ExecuteAsync(new CommandDefinition(insertFamily, new
         {
-            familyId, clientId, userId, codeId, scopes, authTime, now, expiresAt = now + absolute, replayed,
+            familyId, clientId, userId, codeId, scopes, authTime, now, expiresAt = now + absolute, replayed, tenant, resource,
         }, transaction, cancellationToken: ct));
         var token = await InsertTokenAsync(connection, transaction, familyId, now, now + absolute, ct);
-        await connection.ExecuteAsync(new CommandDefinition(AttachJti, new { hash = OpaqueToken.Hash(token), jti = accessTokenJti },
-            transaction, cancellationToken: ct));
         await transaction.CommitAsync(ct);
         return token;
     }
 
-    private const string AttachJti = "UPDATE refresh_tokens SET access_token_jti = @jti WHERE token_hash = @hash";
-
     /// <summary>
-    /// Records the access token issued beside <paramref name="refreshToken"/>, so revoking the family revokes it too
-    /// (RFC 7009 s.2.1; see Revocation/RefreshTokenRevocationStore).
+    /// Consumes the presented token and issues its successor, or says why not. <paramref name="accept"/> sees the
+    /// family inside the transaction, before the successor exists: what the application and the user may still have
+    /// is checked there (de-provisioning), and a refusal leaves everything as it was.
     /// </summary>
-    public async Task AttachAccessTokenAsync(string refreshToken, string jti, CancellationToken ct)
-    {
-        await using var connection = await db.OpenConnectionAsync(ct);
-        await connection.ExecuteAsync(new CommandDefinition(AttachJti, new { hash = OpaqueToken.Hash(refreshToken), jti }, cancellationToken: ct));
-    }
-
-    /// <summary>Consumes the presented token and issues its successor, or says why not.</summary>
     public async Task<(RefreshOutcome Outcome, RefreshTokenFamily? Family, string? Token)> RotateAsync(
-        string token, string clientId, IReadOnlyCollection<string>? requestedScopes, CancellationToken ct)
+        string token, string clientId, Func<RefreshTokenFamily, CancellationToken, Task<bool>> accept, CancellationToken ct)
     {
         const string consume = """
             UPDATE refresh_tokens t SET consumed_at = @now
             FROM refresh_token_families f
             WHERE t.family_id = f.id AND t.token_hash = @hash AND t.consumed_at IS NULL AND f.client_id = @clientId
             RETURNING t.expires_at AS token_expires_at, f.id, f.client_id, f.user_id, f.code_id, f.scopes, f.auth_time, f.created_at,
-                      f.expires_at, f.revoked_at
+                      f.expires_at, f.revoked_at, f.tenant, f.resource
             """;
         const string findUsed = """
             SELECT t.family_id FROM refresh_tokens t JOIN refresh_token_families f ON f.id = t.family_id
@@ -82,9 +75,11 @@ public sealed class RefreshTokenStore(NpgsqlDataSource db, IOptions<TokenService
         {
             var familyId = await connection.QuerySingleOrDefaultAsync<Guid?>(new CommandDefinition(findUsed, new { hash, clientId },
                 transaction, cancellationToken: ct));
-            if (familyId is not null)
+            if (familyId is { } reused)
             {
+                // RFC 9700 s.4.14.2: the family and every access token it minted, the thief's included.
                 await connection.ExecuteAsync(new CommandDefinition(revokeFamily, new { familyId, now }, transaction, cancellationToken: ct));
+                await GrantRevocations.RevokeAsync(connection, transaction, reused, clientId, now, accessLifetime, ct);
             }
 
             await transaction.CommitAsync(ct);
@@ -92,17 +87,17 @@ public sealed class RefreshTokenStore(NpgsqlDataSource db, IOptions<TokenService
         }
 
         var family = row.ToFamily();
-        if (requestedScopes is not null && !requestedScopes.All(s => family.Scopes.Contains(s, StringComparer.Ordinal)))
-        {
-            // Nothing changes: the client keeps its token and learns that it asked for too much.
-            await transaction.RollbackAsync(ct);
-            return (RefreshOutcome.ScopeNotGranted, family, null);
-        }
-
         if (family.RevokedAt is not null || family.ExpiresAt <= now || row.TokenExpiresAt <= now)
         {
             await transaction.CommitAsync(ct);
             return (RefreshOutcome.Invalid, family, null);
+        }
+
+        if (!await accept(family, ct))
+        {
+            // Nothing changes: the client keeps its token and learns why (scope too wide, access withdrawn).
+            await transaction.RollbackAsync(ct);
+            return (RefreshOutcome.Refused, family, null);
         }
 
         var successor = await InsertTokenAsync(connection, transaction, family.Id, now, family.ExpiresAt, ct);
@@ -111,10 +106,11 @@ public sealed class RefreshTokenStore(NpgsqlDataSource db, IOptions<TokenService
     }
 
     /// <summary>
-    /// RFC 6749 s.4.1.2: a code used twice revokes what it produced. The mark on the code makes a family that is
-    /// still being created from it start revoked (see <see cref="StartFamilyAsync"/>).
+    /// RFC 6749 s.4.1.2: a code used twice revokes what it produced: the grant (its access tokens, issued or still
+    /// being issued) and the family. The mark on the code makes a family that is still being created from it start
+    /// revoked (see <see cref="StartFamilyAsync"/>).
     /// </summary>
-    public async Task RevokeFromCodeAsync(Guid codeId, CancellationToken ct)
+    public async Task RevokeFromCodeAsync(Guid codeId, Guid? grantId, string clientId, CancellationToken ct)
     {
         const string markCode = "UPDATE authorization_codes SET replayed_at = coalesce(replayed_at, @now) WHERE id = @codeId";
         const string revoke = "UPDATE refresh_token_families SET revoked_at = @now WHERE code_id = @codeId AND revoked_at IS NULL";
@@ -123,6 +119,11 @@ public sealed class RefreshTokenStore(NpgsqlDataSource db, IOptions<TokenService
         await using var transaction = await connection.BeginTransactionAsync(ct);
         await connection.ExecuteAsync(new CommandDefinition(markCode, new { codeId, now }, transaction, cancellationToken: ct));
         await connection.ExecuteAsync(new CommandDefinition(revoke, new { codeId, now }, transaction, cancellationToken: ct));
+        if (grantId is { } grant)
+        {
+            await GrantRevocations.RevokeAsync(connection, transaction, grant, clientId, now, accessLifetime, ct);
+        }
+
         await transaction.CommitAsync(ct);
     }
 
@@ -155,11 +156,13 @@ public sealed class RefreshTokenStore(NpgsqlDataSource db, IOptions<TokenService
         public DateTime CreatedAt { get; init; }
         public DateTime ExpiresAt { get; init; }
         public DateTime? RevokedAt { get; init; }
+        public string? Tenant { get; init; }
+        public string? Resource { get; init; }
 
         public RefreshTokenFamily ToFamily() => new()
         {
             Id = Id, ClientId = ClientId, UserId = UserId, CodeId = CodeId, Scopes = Scopes, AuthTime = AuthTime, CreatedAt = CreatedAt,
-            ExpiresAt = ExpiresAt, RevokedAt = RevokedAt,
+            ExpiresAt = ExpiresAt, RevokedAt = RevokedAt, Tenant = Tenant, Resource = Resource,
         };
     }
 }

@@ -28,8 +28,8 @@ public sealed class RefreshTokenRevocationStore(NpgsqlDataSource db, IOptions<To
 {
     /// <summary>
     /// RFC 7009 s.2.1: revoking a refresh token revokes its whole family (every successor), and the server SHOULD also
-    /// invalidate access tokens of the same grant: those recorded with the family's tokens are added to the revocation
-    /// feed. False when the token is unknown or another client's.
+    /// invalidate access tokens of the same grant: one grant revocation covers all of them (GrantRevocations). False
+    /// when the token is unknown or another client's.
     /// </summary>
     public async Task<bool> RevokeAsync(string token, string clientId, DateTime now, CancellationToken ct)
     {
@@ -39,27 +39,14 @@ public sealed class RefreshTokenRevocationStore(NpgsqlDataSource db, IOptions<To
             WHERE t.family_id = f.id AND t.token_hash = @hash AND f.client_id = @clientId
             RETURNING f.id
             """;
-        const string accessTokens = """
-            SELECT access_token_jti FROM refresh_tokens
-            WHERE family_id = @familyId AND access_token_jti IS NOT NULL AND created_at > @oldest
-            """;
-        var lifetime = TimeSpan.FromSeconds(options.Value.AccessTokenLifetimeSeconds);
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
         var familyId = await connection.QuerySingleOrDefaultAsync<Guid?>(new CommandDefinition(revokeFamily,
             new { hash = OpaqueToken.Hash(token), clientId, now }, transaction, cancellationToken: ct));
-        if (familyId is not null)
+        if (familyId is { } grantId)
         {
-            var jtis = await connection.QueryAsync<string>(new CommandDefinition(accessTokens, new { familyId, oldest = now - lifetime },
-                transaction, cancellationToken: ct));
-            foreach (var jti in jtis)
-            {
-                await RevocationStore.InsertAsync(connection, transaction, new RevocationEntry
-                {
-                    Kind = RevocationEntry.KindJti, Value = jti, ClientId = clientId, EffectiveAt = now,
-                    ExpiresAt = now + lifetime + RevocationStore.ClockSkewMargin,
-                }, now, ct);
-            }
+            await GrantRevocations.RevokeAsync(connection, transaction, grantId, clientId, now,
+                TimeSpan.FromSeconds(options.Value.AccessTokenLifetimeSeconds), ct);
         }
 
         await transaction.CommitAsync(ct);

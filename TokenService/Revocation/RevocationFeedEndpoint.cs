@@ -85,7 +85,12 @@ public static partial class RevocationFeedEndpoint
             {
                 json.WriteStartObject();
                 json.WriteNumber(RevocationFeed.Cursor, e.Id);
-                json.WriteString(RevocationFeed.Type, e.Kind == RevocationEntry.KindJti ? RevocationFeed.TypeJti : RevocationFeed.TypeClient);
+                json.WriteString(RevocationFeed.Type, e.Kind switch
+                {
+                    RevocationEntry.KindJti => RevocationFeed.TypeJti,
+                    RevocationEntry.KindGrant => RevocationFeed.TypeGrant,
+                    _ => RevocationFeed.TypeClient,
+                });
                 json.WriteString(RevocationFeed.Id, RevocationFeed.Hash(e.Value));
                 if (e.NotBefore is { } notBefore)
                 {

@@ -24,6 +24,9 @@ public sealed class RevocationList(RevocationStore store, TimeProvider time)
 
         public FrozenSet<string> Jtis { get; } = entries.Where(e => e.Kind == RevocationEntry.KindJti).Select(e => e.Value).ToFrozenSet(StringComparer.Ordinal);
 
+        public FrozenSet<string> Grants { get; } =
+            entries.Where(e => e.Kind == RevocationEntry.KindGrant).Select(e => e.Value).ToFrozenSet(StringComparer.Ordinal);
+
         public FrozenDictionary<string, RevocationEntry[]> Clients { get; } = entries.Where(e => e.Kind == RevocationEntry.KindClient)
             .GroupBy(e => e.Value, StringComparer.Ordinal).ToFrozenDictionary(g => g.Key, g => g.ToArray(), StringComparer.Ordinal);
     }
@@ -41,16 +44,16 @@ public sealed class RevocationList(RevocationStore store, TimeProvider time)
         return current;
     }
 
-    /// <summary>Is a token with this jti, client and issue time revoked now?</summary>
-    public async ValueTask<bool> IsRevokedAsync(string? jti, string? clientId, DateTimeOffset? issuedAt, CancellationToken ct)
+    /// <summary>Is a token with this jti, client, issue time and grant revoked now?</summary>
+    public async ValueTask<bool> IsRevokedAsync(string? jti, string? clientId, DateTimeOffset? issuedAt, string? grantId, CancellationToken ct)
     {
         var snapshot = await GetAsync(ct);
-        return IsRevoked(snapshot, jti, clientId, issuedAt, time.GetUtcNow());
+        return IsRevoked(snapshot, jti, clientId, issuedAt, grantId, time.GetUtcNow());
     }
 
-    public static bool IsRevoked(Snapshot snapshot, string? jti, string? clientId, DateTimeOffset? issuedAt, DateTimeOffset now)
+    public static bool IsRevoked(Snapshot snapshot, string? jti, string? clientId, DateTimeOffset? issuedAt, string? grantId, DateTimeOffset now)
     {
-        if (jti is not null && snapshot.Jtis.Contains(jti))
+        if ((jti is not null && snapshot.Jtis.Contains(jti)) || (grantId is not null && snapshot.Grants.Contains(grantId)))
         {
             return true;
         }

@@ -9,9 +9,12 @@ public sealed record RevocationEntry
     public const string KindJti = "jti";
     public const string KindClient = "client";
 
+    /// <summary>Every access token carrying this grant_id (ClaimNames.GrantId): the grant died whole.</summary>
+    public const string KindGrant = "grant";
+
     public long Id { get; init; }
     public required string Kind { get; init; }
-    /// <summary>The jti, or the client id for a client entry.</summary>
+    /// <summary>The jti, the grant id, or the client id for a client entry.</summary>
     public required string Value { get; init; }
     public required string ClientId { get; init; }
     /// <summary>Client entries: tokens issued before this are dead.</summary>
@@ -29,7 +32,7 @@ public sealed class RevocationStore(NpgsqlDataSource db)
     /// <summary>Entries outlive the tokens they cover by this much: resource servers accept a little clock skew past exp.</summary>
     public static readonly TimeSpan ClockSkewMargin = TimeSpan.FromMinutes(5);
 
-    /// <summary>Records that one access token is revoked; revoking it again changes nothing.</summary>
+    /// <summary>Records that one access token is revoked; revoking it again changes nothing (as for a grant).</summary>
     public async Task RevokeAccessTokenAsync(string jti, string clientId, DateTime expiresAt, DateTime now, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
@@ -54,7 +57,7 @@ public sealed class RevocationStore(NpgsqlDataSource db)
             DELETE FROM revocations WHERE expires_at < @now;
             INSERT INTO revocations (kind, value, client_id, not_before, effective_at, expires_at)
             VALUES (@Kind, @Value, @ClientId, @NotBefore, @EffectiveAt, @ExpiresAt)
-            ON CONFLICT (value) WHERE kind = 'jti' DO NOTHING;
+            ON CONFLICT DO NOTHING;
             """;
         await connection.ExecuteAsync(new CommandDefinition(sql, new
         {

@@ -10,7 +10,7 @@ namespace TokenService.Revocation;
 /// </summary>
 public sealed record TokenActionRequest(Application Client, string Token, string? TokenTypeHint)
 {
-    private static readonly string[] Known = [Parameters.Token, Parameters.TokenTypeHint, Parameters.ClientId, Parameters.ClientSecret];
+    private static readonly string[] Known = [Parameters.Token, Parameters.TokenTypeHint, .. FormCredentials.Names];
 
     /// <summary>The hint only orders the lookups (RFC 7009 s.2.1: an unknown hint is ignored, not an error).</summary>
     public bool RefreshTokenFirst => TokenTypeHint == Parameters.RefreshToken;
@@ -24,32 +24,20 @@ public sealed record TokenActionRequest(Application Client, string Token, string
             return (null, formError);
         }
 
-        foreach (var name in Known)
+        var (values, error) = OAuthForm.Read(form!, Known);
+        if (error is not null)
         {
-            var values = form![name];
-            if (values.Count > 1)
-            {
-                return (null, OAuthError.InvalidRequest($"parameter {name} is repeated"));
-            }
-
-            if (values.Count == 1 && (values[0]!.Length > TokenRequest.MaxValueLength || values[0]!.Contains('\0', StringComparison.Ordinal)))
-            {
-                return (null, OAuthError.InvalidRequest($"parameter {name} is too long or contains a NUL character"));
-            }
+            return (null, error);
         }
 
-        var credentials = new TokenRequest { GrantType = "", ClientId = Value(form!, Parameters.ClientId), ClientSecret = Value(form!, Parameters.ClientSecret) };
-        var (client, authError) = await authentication.AuthenticateAsync(context.Request, credentials, ct);
+        var (client, authError) = await authentication.AuthenticateAsync(context.Request, FormCredentials.From(values!), ct);
         if (authError is not null)
         {
             return (null, authError);
         }
 
-        return Value(form!, Parameters.Token) is { } token
-            ? (new TokenActionRequest(client!, token, Value(form!, Parameters.TokenTypeHint)), null)
+        return values!.GetValueOrDefault(Parameters.Token) is { } token
+            ? (new TokenActionRequest(client!, token, values!.GetValueOrDefault(Parameters.TokenTypeHint)), null)
             : (null, OAuthError.InvalidRequest("token is required"));
     }
-
-    private static string? Value(IFormCollection form, string name) =>
-        form.TryGetValue(name, out var v) && v.Count == 1 && !string.IsNullOrEmpty(v[0]) ? v[0] : null;
 }

@@ -17,6 +17,7 @@ public sealed partial class AuthorizationCodeGrant(
     RefreshTokenStore refreshTokens,
     AccessTokenIssuer accessTokens,
     IdTokenIssuer idTokens,
+    Audiences audiences,
     TimeProvider time,
     ILogger<AuthorizationCodeGrant> logger)
 {
@@ -47,8 +48,9 @@ public sealed partial class AuthorizationCodeGrant(
         var (outcome, code) = await codes.RedeemAsync(request.Code, ct);
         if (outcome == Redemption.Replayed)
         {
-            // RFC 6749 s.4.1.2: the code leaked or is being replayed; what it already produced is no longer safe.
-            await refreshTokens.RevokeFromCodeAsync(code!.Id, ct);
+            // RFC 6749 s.4.1.2: the code leaked or is being replayed; what it already produced is no longer safe: the
+            // whole grant dies, the access token of the first exchange included.
+            await refreshTokens.RevokeFromCodeAsync(code!.Id, code.GrantId, code.ClientId, ct);
             LogReplayed(logger, code.Id, application.ClientId);
             return OAuthError.InvalidGrant(Unusable);
         }
@@ -63,15 +65,32 @@ public sealed partial class AuthorizationCodeGrant(
             return OAuthError.InvalidGrant(problem);
         }
 
-        var access = accessTokens.Issue(new AccessTokenRequest(code!.UserId.ToString(), application.ClientId, code.Scopes, null));
-        await codes.RecordAccessTokenAsync(code.Id, access.Jti, ct);
+        // RFC 8707 s.2.2: the token request may repeat the authorization request's resource, not name another.
+        if (request.Resource is not null && code!.Resource is not null && request.Resource != code.Resource)
+        {
+            return OAuthError.InvalidTarget("resource differs from the one in the authorization request");
+        }
+
+        var resource = request.Resource ?? code!.Resource;
+        var (audience, scopes, targetError) = audiences.Select(resource, code!.Scopes, scopeNamed: false);
+        if (targetError is not null)
+        {
+            return targetError;
+        }
+
+        // The grant id was fixed when the code was redeemed: the family below takes it as its id.
+        var grantId = code.GrantId!.Value;
+        var access = accessTokens.Issue(new AccessTokenRequest(code.UserId.ToString(), application.ClientId, scopes!, code.Tenant)
+        {
+            GrantId = grantId, Audiences = audience,
+        });
         var authTime = new DateTimeOffset(DateTime.SpecifyKind(code.AuthTime, DateTimeKind.Utc));
-        return new TokenResponse(access.Jwt, access.ExpiresIn, string.Join(' ', code.Scopes))
+        return new TokenResponse(access.Jwt, access.ExpiresIn, string.Join(' ', scopes!))
         {
             // RFC 6749 s.1.5 + OIDC Core s.11: a refresh token only for offline_access, and only if the client may refresh.
             RefreshToken = code.Scopes.Contains(Scopes.OfflineAccess) && application.GrantTypes.Contains(GrantTypes.RefreshToken)
-                ? await refreshTokens.StartFamilyAsync(Guid.CreateVersion7(time.GetUtcNow()), application.ClientId, code.UserId, code.Id,
-                    code.Scopes, code.AuthTime, access.Jti, ct)
+                ? await refreshTokens.StartFamilyAsync(grantId, application.ClientId, code.UserId, code.Id, code.Scopes, code.AuthTime,
+                    code.Tenant, code.Resource, ct)
                 : null,
             IdToken = code.Scopes.Contains(Scopes.OpenId)
                 ? idTokens.Issue(new IdTokenRequest(code.UserId, application.ClientId, authTime, code.Nonce, access.Jwt))

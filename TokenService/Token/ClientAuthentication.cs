@@ -24,7 +24,7 @@ public sealed class ClientAuthentication(
 
     public const int MaxClientIdLength = 128;
 
-    public async Task<(Application? Application, OAuthError? Error)> AuthenticateAsync(HttpRequest http, TokenRequest request, CancellationToken ct)
+    public async Task<(Application? Application, OAuthError? Error)> AuthenticateAsync(HttpRequest http, FormCredentials request, CancellationToken ct)
     {
         string? authorization = http.Headers.Authorization;
         var usedBasic = authorization is not null;

@@ -5,7 +5,7 @@ using TokenService.Issuance;
 namespace TokenService.Token;
 
 /// <summary>RFC 6749 s.4.4: a confidential client gets a token for itself; no refresh token (s.4.4.3).</summary>
-public sealed class ClientCredentialsGrant(AccessTokenIssuer issuer)
+public sealed class ClientCredentialsGrant(AccessTokenIssuer issuer, Audiences audiences)
 {
     public Results<TokenResponse, OAuthError> Handle(Application application, TokenRequest request)
     {
@@ -26,10 +26,17 @@ public sealed class ClientCredentialsGrant(AccessTokenIssuer issuer)
             return tenantError;
         }
 
-        var token = issuer.Issue(new AccessTokenRequest(application.ClientId, application.ClientId, scopes!, request.Tenant)
+        // RFC 8707: resource picks one API and leaves out the scopes it does not serve.
+        var (audience, granted, targetError) = audiences.Select(request.Resource, scopes!, scopeNamed: request.Scope is not null);
+        if (targetError is not null)
         {
-            NotAfter = application.CredentialExpiresAt,
+            return targetError;
+        }
+
+        var token = issuer.Issue(new AccessTokenRequest(application.ClientId, application.ClientId, granted!, request.Tenant)
+        {
+            NotAfter = application.CredentialExpiresAt, Audiences = audience,
         });
-        return new TokenResponse(token.Jwt, token.ExpiresIn, string.Join(' ', scopes!));
+        return new TokenResponse(token.Jwt, token.ExpiresIn, string.Join(' ', granted!));
     }
 }

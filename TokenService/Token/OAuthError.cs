@@ -25,6 +25,12 @@ public sealed record OAuthError(string Error, string Description, int StatusCode
 
     public static OAuthError InvalidScope(string description) => new(OAuthErrors.InvalidScope, description);
 
+    /// <summary>RFC 6749 s.4.1.2.1: the resource owner or the server refused the request.</summary>
+    public static OAuthError AccessDenied(string description) => new(OAuthErrors.AccessDenied, description);
+
+    /// <summary>RFC 8707 s.2: the resource is unknown, or not one this client may obtain a token for.</summary>
+    public static OAuthError InvalidTarget(string description) => new(OAuthErrors.InvalidTarget, description);
+
     public static OAuthError UnauthorizedClient(string description) => new(OAuthErrors.UnauthorizedClient, description);
 
     public static OAuthError UnsupportedResponseType(string? responseType) => new(OAuthErrors.UnsupportedResponseType,

@@ -4,18 +4,23 @@ using TokenService.Applications;
 using TokenService.Crypto;
 using TokenService.Issuance;
 using TokenService.RefreshTokens;
+using TokenService.Users;
 
 namespace TokenService.Token;
 
 /// <summary>
 /// RFC 6749 s.6 with rotation (RFC 9700 s.4.14.2): the presented token is consumed and a successor issued with the
 /// same grant. The access token's scope may be narrowed, never widened. A rotated token presented again revokes the
-/// family, since either the client or an attacker holds a copy and we cannot tell which.
+/// family, since either the client or an attacker holds a copy and we cannot tell which. De-provisioning reaches the
+/// grant here (issue 11 point 3): each refresh yields only what the application still holds, what the user's roles
+/// still allow and a tenant the user still belongs to, or nothing.
 /// </summary>
 public sealed partial class RefreshTokenGrant(
     RefreshTokenStore store,
+    UserAccessStore users,
     AccessTokenIssuer accessTokens,
     IdTokenIssuer idTokens,
+    Audiences audiences,
     ILogger<RefreshTokenGrant> logger)
 {
     public async Task<Results<TokenResponse, OAuthError>> HandleAsync(Application application, TokenRequest request, CancellationToken ct)
@@ -30,7 +35,7 @@ public sealed partial class RefreshTokenGrant(
             return OAuthError.InvalidRequest("refresh_token is required");
         }
 
-        // Shape only here (malformed, unknown scope); "not more than was granted" is the store's check.
+        // Shape only here (malformed, unknown scope); "not more than was granted" is DecideAsync's check.
         string[]? requested = null;
         if (request.Scope is not null)
         {
@@ -48,21 +53,28 @@ public sealed partial class RefreshTokenGrant(
             return OAuthError.InvalidGrant("the refresh token is invalid or expired");
         }
 
-        var (outcome, family, successor) = await store.RotateAsync(request.RefreshToken, application.ClientId, requested, ct);
+        Decision? decision = null;
+        var (outcome, family, successor) = await store.RotateAsync(request.RefreshToken, application.ClientId, async (f, token) =>
+        {
+            decision = await DecideAsync(f, application, requested, request.Resource, token);
+            return decision.Error is null;
+        }, ct);
         switch (outcome)
         {
             case RefreshOutcome.Reused:
                 LogReused(logger, application.ClientId);
                 return OAuthError.InvalidGrant("the refresh token was already used; every token of this grant is now revoked");
-            case RefreshOutcome.ScopeNotGranted:
-                return OAuthError.InvalidScope("a refresh may narrow the scope but not add to what was granted (RFC 6749 s.6)");
+            case RefreshOutcome.Refused:
+                return decision!.Error!;
             case RefreshOutcome.Invalid:
                 return OAuthError.InvalidGrant("the refresh token is invalid or expired");
         }
 
-        var granted = requested ?? family!.Scopes;
-        var access = accessTokens.Issue(new AccessTokenRequest(family!.UserId.ToString(), application.ClientId, granted, null));
-        await store.AttachAccessTokenAsync(successor!, access.Jti, ct);
+        var granted = decision!.Scopes!;
+        var access = accessTokens.Issue(new AccessTokenRequest(family!.UserId.ToString(), application.ClientId, granted, decision.Tenant)
+        {
+            GrantId = family.Id, Audiences = decision.Audiences,
+        });
         var authTime = new DateTimeOffset(DateTime.SpecifyKind(family.AuthTime, DateTimeKind.Utc));
         return new TokenResponse(access.Jwt, access.ExpiresIn, string.Join(' ', granted))
         {
@@ -72,6 +84,46 @@ public sealed partial class RefreshTokenGrant(
                 ? idTokens.Issue(new IdTokenRequest(family.UserId, application.ClientId, authTime, null, access.Jwt))
                 : null,
         };
+    }
+
+    private sealed record Decision(string[]? Scopes, string? Tenant, string[]? Audiences, OAuthError? Error);
+
+    /// <summary>
+    /// What this refresh may yield now. RFC 6749 s.6: never more than the grant; and no more than the application
+    /// still holds and the user's roles still allow. The grant's tenant must still be one of the user's that the
+    /// application allows. A requested scope outside that is invalid_scope; nothing left at all is invalid_grant.
+    /// </summary>
+    private async Task<Decision> DecideAsync(RefreshTokenFamily family, Application application, string[]? requested, string? resource,
+        CancellationToken ct)
+    {
+        // Every family came from the code flow: an application that lost that grant type lost its sign-ins too.
+        if (!application.GrantTypes.Contains(GrantTypes.AuthorizationCode, StringComparer.Ordinal))
+        {
+            return new Decision(null, null, null, OAuthError.InvalidGrant("this application may no longer act for signed-in users"));
+        }
+
+        var access = await users.GetAsync(family.UserId, ct);
+        var (entitled, _) = Roles.Entitled(family.Scopes.Intersect(application.Scopes, StringComparer.Ordinal).ToArray(), access.Roles, named: false);
+        if (requested?.FirstOrDefault(s => !entitled!.Contains(s, StringComparer.Ordinal)) is { } wider)
+        {
+            return new Decision(null, null, null, OAuthError.InvalidScope(
+                $"scope {wider} is not part of this grant any more, or never was (RFC 6749 s.6: a refresh may narrow the scope, not widen it)"));
+        }
+
+        var scopes = requested ?? entitled!;
+        if (!scopes.Any(s => s != Scopes.OfflineAccess))
+        {
+            return new Decision(null, null, null, OAuthError.InvalidGrant("nothing this grant gave is still allowed to the application or the user"));
+        }
+
+        var (tenant, tenantError) = TenantParameter.ForUser(family.Tenant, access.Tenants, application.AllowedTenants);
+        if (tenantError is not null)
+        {
+            return new Decision(null, null, null, OAuthError.InvalidGrant("the user no longer has the tenant this grant was for"));
+        }
+
+        var (audience, narrowed, targetError) = audiences.Select(resource ?? family.Resource, scopes, scopeNamed: requested is not null);
+        return new Decision(narrowed, tenant, audience, targetError);
     }
 
     [LoggerMessage(2201, LogLevel.Warning, "A rotated refresh token was presented again by client {ClientId}; its family is revoked")]

@@ -46,19 +46,6 @@ public static partial class ScopeSelection
     }
 
     /// <summary>RFC 6749 s.3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ).</summary>
-    [GeneratedRegex(@"^[\x21\x23-\x5B\x5D-\x7E]+$")]
+    [GeneratedRegex(@"^[\x21\x23-\x5B\x5D-\x7E]+\z")]
     public static partial Regex ScopeToken();
-}
-
-/// <summary>The optional <c>tenant</c> parameter: an opaque tenant ID for row-level policies at the API.</summary>
-public static partial class TenantParameter
-{
-    public const int MaxLength = 128;
-
-    public static OAuthError? Validate(string? tenant) =>
-        tenant is null || TenantId().IsMatch(tenant) ? null
-            : OAuthError.InvalidRequest($"tenant must be 1 to {MaxLength} characters of letters, digits, '.', '_', ':' or '-'");
-
-    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}$")]
-    private static partial Regex TenantId();
 }

@@ -68,7 +68,7 @@ public static partial class TokenEndpoint
                 return OAuthError.UnsupportedGrantType(request.GrantType);
             }
 
-            var (application, authError) = await clientAuthentication.AuthenticateAsync(context.Request, request, ct);
+            var (application, authError) = await clientAuthentication.AuthenticateAsync(context.Request, request.Credentials, ct);
             if (authError is not null)
             {
                 return authError;

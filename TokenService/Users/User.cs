@@ -17,8 +17,14 @@ public sealed record User
     public DateTime UpdatedAt { get; init; }
 }
 
-/// <summary>What the CLI prints: everything but the password hash.</summary>
+/// <summary>What the CLI and the management API show: everything but the password hash, with roles and tenants.</summary>
 public sealed record UserView(Guid Id, string Username, string Email, bool EmailVerified, string Name, DateTime CreatedAt)
 {
-    public static UserView From(User u) => new(u.Id, u.Username, u.Email, u.EmailVerified, u.Name, u.CreatedAt);
+    public string[] Roles { get; init; } = [];
+    public string[] Tenants { get; init; } = [];
+
+    public static UserView From(User u, UserAccess? access = null) => new(u.Id, u.Username, u.Email, u.EmailVerified, u.Name, u.CreatedAt)
+    {
+        Roles = access?.Roles ?? [], Tenants = access?.Tenants ?? [],
+    };
 }

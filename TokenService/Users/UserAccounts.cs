@@ -1,10 +1,11 @@
 using System.Text.RegularExpressions;
 using TokenService.Crypto;
+using TokenService.Token;
 
 namespace TokenService.Users;
 
 /// <summary>Create, delete and re-password users, and check a sign-in: the one implementation behind the CLI and the login page.</summary>
-public sealed partial class UserAccounts(UserStore store, Argon2idHasher hasher, TimeProvider time)
+public sealed partial class UserAccounts(UserStore store, UserAccessStore access, Argon2idHasher hasher, TimeProvider time)
 {
     public const int MinPasswordLength = 8;
 
@@ -55,7 +56,41 @@ public sealed partial class UserAccounts(UserStore store, Argon2idHasher hasher,
             : (UserView.From(stored), null);
     }
 
+    /// <summary>Deletes the user; every grant of theirs is revoked with it (refresh tokens and access tokens).</summary>
     public Task<bool> DeleteAsync(string username, CancellationToken ct) => store.DeleteAsync(username, ct);
+
+    /// <summary>Ends every login session and revokes every grant of the user.</summary>
+    public Task<bool> SignOutEverywhereAsync(string username, CancellationToken ct) => store.SignOutEverywhereAsync(username, ct);
+
+    public async Task<UserView?> FindAsync(string username, CancellationToken ct) =>
+        await store.FindByUsernameAsync(username, ct) is { } user ? UserView.From(user, await access.GetAsync(user.Id, ct)) : null;
+
+    public async Task<IReadOnlyList<UserView>> ListAsync(CancellationToken ct)
+    {
+        var all = await access.GetAllAsync(ct);
+        return (await store.ListAsync(ct)).Select(u => UserView.From(u, all.GetValueOrDefault(u.Id))).ToList();
+    }
+
+    /// <summary>
+    /// Grants or takes away a role (Roles) or a tenant membership. The user's view after the change; null when there
+    /// is no such user. Taking one away reaches existing grants at their next refresh (RefreshTokenGrant).
+    /// </summary>
+    public async Task<(UserView? User, ValidationError? Error)> ChangeAccessAsync(
+        UserAccessKind kind, string username, string value, bool add, CancellationToken ct)
+    {
+        if (kind == UserAccessKind.Role && !Roles.IsKnown(value))
+        {
+            return (null, new ValidationError("role", $"unknown role '{OAuthError.Truncate(value)}'; known roles: {string.Join(", ", Roles.ScopesByRole.Keys)}"));
+        }
+
+        if (kind == UserAccessKind.Tenant && (value.Length == 0 || TenantParameter.Validate(value) is not null))
+        {
+            return (null, new ValidationError("tenant",
+                $"tenant must be 1 to {TenantParameter.MaxLength} characters of letters, digits, '.', '_', ':' or '-'"));
+        }
+
+        return await access.ChangeAsync(kind, username, value, add, ct) ? (await FindAsync(username, ct), null) : (null, null);
+    }
 
     /// <summary>Null error and true: changed. False: no such user.</summary>
     public async Task<(bool Found, ValidationError? Error)> SetPasswordAsync(string username, string? password, CancellationToken ct)
@@ -95,10 +130,10 @@ public sealed partial class UserAccounts(UserStore store, Argon2idHasher hasher,
             ? new ValidationError("password", $"password must be {MinPasswordLength} to {MaxPasswordLength} characters")
             : null;
 
-    [GeneratedRegex(@"^[\p{L}\p{Nd}._@+\-]+$")]
+    [GeneratedRegex(@"^[\p{L}\p{Nd}._@+\-]+\z")]
     private static partial Regex UsernameShape();
 
-    [GeneratedRegex(@"^[^\s@]+@[^\s@]+\.[^\s@]+$")]
+    [GeneratedRegex(@"^[^\s@]+@[^\s@]+\.[^\s@]+\z")]
     private static partial Regex EmailShape();
 
     [GeneratedRegex(@"\p{Cc}")]

@@ -1,12 +1,20 @@
 using Dapper;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using Shared.Database;
+using TokenService.Revocation;
 
 namespace TokenService.Users;
 
-/// <summary>The SQL for the users table. Usernames are matched case-insensitively (the unique index is on lower()).</summary>
-public sealed class UserStore(NpgsqlDataSource db)
+/// <summary>
+/// The SQL for the users table. Usernames are matched case-insensitively (the unique index is on lower()). Deleting a
+/// user, changing a password and signing out everywhere revoke every grant of the user in the same transaction
+/// (GrantRevocations): refresh tokens and the access tokens issued with them die with the event.
+/// </summary>
+public sealed class UserStore(NpgsqlDataSource db, IOptions<TokenServiceOptions> options, TimeProvider time)
 {
+    private readonly TimeSpan accessLifetime = TimeSpan.FromSeconds(options.Value.AccessTokenLifetimeSeconds);
+
     private const string Columns = "id, username, email, email_verified, name, password_hash, session_version, created_at, updated_at";
 
     public async Task<User?> FindByUsernameAsync(string username, CancellationToken ct)
@@ -42,22 +50,44 @@ public sealed class UserStore(NpgsqlDataSource db)
         }
     }
 
-    public async Task<bool> DeleteAsync(string username, CancellationToken ct)
+    public async Task<IReadOnlyList<User>> ListAsync(CancellationToken ct)
     {
-        const string sql = "DELETE FROM users WHERE lower(username) = lower(@username)";
+        const string sql = $"SELECT {Columns} FROM users ORDER BY lower(username)";
         await using var connection = await db.OpenConnectionAsync(ct);
-        return await connection.ExecuteAsync(new CommandDefinition(sql, new { username }, cancellationToken: ct)) == 1;
+        return (await connection.QueryAsync<User>(new CommandDefinition(sql, cancellationToken: ct))).AsList();
     }
 
-    /// <summary>New hash and a new session version (ends existing sessions); false when no such user.</summary>
-    public async Task<bool> SetPasswordAsync(string username, string passwordHash, CancellationToken ct)
+    public Task<bool> DeleteAsync(string username, CancellationToken ct) =>
+        EndGrantsAsync(username, "DELETE FROM users WHERE id = @id", null, ct);
+
+    /// <summary>New hash and a new session version (ends existing sessions and grants); false when no such user.</summary>
+    public Task<bool> SetPasswordAsync(string username, string passwordHash, CancellationToken ct) => EndGrantsAsync(username, """
+        UPDATE users SET password_hash = @passwordHash, session_version = session_version + 1, updated_at = now() WHERE id = @id
+        """, passwordHash, ct);
+
+    /// <summary>Sign-out everywhere: every login session and every grant ends; the password stays.</summary>
+    public Task<bool> SignOutEverywhereAsync(string username, CancellationToken ct) => EndGrantsAsync(username,
+        "UPDATE users SET session_version = session_version + 1, updated_at = now() WHERE id = @id", null, ct);
+
+    /// <summary>
+    /// The user's row is locked first, so a sign-in finishing meanwhile either commits its code before (and its grant
+    /// is revoked here) or sees the new session version after.
+    /// </summary>
+    private async Task<bool> EndGrantsAsync(string username, string change, string? passwordHash, CancellationToken ct)
     {
-        const string sql = """
-            UPDATE users SET password_hash = @passwordHash, session_version = session_version + 1, updated_at = now()
-            WHERE lower(username) = lower(@username)
-            """;
+        const string lockUser = "SELECT id FROM users WHERE lower(username) = lower(@username) FOR UPDATE";
         await using var connection = await db.OpenConnectionAsync(ct);
-        return await connection.ExecuteAsync(new CommandDefinition(sql, new { username, passwordHash }, cancellationToken: ct)) == 1;
+        await using var transaction = await connection.BeginTransactionAsync(ct);
+        if (await connection.QuerySingleOrDefaultAsync<Guid?>(new CommandDefinition(lockUser, new { username }, transaction, cancellationToken: ct))
+            is not { } id)
+        {
+            return false;
+        }
+
+        await GrantRevocations.RevokeUserAsync(connection, transaction, id, time.GetUtcNow().UtcDateTime, accessLifetime, ct);
+        await connection.ExecuteAsync(new CommandDefinition(change, new { id, passwordHash }, transaction, cancellationToken: ct));
+        await transaction.CommitAsync(ct);
+        return true;
     }
 
     /// <summary>Stores a hash at today's parameters, only if the password was not changed meanwhile.</summary>

@@ -58,6 +58,47 @@ public sealed class IdentityModelTests
         Assert.That(ResourceApiCall.MetricCount(body), Is.GreaterThan(0));
     }
 
+    /// <summary>Issue 11 point 1 with a real client library: RFC 7009 revocation, then RFC 7662 and the API both refuse it.</summary>
+    [Test]
+    public async Task A_token_revoked_with_the_library_is_inactive_at_introspection_and_refused_by_the_api()
+    {
+        var disco = await http.GetDiscoveryDocumentAsync(Ecosystem.Issuer);
+        Assert.That(disco.IsError, Is.False, disco.Error);
+        var token = await http.RequestClientCredentialsTokenAsync(new ClientCredentialsTokenRequest
+        {
+            Address = disco.TokenEndpoint, ClientId = Ecosystem.Application.ClientId, ClientSecret = Ecosystem.Application.Secret, Scope = "metric:read",
+        });
+        Assert.That(token.IsError, Is.False, token.Error);
+        using var api = Ecosystem.Api.CreateClient();
+        Assert.That((await ResourceApiCall.QueryAsync(api, token.AccessToken!)).Status, Is.EqualTo(HttpStatusCode.OK));
+
+        var revoked = await http.RevokeTokenAsync(new TokenRevocationRequest
+        {
+            Address = disco.RevocationEndpoint, ClientId = Ecosystem.Application.ClientId, ClientSecret = Ecosystem.Application.Secret,
+            Token = token.AccessToken!, TokenTypeHint = "access_token",
+        });
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var introspected = await http.IntrospectTokenAsync(new TokenIntrospectionRequest
+        {
+            Address = disco.IntrospectionEndpoint, ClientId = Ecosystem.Application.ClientId, ClientSecret = Ecosystem.Application.Secret,
+            Token = token.AccessToken!,
+        });
+        var status = HttpStatusCode.OK;
+        while (clock.Elapsed < TimeSpan.FromSeconds(5) && (status = (await ResourceApiCall.QueryAsync(api, token.AccessToken!)).Status) == HttpStatusCode.OK)
+        {
+            await Task.Delay(50);
+        }
+
+        TestContext.Out.WriteLine($"revoked with Duende.IdentityModel: refused by the ResourceApi after {clock.ElapsedMilliseconds} ms");
+        Assert.Multiple(() =>
+        {
+            Assert.That(revoked.IsError, Is.False, revoked.Error);
+            Assert.That(introspected.IsError, Is.False, introspected.Error);
+            Assert.That(introspected.IsActive, Is.False);
+            Assert.That(status, Is.EqualTo(HttpStatusCode.Unauthorized));
+        });
+    }
+
     /// <summary>
     /// RFC 6749 s.5.2 allows 401 for invalid_client and the contract requires it. Duende.IdentityModel treats only
     /// 400 as a protocol error: on 401 it reports ErrorType Http and Error = the reason phrase, and the RFC error code

@@ -52,7 +52,7 @@ public sealed class AuthorizationCodeFlowTests : SignInFixture
         });
 
         using var redirect = await browser.SubmitLoginAsync(html, Username, Password);
-        Assert.That(redirect.StatusCode, Is.EqualTo(HttpStatusCode.Redirect));
+        Assert.That(redirect.StatusCode, Is.EqualTo(HttpStatusCode.SeeOther), "RFC 9700 s.4.12: 303 after the login POST");
         var location = redirect.Headers.Location!;
         var query = SignInDriver.QueryOf(redirect);
         Assert.Multiple(() =>
@@ -181,7 +181,7 @@ public sealed class AuthorizationCodeFlowTests : SignInFixture
 
         // Signing in through the prompt=login form satisfies it: the answer is a code, not the form again.
         using var relogin = await browser.SubmitLoginAsync(await login.Content.ReadAsStringAsync(), Username, Password);
-        Assert.That(relogin.StatusCode, Is.EqualTo(HttpStatusCode.Redirect));
+        Assert.That(relogin.StatusCode, Is.EqualTo(HttpStatusCode.SeeOther));
     }
 
     [Test]

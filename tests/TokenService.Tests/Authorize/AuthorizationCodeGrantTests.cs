@@ -90,10 +90,11 @@ public sealed class AuthorizationCodeGrantTests : SignInFixture
         var stored = await ScalarAsync<long>(
             "SELECT count(*) FROM authorization_codes WHERE code_hash = sha256(convert_to(@code, 'UTF8')) AND octet_length(code_hash) = 32", new { code });
         using var response = await RedeemNativeAsync(code, verifier);
+        // The code is bound to its access token by the grant id both carry: a replay revokes that grant (issue 11 point 2).
         var jti = new Microsoft.IdentityModel.JsonWebTokens.JsonWebToken(
-            (await SignInDriver.JsonAsync(response)).GetProperty("access_token").GetString()).Id;
-        var recorded = await ScalarAsync<string>("SELECT access_token_jti FROM authorization_codes WHERE code_hash = sha256(convert_to(@code, 'UTF8'))",
-            new { code });
+            (await SignInDriver.JsonAsync(response)).GetProperty("access_token").GetString()).GetPayloadValue<string>("grant_id");
+        var recorded = (await ScalarAsync<Guid?>("SELECT grant_id FROM authorization_codes WHERE code_hash = sha256(convert_to(@code, 'UTF8'))",
+            new { code }))?.ToString();
         Assert.Multiple(() =>
         {
             Assert.That(stored, Is.EqualTo(1), "the SHA-256 of the code, 32 bytes, is all that is kept");

@@ -27,7 +27,7 @@ public sealed class LoginThrottleTests : SignInFixture
 
         // Another username from the same address is not blocked yet (its budget is separate, the address has 14 left).
         using var other = await browser.SubmitLoginAsync(html, Username, Password);
-        Assert.That(other.StatusCode, Is.EqualTo(HttpStatusCode.Redirect));
+        Assert.That(other.StatusCode, Is.EqualTo(HttpStatusCode.SeeOther));
     }
 
 }
@@ -53,5 +53,29 @@ public sealed class AddressThrottleTests : SignInFixture
         // Now even the right password for an untouched username waits: the address is over its budget.
         using var blocked = await browser.SubmitLoginAsync(html, Username, Password);
         Assert.That(blocked.StatusCode, Is.EqualTo(HttpStatusCode.TooManyRequests));
+    }
+}
+
+/// <summary>Issue 11 point 7: the attempt is counted before the password hash, like the client limiter.</summary>
+public sealed class ConcurrentLoginThrottleTests : SignInFixture
+{
+    [Test]
+    public async Task Two_hundred_concurrent_wrong_passwords_for_one_user_hash_at_most_the_limit()
+    {
+        using var browser = NewBrowser();
+        using var form = await browser.AuthorizeAsync(NativeRequest(NativeClientId, Challenge));
+        var html = await form.Content.ReadAsStringAsync();
+        var responses = await Task.WhenAll(Enumerable.Range(0, 200).Select(async i =>
+        {
+            using var response = await browser.SubmitLoginAsync(html, Username, "wrong password " + i);
+            return response.StatusCode;
+        }));
+        var hashed = responses.Count(s => s == HttpStatusCode.OK);
+        TestContext.Out.WriteLine($"200 concurrent wrong passwords: {hashed} reached the password check (limit {TokenService.Authorize.LoginThrottle.FailuresPerUsername})");
+        Assert.Multiple(() =>
+        {
+            Assert.That(hashed, Is.LessThanOrEqualTo(TokenService.Authorize.LoginThrottle.FailuresPerUsername));
+            Assert.That(responses.Count(s => s == HttpStatusCode.TooManyRequests), Is.EqualTo(200 - hashed));
+        });
     }
 }

@@ -42,7 +42,7 @@ public sealed class SharedSessionTests
         var keys = (await connection.QueryAsync<string>("SELECT xml FROM data_protection_keys")).ToList();
         Assert.Multiple(() =>
         {
-            Assert.That(signedIn.StatusCode, Is.EqualTo(HttpStatusCode.Redirect));
+            Assert.That(signedIn.StatusCode, Is.EqualTo(HttpStatusCode.SeeOther));
             Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Redirect), "the second instance skipped the form");
             Assert.That(SignInDriver.QueryOf(response), Does.ContainKey("code"));
             Assert.That(keys, Is.Not.Empty);

@@ -49,6 +49,8 @@ public abstract class SignInFixture
             "openid", "profile", "email", "offline_access", "metric:query");
         WebSecret = secret!;
         (NativeClientId, _) = await Host.CreateClientAsync("public", [NativeRedirect], "openid", "profile", "offline_access", "metric:query");
+        // The web client doubles as a resource server that may introspect the native client's tokens (RFC 7662 s.4).
+        App.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<TokenServiceOptions>>().Value.IntrospectionClients = [WebClientId];
     }
 
     [OneTimeTearDown]
@@ -84,7 +86,7 @@ public abstract class SignInFixture
         var (verifier, challenge) = SignInSupport.NewPkce();
         using var browser = NewBrowser();
         using var redirect = await browser.SignInAsync(NativeRequest(NativeClientId, challenge, ("scope", scope)), Username, Password);
-        Assert.That(redirect.StatusCode, Is.EqualTo(HttpStatusCode.Redirect));
+        Assert.That(redirect.StatusCode, Is.EqualTo(HttpStatusCode.SeeOther));
         return (SignInDriver.QueryOf(redirect)["code"], verifier);
     }
 

@@ -112,5 +112,17 @@ public sealed class CryptoTests
     public void An_oversized_basic_header_is_refused_before_decoding() =>
         Assert.That(BasicCredentials.TryParse("Basic " + new string('A', 10_000), out _), Is.False);
 
+    [Test] // Issue 11 point 7: "no such id" must cost what a stored hash costs, even one made with other parameters.
+    public void The_dummy_hash_for_unknown_ids_uses_the_parameters_of_the_stored_hashes()
+    {
+        var older = new Argon2Parameters(19456, 3, 1);
+        var stored = new Argon2idHasher(older, 1).Hash("a stored secret");
+        var hasher = new Argon2idHasher(new Argon2Parameters(), 1);
+        Assert.That(hasher.DummyParameters, Is.EqualTo(new Argon2Parameters()), "before any stored hash was seen: the configured ones");
+        _ = hasher.Verify("a wrong secret", stored);
+        Assert.That(hasher.Verify("x", null), Is.EqualTo(VerifyResult.Failed));
+        Assert.That(hasher.DummyParameters, Is.EqualTo(older));
+    }
+
     private static double Median(List<double> values) => values.Order().ElementAt(values.Count / 2);
 }

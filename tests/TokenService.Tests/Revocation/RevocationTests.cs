@@ -14,6 +14,9 @@ public sealed class RevocationTests
     private TokenServiceHost host = null!;
     private HttpClient client = null!;
 
+    /// <summary>A resource server allowed to introspect any client's tokens (IntrospectionClients, RFC 7662 s.4).</summary>
+    private (string Id, string Secret) introspector;
+
     [OneTimeSetUp]
     public async Task StartAsync()
     {
@@ -23,6 +26,9 @@ public sealed class RevocationTests
         {
             await Task.Delay(20);
         }
+
+        introspector = await host.CreateApplicationAsync(null, "metric:query");
+        host.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<TokenServiceOptions>>().Value.IntrospectionClients = [introspector.Id];
     }
 
     [OneTimeTearDown]
@@ -93,7 +99,7 @@ public sealed class RevocationTests
     public async Task An_expired_token_is_inactive()
     {
         var (id, _) = await host.CreateApplicationAsync(null, "metric:query");
-        var (caller, callerSecret) = await host.CreateApplicationAsync(null, "metric:query");
+        var (caller, callerSecret) = introspector;
         var past = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow.AddHours(-2));
         var issuer = new TokenService.Issuance.AccessTokenIssuer(host.Services.GetRequiredService<TokenService.Keys.KeyRing>(),
             host.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<TokenServiceOptions>>(), past);
@@ -134,6 +140,23 @@ public sealed class RevocationTests
         });
     }
 
+    [Test] // RFC 7662 s.4: introspection is no oracle for other clients' tokens.
+    public async Task Only_the_tokens_own_client_or_a_listed_introspector_learns_that_it_is_active()
+    {
+        var (owner, ownerSecret) = await host.CreateApplicationAsync(null, "metric:query");
+        var (other, otherSecret) = await host.CreateApplicationAsync(null, "metric:query");
+        var token = await TokenServiceHost.GetTokenAsync(client, owner, ownerSecret);
+        Assert.Multiple(async () =>
+        {
+            Assert.That((await IntrospectAsync(client, owner, ownerSecret, token)).GetProperty("active").GetBoolean(), Is.True, "its own client");
+            Assert.That((await IntrospectAsync(client, introspector.Id, introspector.Secret, token)).GetProperty("active").GetBoolean(), Is.True,
+                "a listed resource server");
+            var stranger = await IntrospectAsync(client, other, otherSecret, token);
+            Assert.That(stranger.GetProperty("active").GetBoolean(), Is.False, "another client");
+            Assert.That(stranger.EnumerateObject().Count(), Is.EqualTo(1), "and nothing else (s.2.2)");
+        });
+    }
+
     [TestCase("unknown-token", null)]
     [TestCase("unknown-token", "refresh_token")]
     [TestCase("unknown-token", "something_else")]
@@ -160,7 +183,7 @@ public sealed class RevocationTests
     public async Task Tokens_of_a_deleted_application_are_inactive()
     {
         var (id, secret) = await host.CreateApplicationAsync(null, "metric:query");
-        var (caller, callerSecret) = await host.CreateApplicationAsync(null, "metric:query");
+        var (caller, callerSecret) = introspector;
         var token = await TokenServiceHost.GetTokenAsync(client, id, secret);
         await host.Services.GetRequiredService<TokenService.Applications.Applications>().DeleteAsync(id, default);
         Assert.That((await IntrospectAsync(client, caller, callerSecret, token)).GetProperty("active").GetBoolean(), Is.False);
@@ -170,7 +193,7 @@ public sealed class RevocationTests
     public async Task Tokens_issued_before_a_rotation_die_when_the_old_secret_does()
     {
         var (id, secret) = await host.CreateApplicationAsync(null, "metric:query");
-        var (caller, callerSecret) = await host.CreateApplicationAsync(null, "metric:query");
+        var (caller, callerSecret) = introspector;
         var before = await TokenServiceHost.GetTokenAsync(client, id, secret);
         var applications = host.Services.GetRequiredService<TokenService.Applications.Applications>();
         await applications.RotateSecretAsync(id, TimeSpan.FromSeconds(2), default);

@@ -112,4 +112,48 @@ public sealed class UsersCommandTests
         var (code, _, _) = await RunAsync(null, "users", "set-password", "nobody", "--password", Secret);
         Assert.That(code, Is.EqualTo(OpsCli.NotFound));
     }
+
+    [Test] // Issue 11 points 4 and 5: roles and tenant memberships from the CLI, shown by list and show.
+    public async Task Roles_and_tenants_are_granted_and_taken_away_and_shown_by_list_and_show()
+    {
+        await RunAsync(Secret + "\n", "users", "create", "--username", "dora", "--password-stdin");
+        var granted = await RunAsync(null, "users", "grant-role", "dora", "data-admin");
+        var console = await RunAsync(null, "users", "grant-role", "dora", "console-viewer");
+        var added = await RunAsync(null, "users", "add-tenant", "dora", "acme");
+        await RunAsync(null, "users", "add-tenant", "dora", "acme");
+        var (_, shown, _) = await RunAsync(null, "users", "show", "Dora");
+        await RunAsync(null, "users", "revoke-role", "dora", "data-admin");
+        await RunAsync(null, "users", "remove-tenant", "dora", "acme");
+        var (listCode, listed, _) = await RunAsync(null, "users", "list");
+        var before = JsonDocument.Parse(shown).RootElement;
+        var after = JsonDocument.Parse(listed).RootElement.EnumerateArray().Single(u => u.GetProperty("username").GetString() == "dora");
+        Assert.Multiple(() =>
+        {
+            Assert.That(granted.Code, Is.EqualTo(OpsCli.Ok), granted.Error);
+            Assert.That(console.Code, Is.EqualTo(OpsCli.Ok), console.Error);
+            Assert.That(added.Code, Is.EqualTo(OpsCli.Ok), added.Error);
+            Assert.That(before.GetProperty("roles").EnumerateArray().Select(r => r.GetString()), Is.EqualTo(new[] { "console-viewer", "data-admin" }));
+            Assert.That(before.GetProperty("tenants").EnumerateArray().Select(r => r.GetString()), Is.EqualTo(new[] { "acme" }), "a set: added twice, once");
+            Assert.That(listCode, Is.EqualTo(OpsCli.Ok));
+            Assert.That(after.GetProperty("roles").EnumerateArray().Select(r => r.GetString()), Is.EqualTo(new[] { "console-viewer" }));
+            Assert.That(after.GetProperty("tenants").GetArrayLength(), Is.Zero);
+            Assert.That(listed, Does.Not.Contain("argon2"));
+        });
+    }
+
+    [TestCase("grant-role", "dora2", "root", 2)]
+    [TestCase("grant-role", "nobody", "data-admin", 3)]
+    [TestCase("add-tenant", "dora2", "acme\n", 2)]
+    [TestCase("add-tenant", "dora2", "-leading-dash", 2)]
+    [TestCase("sign-out", "nobody", null, 3)]
+    public async Task Bad_roles_tenants_and_users_get_one_line_and_a_usage_or_not_found_code(string command, string user, string? value, int expected)
+    {
+        await RunAsync(Secret + "\n", "users", "create", "--username", "dora2", "--password-stdin");
+        var (code, _, error) = value is null ? await RunAsync(null, "users", command, user) : await RunAsync(null, "users", command, user, value);
+        Assert.Multiple(() =>
+        {
+            Assert.That(code, Is.EqualTo(expected), error);
+            Assert.That(error.Trim().Split('\n'), Has.Length.EqualTo(1), error);
+        });
+    }
 }
