@@ -1,9 +1,10 @@
 using TokenService;
 using TokenService.Authorize;
-using TokenService.Caching;
+using TokenService.Changes;
 using TokenService.Cli;
 using TokenService.Discovery;
 using TokenService.Health;
+using TokenService.Hosting;
 using TokenService.Issuance;
 using TokenService.Keys;
 using Shared.Observability;
@@ -35,8 +36,8 @@ builder.Services.AddHostedService(sp => sp.GetRequiredService<KeyRingRefresher>(
 builder.Services.AddSingleton<AccessTokenIssuer>();
 builder.Services.AddSingleton<ClientAuthentication>();
 builder.Services.AddSingleton<FailedAuthenticationLimiter>();
-builder.Services.AddSingleton<ChangeFeed>();
-builder.Services.AddHostedService(sp => sp.GetRequiredService<ChangeFeed>());
+builder.Services.AddSingleton<ChangeListener>();
+builder.Services.AddHostedService(sp => sp.GetRequiredService<ChangeListener>());
 builder.Services.AddSingleton<ClientCredentialsGrant>();
 builder.Services.AddSingleton<DiscoveryDocument>();
 builder.Services.AddCredentialLifecycle();
@@ -49,6 +50,8 @@ builder.Services.AddApiDocumentation();
 
 var app = builder.Build();
 
+// First: every limit and log after this sees the real caller's address (nothing is trusted unless configured).
+app.UseTrustedProxies(app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<TokenServiceOptions>>().Value.ForwardedHeaders);
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseBrowserCors();
