@@ -40,6 +40,7 @@ public sealed class Program
         builder.Services.AddOptions<ResourceApiOptions>().Bind(builder.Configuration);
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddResourceData(builder.Configuration);
+        builder.Services.AddHostedService<Shared.Database.ConnectionBudget>();
         builder.Services.AddResourceAuthentication();
         builder.Services.AddResourceGraphQL();
         builder.AddTelemetry();

@@ -45,6 +45,7 @@ builder.Services.AddUserSignIn();
 builder.Services.AddProblemDetails();
 builder.Services.AddBrowserCors();
 builder.Services.AddExceptionHandler<DatabaseUnavailableHandler>();
+builder.Services.AddHostedService<Shared.Database.ConnectionBudget>();
 builder.AddTelemetry();
 builder.Services.AddApiDocumentation();
 

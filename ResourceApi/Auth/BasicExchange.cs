@@ -59,6 +59,21 @@ internal sealed partial class BasicExchange(
     private readonly BoundedCache<string, string?> cache = new(options.Value.BasicTokenCacheCapacity, time);
     private readonly ConcurrentDictionary<string, Lazy<Task<ExchangeResult>>> inFlight = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// Callers the TokenService answered 429 for, until its Retry-After: their further unknown credentials are refused
+    /// here at once, so a flood from one address costs the TokenService a handful of requests, not one per attempt.
+    /// </summary>
+    private readonly BoundedCache<IPAddress, int> rateLimited = new(options.Value.BasicTokenCacheCapacity, time);
+
+    /// <summary>
+    /// Exchanges in flight per caller address. Past <see cref="MaxExchangesPerAddress"/> a caller's further unknown
+    /// credentials get 429 at once: a flood from one address can neither fill the connection pool to the TokenService
+    /// nor queue behind its tarpit, so other callers' exchanges are never stuck behind it.
+    /// </summary>
+    private readonly ConcurrentDictionary<IPAddress, int> exchangesByAddress = new();
+
+    public const int MaxExchangesPerAddress = 8;
+
     public async Task<ExchangeResult> GetTokenAsync(BasicCredentials credentials, IPAddress? caller, CancellationToken ct)
     {
         var key = CacheKey(credentials);
@@ -67,9 +82,43 @@ internal sealed partial class BasicExchange(
             return cached is null ? new ExchangeResult(ExchangeOutcome.Refused, null) : new ExchangeResult(ExchangeOutcome.Issued, cached);
         }
 
+        if (caller is not null && rateLimited.TryGet(caller, out var retryAfter))
+        {
+            return new ExchangeResult(ExchangeOutcome.RateLimited, null, retryAfter);
+        }
+
         // The exchange is shared by every waiter, so it does not run on one caller's cancellation token.
-        var exchange = inFlight.GetOrAdd(key, k => new Lazy<Task<ExchangeResult>>(() => ExchangeAsync(k, credentials, caller)));
-        return await exchange.Value.WaitAsync(ct);
+        if (inFlight.TryGetValue(key, out var joined))
+        {
+            return await joined.Value.WaitAsync(ct);
+        }
+
+        if (caller is not null && exchangesByAddress.AddOrUpdate(caller, 1, (_, n) => n + 1) > MaxExchangesPerAddress)
+        {
+            Release(caller);
+            return new ExchangeResult(ExchangeOutcome.RateLimited, null, 1);
+        }
+
+        try
+        {
+            var exchange = inFlight.GetOrAdd(key, k => new Lazy<Task<ExchangeResult>>(() => ExchangeAsync(k, credentials, caller)));
+            return await exchange.Value.WaitAsync(ct);
+        }
+        finally
+        {
+            if (caller is not null)
+            {
+                Release(caller);
+            }
+        }
+    }
+
+    private void Release(IPAddress caller)
+    {
+        if (exchangesByAddress.AddOrUpdate(caller, 0, (_, n) => n - 1) <= 0)
+        {
+            exchangesByAddress.TryRemove(KeyValuePair.Create(caller, 0));
+        }
     }
 
     private string CacheKey(BasicCredentials credentials) =>
@@ -107,8 +156,13 @@ internal sealed partial class BasicExchange(
 
             if (response.StatusCode == HttpStatusCode.TooManyRequests)
             {
-                var retryAfter = (int)Math.Ceiling(response.Headers.RetryAfter?.Delta?.TotalSeconds ?? 1);
-                return new ExchangeResult(ExchangeOutcome.RateLimited, null, Math.Max(1, retryAfter));
+                var retryAfter = Math.Max(1, (int)Math.Ceiling(response.Headers.RetryAfter?.Delta?.TotalSeconds ?? 1));
+                if (caller is not null)
+                {
+                    rateLimited.Set(caller, retryAfter, TimeSpan.FromSeconds(retryAfter));
+                }
+
+                return new ExchangeResult(ExchangeOutcome.RateLimited, null, retryAfter);
             }
 
             if (!response.IsSuccessStatusCode)

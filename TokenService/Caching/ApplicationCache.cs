@@ -21,6 +21,9 @@ public sealed class ApplicationCache(ApplicationStore store, TimeProvider time)
     /// <summary>Lookups that went to the database (metrics).</summary>
     public long Misses => entries.Misses;
 
+    /// <summary>The cached row only; no database round trip.</summary>
+    public Application? Cached(string clientId) => entries.TryGet(clientId, out var cached) ? cached : null;
+
     public async ValueTask<Application?> FindAsync(string clientId, CancellationToken ct)
     {
         if (entries.TryGet(clientId, out var cached))
