@@ -54,35 +54,27 @@ public sealed class StrangerFloodTests
 
     [Test]
     [CancelAfter(180_000)]
-    public async Task Wrong_Basic_flood_from_one_address_leaves_other_Basic_callers_served()
-    {
-        var (id, secret) = await tokens.CreateApplicationAsync(null, Scopes.MetricRead);
-        using var legit = Client(apiUrl, IPAddress.Loopback);
-        Task<HttpStatusCode> Legit() => GraphQLAsync(legit, id, secret);
-
-        var outcome = await FloodWhileMeasuringAsync(Legit, stranger => GraphQLAsync(stranger, "stranger-" + Guid.NewGuid().ToString("N"), "wrong"), apiUrl);
-
-        // The reproduction of the issue: after the flood, a Basic caller the API has never seen is exchanged at once.
-        var (newcomer, newcomerSecret) = await tokens.CreateApplicationAsync(null, Scopes.MetricRead);
-        var newcomerStatus = await GraphQLAsync(legit, newcomer, newcomerSecret);
-        outcome.AssertLegitimateCallerUnharmed();
-        Assert.That(newcomerStatus, Is.EqualTo(HttpStatusCode.OK), "a never-seen Basic caller is not locked out by the stranger");
-    }
+    public Task Wrong_Basic_flood_from_one_address_leaves_other_Basic_callers_served() => StrangerCannotLockOutAsync(apiUrl, GraphQLAsync);
 
     [Test]
     [CancelAfter(180_000)]
-    public async Task Wrong_secret_flood_at_the_token_endpoint_from_one_address_leaves_other_clients_served()
+    public Task Wrong_secret_flood_at_the_token_endpoint_from_one_address_leaves_other_clients_served() => StrangerCannotLockOutAsync(tokenUrl, TokenAsync);
+
+    /// <summary>
+    /// A valid caller on 127.0.0.1 keeps being served while the flood runs; afterwards a caller never seen before
+    /// (the issue's reproduction: it used to get 503 behind the API, 429 at the token endpoint) is served at once.
+    /// </summary>
+    private async Task StrangerCannotLockOutAsync(Uri target, Func<HttpClient, string, string, Task<HttpStatusCode>> call)
     {
         var (id, secret) = await tokens.CreateApplicationAsync(null, Scopes.MetricRead);
-        using var legit = Client(tokenUrl, IPAddress.Loopback);
-        Task<HttpStatusCode> Legit() => TokenAsync(legit, id, secret);
-
-        var outcome = await FloodWhileMeasuringAsync(Legit, stranger => TokenAsync(stranger, "stranger-" + Guid.NewGuid().ToString("N"), "wrong"), tokenUrl);
+        using var legit = Client(target, IPAddress.Loopback);
+        var outcome = await FloodWhileMeasuringAsync(() => call(legit, id, secret),
+            stranger => call(stranger, "stranger-" + Guid.NewGuid().ToString("N"), "wrong"), target);
 
         var (newcomer, newcomerSecret) = await tokens.CreateApplicationAsync(null, Scopes.MetricRead);
-        var newcomerStatus = await TokenAsync(legit, newcomer, newcomerSecret);
+        var newcomerStatus = await call(legit, newcomer, newcomerSecret);
         outcome.AssertLegitimateCallerUnharmed();
-        Assert.That(newcomerStatus, Is.EqualTo(HttpStatusCode.OK), "a never-seen client on another address is not held back");
+        Assert.That(newcomerStatus, Is.EqualTo(HttpStatusCode.OK), "a never-seen caller is not locked out by the stranger");
     }
 
     private sealed record FloodOutcome(double NormalP99Ms, double FloodP99Ms, IReadOnlyList<HttpStatusCode> Legitimate, IReadOnlyList<HttpStatusCode> Stranger)
