@@ -52,6 +52,13 @@ public sealed class FailedAuthenticationLimiter(TimeProvider time, IOptions<Toke
     public static readonly TimeSpan Window = TimeSpan.FromSeconds(10);
     public const int MaxFailuresPerClient = 20;
     public const int MaxFailuresPerAddress = 60;
+
+    /// <summary>
+    /// Verifications one address may have in flight at once: half the hasher's slots (at least one). A flood from one
+    /// address then never holds every slot, so another caller's first verification or a background renewal of a
+    /// proven secret is not queued behind it. Concurrent requests of one client id and secret are one verification.
+    /// </summary>
+    public static readonly int MaxPendingPerAddress = Math.Max(1, Environment.ProcessorCount / 2);
     private const int MaxTrackedKeys = 100_000;
 
     private readonly ConcurrentDictionary<string, Counter> counters = new(StringComparer.Ordinal);
@@ -88,7 +95,7 @@ public sealed class FailedAuthenticationLimiter(TimeProvider time, IOptions<Toke
             return client;
         }
 
-        if (address is not null && Reserve(AddressKey(address), MaxFailuresPerAddress, now) is { } ip)
+        if (address is not null && Reserve(AddressKey(address), MaxFailuresPerAddress, now, MaxPendingPerAddress) is { } ip)
         {
             End(ClientKey(clientId), failed: false, now);
             Interlocked.Increment(ref refusals);
@@ -113,7 +120,7 @@ public sealed class FailedAuthenticationLimiter(TimeProvider time, IOptions<Toke
 
     private static string AddressKey(IPAddress address) => "a:" + address;
 
-    private int? Reserve(string key, int limit, long now)
+    private int? Reserve(string key, int limit, long now, int maxPending = int.MaxValue)
     {
         var counter = counters.GetOrAdd(key, _ => new Counter(now));
         lock (counter)
@@ -122,6 +129,12 @@ public sealed class FailedAuthenticationLimiter(TimeProvider time, IOptions<Toke
             if (counter.Failures + counter.Pending >= limit)
             {
                 return Math.Max(1, (int)Math.Ceiling((Window - elapsed).TotalSeconds));
+            }
+
+            if (counter.Pending >= maxPending)
+            {
+                // Busy, not over budget: try again in a second.
+                return 1;
             }
 
             counter.Pending++;
