@@ -52,6 +52,7 @@ public sealed class Program
 
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddResourceData(builder.Configuration);
+        builder.Services.AddHostedService<Shared.Database.ConnectionBudget>();
         builder.Services.AddResourceAuthentication();
         SkipDataProtectionKeyRing(builder.Services);
         builder.Services.AddResourceGraphQL();

@@ -40,6 +40,12 @@ public sealed class ResourceApiOptions
     /// <summary>How many Basic-auth tokens are cached at most (one per application and secret).</summary>
     public int BasicTokenCacheCapacity { get; set; } = 10_000;
 
+    /// <summary>
+    /// How long Basic credentials the TokenService refused are answered 401 here without asking again, so a flood
+    /// repeating them costs no Argon2id there. Short: a newly created application works within this time.
+    /// </summary>
+    public int BasicRefusalCacheSeconds { get; set; } = 10;
+
     /// <summary>How often the TokenService's revocation feed is polled: a revocation is refused here within about this.</summary>
     public int RevocationPollMilliseconds { get; set; } = 1000;
 

@@ -3,10 +3,11 @@ using Shared.Observability;
 using TokenService;
 using TokenService.Applications;
 using TokenService.Authorize;
-using TokenService.Caching;
+using TokenService.Changes;
 using TokenService.Cli;
 using TokenService.Discovery;
 using TokenService.Health;
+using TokenService.Hosting;
 using TokenService.Introspection;
 using TokenService.Issuance;
 using TokenService.Keys;
@@ -56,7 +57,7 @@ static WebApplication BuildApp(string[] args)
     builder.Services.AddTokenServiceCore(builder.Configuration);
     builder.Services.AddSigningKeys();
     builder.Services.AddAccessTokens();
-    builder.Services.AddChangeFeed();
+    builder.Services.AddChangeListener();
     builder.Services.AddTokenEndpoint();
     builder.Services.AddDiscovery();
     builder.Services.AddRevocation();
@@ -65,12 +66,15 @@ static WebApplication BuildApp(string[] args)
     builder.Services.AddProblemDetails();
     builder.Services.AddBrowserCors();
     builder.Services.AddExceptionHandler<DatabaseUnavailableHandler>();
+    builder.Services.AddHostedService<Shared.Database.ConnectionBudget>();
     builder.Services.AddSingleton<TokenServiceMetrics>();
     builder.AddTelemetry("TokenService", TokenServiceMetrics.MeterName);
     builder.Services.AddApiDocumentation();
 
     var app = builder.Build();
 
+    // First: every limit and log after this sees the real caller's address (nothing is trusted unless configured).
+    app.UseTrustedProxies(app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<TokenServiceOptions>>().Value.ForwardedHeaders);
     app.UseExceptionHandler();
     app.UseStatusCodePages();
     app.UseBrowserCors();

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using Shared.Hosting;
 using TokenService.Crypto;
+using TokenService.Hosting;
 
 namespace TokenService;
 
@@ -59,6 +60,18 @@ public sealed class TokenServiceOptions
 
     /// <summary>How long a client authentication refused with 429 is held before the answer (0: none).</summary>
     public int RateLimitRefusalDelayMilliseconds { get; set; } = 1000;
+
+    /// <summary>
+    /// How long a client secret proven by Argon2id skips the hash (the verified-secret cache). Under traffic it is
+    /// re-proven in the background from three quarters of this on, so it never expires in a busy client's face.
+    /// </summary>
+    public int ProvenSecretCacheSeconds { get; set; } = 120;
+
+    /// <summary>
+    /// Reverse proxies (and the ResourceApi's Basic exchange) whose X-Forwarded-For is believed, so failure limits
+    /// fall on the real caller. Empty by default: nothing is trusted. See docs/configuration.md.
+    /// </summary>
+    public TrustedProxyOptions ForwardedHeaders { get; set; } = new();
 
     public string IssuerTrimmed => Issuer.TrimEnd('/');
 
@@ -122,6 +135,12 @@ public sealed class TokenServiceOptionsValidator : IValidateOptions<TokenService
             failures.Add("Argon2 parameters must be at least OWASP's minimum: MemoryKiB=19456, Iterations=2, Parallelism=1");
         }
 
+        if (o.ProvenSecretCacheSeconds is < 1 or > 600)
+        {
+            failures.Add("ProvenSecretCacheSeconds must be between 1 and 600");
+        }
+
+        failures.AddRange(o.ForwardedHeaders.Problems());
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

@@ -35,6 +35,21 @@ if (options.Runs("api-basic"))
     await ApiScenarios.RunAsync(context, bearer: false);
 }
 
+if (options.Runs("fleet"))
+{
+    await TrafficScenarios.FleetAsync(context);
+}
+
+if (options.Runs("soak"))
+{
+    await TrafficScenarios.SoakAsync(context);
+}
+
+if (options.Runs("stranger-flood"))
+{
+    await TrafficScenarios.StrangerFloodAsync(context);
+}
+
 if (options.Runs("flood"))
 {
     await FloodScenario.RunAsync(context, warm16);

@@ -6,7 +6,9 @@
 #
 # Environment (all optional): ArtifactsPath (build output, default ./artifacts), BENCH_WARMUP / BENCH_WINDOW
 # (seconds per scenario, default 3 / 10), BENCH_JIT_WARMUP (unrecorded seconds per path first, 5), BENCH_COLD_CLIENTS (default 20), BENCH_FLOOD (default 1000),
-# BENCH_SCENARIOS (comma list, see `Bench --help`), BENCH_GRAPHQL_QUERY, BENCH_TOKEN_EXTRA, BENCH_SKIP_BUILD=1.
+# BENCH_SCENARIOS (comma list, see `Bench --help`; any one runs alone, e.g. BENCH_SCENARIOS=fleet), BENCH_GRAPHQL_QUERY,
+# BENCH_TOKEN_EXTRA, BENCH_SKIP_BUILD=1, BENCH_SECRET_TTL (the TokenService's ProvenSecretCacheSeconds here, default 10,
+# so the soak covers 2.5 lifetimes in under a minute).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,15 +17,17 @@ ts=$artifacts/bin/TokenService/release/TokenService
 api=$artifacts/bin/ResourceApi/release/ResourceApi
 bench=$artifacts/bin/Bench/release/Bench
 state=$PWD/.local/bench
-ts_url=http://127.0.0.1:5100
-api_url=http://127.0.0.1:5101
+# BENCH_PORT (default 5100) and the next port: where the services listen, so two runs on one machine can coexist.
+bench_port=${BENCH_PORT:-5100}
+ts_url=http://127.0.0.1:$bench_port
+api_url=http://127.0.0.1:$((bench_port + 1))
 export PGLOCAL_DIR=${PGLOCAL_DIR:-$PWD/.local/pg-bench} PGLOCAL_PORT=${PGLOCAL_PORT:-54331} PGLOCAL_DB=bench
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 scopes="admin metric:query metric:read metric:stats data_pool:query data_pool:stats"
 
 say() { echo "bench: $*" >&2; }
 
-for port in 5100 5101; do
+for port in "$bench_port" "$((bench_port + 1))"; do
   if (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null; then
     say "port $port is already in use (an earlier make bench still running?): stop it and try again"; exit 1
   fi
@@ -64,6 +68,10 @@ pg_dir=$(db/local-pg.sh status | sed -n 's/^running on [^ ]* (\(.*\))$/\1/p')
 pg_pid=$(head -1 "$pg_dir/postmaster.pid" 2>/dev/null || echo 0)
 KEY_ENCRYPTION_KEY=$(openssl rand -base64 32)
 export KEY_ENCRYPTION_KEY Issuer=$ts_url Logging__LogLevel__Default=Warning
+# The soak must outlast the proven-secret cache 2.5 times; the stranger flood needs the TokenService to believe the
+# ResourceApi's X-Forwarded-For (both on 127.0.0.1 here), as an operator configures it (docs/configuration.md).
+export BENCH_SECRET_TTL=${BENCH_SECRET_TTL:-10}
+export ProvenSecretCacheSeconds=$BENCH_SECRET_TTL ForwardedHeaders__KnownProxies__0=127.0.0.1
 
 rm -rf "$state"; mkdir -p "$state/cold"; chmod 700 "$state"
 "$ts" migrate >/dev/null
@@ -73,6 +81,12 @@ say "creating $cold fresh applications for the cold grant"
 for i in $(seq -w 1 "$cold"); do
   "$ts" applications create --name "bench-cold-$i" --scopes "$scopes" >"$state/cold/$i.json"
 done
+
+mkdir -p "$state/traffic"
+for app in soak fleet stranger; do
+  "$ts" applications create --name "bench-$app" --scopes "$scopes" >"$state/traffic/$app.json"
+done
+export BENCH_TRAFFIC_DIR=$state/traffic
 
 say "starting TokenService on $ts_url"
 ASPNETCORE_URLS=$ts_url "$ts" >"$state/tokenservice.log" 2>&1 & ts_pid=$!; pids+=("$ts_pid")
@@ -108,5 +122,5 @@ BENCH_TOKEN_SETTINGS=$(dirname "$ts")/appsettings.json "$bench" \
   --token-url "$ts_url" --warm-app "$state/warm.json" --cold-dir "$state/cold" "${api_args[@]}" \
   --ts-pid "$ts_pid" --api-pid "$api_pid" --pg-pid "$pg_pid" \
   --warmup "${BENCH_WARMUP:-3}" --window "${BENCH_WINDOW:-10}" --jit-warmup "${BENCH_JIT_WARMUP:-5}" --flood "${BENCH_FLOOD:-1000}" \
-  --scenarios "${BENCH_SCENARIOS:-rsa,warm16,warm64,cold,api-bearer,api-basic,flood}" \
+  --scenarios "${BENCH_SCENARIOS:-rsa,warm16,warm64,cold,api-bearer,api-basic,fleet,soak,stranger-flood,flood}" \
   --commit "$commit" --out test-artifacts/bench.md

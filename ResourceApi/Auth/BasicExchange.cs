@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
 using System.Security.Cryptography;
@@ -7,6 +8,7 @@ using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.Extensions.Options;
 using Shared;
+using Shared.Caching;
 using Shared.Protocol;
 
 namespace ResourceApi.Auth;
@@ -15,10 +17,13 @@ internal enum ExchangeOutcome
 {
     Issued,
     Refused,
+
+    /// <summary>The TokenService's failure limit for this caller (its address, forwarded) is spent: 429 with Retry-After.</summary>
+    RateLimited,
     Unavailable,
 }
 
-internal readonly record struct ExchangeResult(ExchangeOutcome Outcome, string? AccessToken);
+internal readonly record struct ExchangeResult(ExchangeOutcome Outcome, string? AccessToken, int RetryAfterSeconds = 0);
 
 /// <summary>
 /// Server-side callers send <c>Authorization: Basic base64(applicationId:secret)</c>. We exchange those at the
@@ -26,6 +31,10 @@ internal readonly record struct ExchangeResult(ExchangeOutcome Outcome, string? 
 /// callers get exactly the scopes and checks of their application. The token is cached in memory until 60 s before
 /// it expires, keyed by an HMAC of id and secret under a per-process random key: the secret itself is never kept, and
 /// a rotated secret is a new key. One exchange per key is in flight at a time, so a burst does not stampede.
+/// Refused credentials are remembered briefly too (<c>BasicRefusalCacheSeconds</c>), so a flood repeating them costs
+/// neither a round trip nor an Argon2id verification at the TokenService. The exchange forwards the caller's address
+/// (X-Forwarded-For): a TokenService that trusts this API as a proxy counts failures against the real caller, so a
+/// stranger's wrong credentials cannot spend the budget of every Basic caller behind this API.
 /// </summary>
 internal sealed partial class BasicExchange(
     IHttpClientFactory httpClients,
@@ -36,41 +45,86 @@ internal sealed partial class BasicExchange(
 {
     public const string HttpClientName = "token-endpoint";
 
-    private long hits;
-    private long misses;
-
     /// <summary>Basic requests answered from the token cache since start (metrics).</summary>
-    public long Hits => Interlocked.Read(ref hits);
+    public long Hits => cache.Hits;
 
     /// <summary>Basic requests that needed (or joined) an exchange at the token endpoint (metrics).</summary>
-    public long Misses => Interlocked.Read(ref misses);
+    public long Misses => cache.Misses;
 
     private static readonly TimeSpan RefreshBeforeExpiry = TimeSpan.FromSeconds(60);
 
     private readonly byte[] cacheKeySecret = RandomNumberGenerator.GetBytes(32);
-    private readonly ConcurrentDictionary<string, CachedToken> cache = new(StringComparer.Ordinal);
+
+    /// <summary>The token a key exchanged to, or null: the key was refused, and is not asked about again until the entry expires.</summary>
+    private readonly BoundedCache<string, string?> cache = new(options.Value.BasicTokenCacheCapacity, time);
     private readonly ConcurrentDictionary<string, Lazy<Task<ExchangeResult>>> inFlight = new(StringComparer.Ordinal);
 
-    public async Task<ExchangeResult> GetTokenAsync(BasicCredentials credentials, CancellationToken ct)
+    /// <summary>
+    /// Callers the TokenService answered 429 for, until its Retry-After: their further unknown credentials are refused
+    /// here at once, so a flood from one address costs the TokenService a handful of requests, not one per attempt.
+    /// </summary>
+    private readonly BoundedCache<IPAddress, int> rateLimited = new(options.Value.BasicTokenCacheCapacity, time);
+
+    /// <summary>
+    /// Exchanges in flight per caller address. Past <see cref="MaxExchangesPerAddress"/> a caller's further unknown
+    /// credentials get 429 at once: a flood from one address can neither fill the connection pool to the TokenService
+    /// nor queue behind its tarpit, so other callers' exchanges are never stuck behind it.
+    /// </summary>
+    private readonly ConcurrentDictionary<IPAddress, int> exchangesByAddress = new();
+
+    public const int MaxExchangesPerAddress = 8;
+
+    public async Task<ExchangeResult> GetTokenAsync(BasicCredentials credentials, IPAddress? caller, CancellationToken ct)
     {
         var key = CacheKey(credentials);
-        if (cache.TryGetValue(key, out var cached) && cached.RefreshAt > time.GetUtcNow())
+        if (cache.TryGet(key, out var cached))
         {
-            Interlocked.Increment(ref hits);
-            return new ExchangeResult(ExchangeOutcome.Issued, cached.AccessToken);
+            return cached is null ? new ExchangeResult(ExchangeOutcome.Refused, null) : new ExchangeResult(ExchangeOutcome.Issued, cached);
         }
 
-        Interlocked.Increment(ref misses);
+        if (caller is not null && rateLimited.TryGet(caller, out var retryAfter))
+        {
+            return new ExchangeResult(ExchangeOutcome.RateLimited, null, retryAfter);
+        }
 
         // The exchange is shared by every waiter, so it does not run on one caller's cancellation token.
-        var exchange = inFlight.GetOrAdd(key, k => new Lazy<Task<ExchangeResult>>(() => ExchangeAsync(k, credentials)));
-        return await exchange.Value.WaitAsync(ct);
+        if (inFlight.TryGetValue(key, out var joined))
+        {
+            return await joined.Value.WaitAsync(ct);
+        }
+
+        if (caller is not null && exchangesByAddress.AddOrUpdate(caller, 1, (_, n) => n + 1) > MaxExchangesPerAddress)
+        {
+            Release(caller);
+            return new ExchangeResult(ExchangeOutcome.RateLimited, null, 1);
+        }
+
+        try
+        {
+            var exchange = inFlight.GetOrAdd(key, k => new Lazy<Task<ExchangeResult>>(() => ExchangeAsync(k, credentials, caller)));
+            return await exchange.Value.WaitAsync(ct);
+        }
+        finally
+        {
+            if (caller is not null)
+            {
+                Release(caller);
+            }
+        }
+    }
+
+    private void Release(IPAddress caller)
+    {
+        if (exchangesByAddress.AddOrUpdate(caller, 0, (_, n) => n - 1) <= 0)
+        {
+            exchangesByAddress.TryRemove(KeyValuePair.Create(caller, 0));
+        }
     }
 
     private string CacheKey(BasicCredentials credentials) =>
         Convert.ToBase64String(HMACSHA256.HashData(cacheKeySecret, Encoding.UTF8.GetBytes(credentials.Id + ":" + credentials.Secret)));
 
-    private async Task<ExchangeResult> ExchangeAsync(string key, BasicCredentials credentials)
+    private async Task<ExchangeResult> ExchangeAsync(string key, BasicCredentials credentials, IPAddress? caller)
     {
         try
         {
@@ -91,10 +145,28 @@ internal sealed partial class BasicExchange(
                 ]),
             };
             request.Headers.Authorization = credentials.ToHeader();
+            if (caller is not null)
+            {
+                // Believed only by a TokenService configured to trust this API (ForwardedHeaders:KnownProxies).
+                request.Headers.TryAddWithoutValidation("X-Forwarded-For", caller.ToString());
+            }
+
             using var response = await httpClients.CreateClient(HttpClientName).SendAsync(request, timeout.Token);
             if (response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.BadRequest)
             {
+                cache.Set(key, null, TimeSpan.FromSeconds(options.Value.BasicRefusalCacheSeconds));
                 return new ExchangeResult(ExchangeOutcome.Refused, null);
+            }
+
+            if (response.StatusCode == HttpStatusCode.TooManyRequests)
+            {
+                var retryAfter = Math.Max(1, (int)Math.Ceiling(response.Headers.RetryAfter?.Delta?.TotalSeconds ?? 1));
+                if (caller is not null)
+                {
+                    rateLimited.Set(caller, retryAfter, TimeSpan.FromSeconds(retryAfter));
+                }
+
+                return new ExchangeResult(ExchangeOutcome.RateLimited, null, retryAfter);
             }
 
             if (!response.IsSuccessStatusCode)
@@ -110,7 +182,7 @@ internal sealed partial class BasicExchange(
                 return new ExchangeResult(ExchangeOutcome.Unavailable, null);
             }
 
-            Remember(key, new CachedToken(accessToken, time.GetUtcNow() + TimeSpan.FromSeconds(token.ExpiresIn) - RefreshBeforeExpiry));
+            cache.Set(key, accessToken, TimeSpan.FromSeconds(token.ExpiresIn) - RefreshBeforeExpiry);
             return new ExchangeResult(ExchangeOutcome.Issued, accessToken);
         }
         catch (Exception e) when (e is HttpRequestException or OperationCanceledException or InvalidOperationException or System.Text.Json.JsonException)
@@ -123,36 +195,6 @@ internal sealed partial class BasicExchange(
             inFlight.TryRemove(key, out _);
         }
     }
-
-    /// <summary>Bounded: past capacity, expired entries go first, and if that is not enough everything does.</summary>
-    private void Remember(string key, CachedToken token)
-    {
-        if (token.RefreshAt <= time.GetUtcNow())
-        {
-            return;
-        }
-
-        if (cache.Count >= options.Value.BasicTokenCacheCapacity)
-        {
-            var now = time.GetUtcNow();
-            foreach (var (k, v) in cache)
-            {
-                if (v.RefreshAt <= now)
-                {
-                    cache.TryRemove(k, out _);
-                }
-            }
-
-            if (cache.Count >= options.Value.BasicTokenCacheCapacity)
-            {
-                cache.Clear();
-            }
-        }
-
-        cache[key] = token;
-    }
-
-    private sealed record CachedToken(string AccessToken, DateTimeOffset RefreshAt);
 
     private sealed record TokenEndpointResponse(
         [property: JsonPropertyName("access_token")] string? AccessToken,
@@ -184,7 +226,8 @@ internal static class BasicExchangeMiddleware
             return;
         }
 
-        var result = await context.RequestServices.GetRequiredService<BasicExchange>().GetTokenAsync(credentials, ct);
+        var result = await context.RequestServices.GetRequiredService<BasicExchange>()
+            .GetTokenAsync(credentials, context.Connection.RemoteIpAddress, ct);
         switch (result.Outcome)
         {
             case ExchangeOutcome.Issued:
@@ -193,6 +236,12 @@ internal static class BasicExchangeMiddleware
                 break;
             case ExchangeOutcome.Refused:
                 await Challenges.WriteUnauthorizedAsync(context.Response, true, "the application id or secret is wrong", ct);
+                break;
+            case ExchangeOutcome.RateLimited:
+                context.Response.StatusCode = StatusCodes.Status429TooManyRequests;
+                context.Response.Headers.RetryAfter = result.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+                await Challenges.WriteErrorsAsync(context.Response,
+                    [new { message = "too many failed authentications from this address; retry later", extensions = new { code = OAuthErrors.SlowDown } }], ct);
                 break;
             default:
                 context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;

@@ -17,7 +17,10 @@ internal static partial class JwtBearerSetup
         services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
             .Configure<IOptions<ResourceApiOptions>, IHostEnvironment>((o, settings, environment) => Configure(o, settings.Value, environment));
         services.AddAuthorization();
-        services.AddHttpClient(BasicExchange.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(10));
+        // A bounded number of connections to the token endpoint: a burst of new Basic callers queues here instead of
+        // opening a socket each (and overflowing the TokenService's accept backlog).
+        services.AddHttpClient(BasicExchange.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(10))
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { MaxConnectionsPerServer = 64 });
         services.AddSingleton<BasicExchange>();
         services.AddRevocationPolling();
         return services;

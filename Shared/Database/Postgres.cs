@@ -74,10 +74,27 @@ public static class Postgres
         }
     }
 
+    /// <summary>
+    /// Pool sizes when the connection string sets none (Npgsql's own default is 100 each, which alone fills PostgreSQL's
+    /// default max_connections of 100). The budget (docs/operations.md, "Connection budget"):
+    /// instances × (TokenService pool + ResourceApi pool) + <see cref="ConnectionBudget.OpsReserve"/> + the server's
+    /// reserved connections ≤ max_connections; with one instance of each, 20 + 40 + 10 + 3 = 73 ≤ 100.
+    /// </summary>
+    public static readonly IReadOnlyDictionary<string, int> DefaultPoolSizes = new Dictionary<string, int>(StringComparer.Ordinal)
+    {
+        ["TokenService"] = 20,
+        ["ResourceApi"] = 40,
+    };
+
     public static NpgsqlDataSource CreateDataSource(string connectionString, string applicationName)
     {
         var builder = new NpgsqlConnectionStringBuilder(connectionString);
         builder.ApplicationName ??= applicationName;
+        if (!SetsPoolSize(connectionString) && DefaultPoolSizes.TryGetValue(applicationName, out var poolSize))
+        {
+            builder.MaxPoolSize = poolSize;
+        }
+
         // Fail fast instead of queueing behind a dead server: callers turn this into 503.
         if (builder.Timeout == 15)
         {
@@ -86,6 +103,12 @@ public static class Postgres
 
         return new NpgsqlDataSourceBuilder(builder.ConnectionString).Build();
     }
+
+    /// <summary>Whether the operator chose a pool size (any of Npgsql's spellings); Npgsql's builder reports every known key as present.</summary>
+    private static bool SetsPoolSize(string connectionString) =>
+        new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString }.Keys.Cast<string>()
+            .Any(k => k.Replace(" ", "", StringComparison.Ordinal).Equals("MaximumPoolSize", StringComparison.OrdinalIgnoreCase) ||
+                      k.Replace(" ", "", StringComparison.Ordinal).Equals("MaxPoolSize", StringComparison.OrdinalIgnoreCase));
 
     /// <summary>
     /// Errors that mean "the database is not there right now" (503 and retry) rather than a mistake in a statement

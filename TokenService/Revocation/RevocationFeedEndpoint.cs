@@ -3,7 +3,7 @@ using System.Text.Json;
 using Shared.Database;
 using Shared.Http;
 using Shared.Protocol;
-using TokenService.Caching;
+using TokenService.Changes;
 using TokenService.Keys;
 
 namespace TokenService.Revocation;
@@ -25,7 +25,7 @@ public static partial class RevocationFeedEndpoint
     }
 
     public static async Task<IResult> HandleAsync(
-        HttpContext context, RevocationList list, ChangeFeed changes, KeyRing ring, ILoggerFactory loggers, CancellationToken ct)
+        HttpContext context, RevocationList list, ChangeListener changes, KeyRing ring, ILoggerFactory loggers, CancellationToken ct)
     {
         if (!long.TryParse(context.Request.Query[RevocationFeed.Since].ToString() is { Length: > 0 } s ? s : "0", NumberStyles.None,
                 CultureInfo.InvariantCulture, out var since))

@@ -1,3 +1,7 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
 using Shared;
 using TokenService.Applications;
 using TokenService.Caching;
@@ -6,23 +10,37 @@ using TokenService.Crypto;
 namespace TokenService.Token;
 
 /// <summary>
-/// Who is calling: client_secret_basic, client_secret_post, or a public client with only client_id.
-/// Unknown client and wrong secret give the same invalid_client after the same Argon2 work, so responses and
-/// timing cannot be used to find client ids. The warm path (application cached, secret proven before) touches
-/// neither the database nor Argon2id.
+/// The one way a client is verified: client_secret_basic, client_secret_post, or a public client with only
+/// client_id. It owns every step of a secret check (parsing, the proven-secret cache, the failure limiter, the
+/// hasher), so an endpoint asks one question. Unknown client and wrong secret give the same invalid_client after
+/// the same Argon2 work, so responses and timing cannot be used to find client ids. The warm path (application
+/// cached, secret proven before) touches neither the database nor Argon2id.
 /// </summary>
-public sealed class ClientAuthentication(
+public sealed partial class ClientAuthentication(
     ApplicationStore store,
     ApplicationCache applications,
     VerifiedSecretCache verifiedSecrets,
     FailedAuthenticationLimiter limiter,
     Argon2idHasher hasher,
-    TimeProvider time)
+    TimeProvider time,
+    ILogger<ClientAuthentication> logger)
 {
     /// <summary>Generated secrets are 47 characters; anything far longer is refused before hashing.</summary>
     public const int MaxSecretLength = 256;
 
     public const int MaxClientIdLength = 128;
+
+    /// <summary>
+    /// Verifications running now, by HMAC(per-process key, client id and secret): concurrent requests with the same
+    /// credentials join the one that runs (single flight) instead of each paying Argon2id and each counting against
+    /// the failure budget. The key never holds the secret itself.
+    /// </summary>
+    private readonly ConcurrentDictionary<string, Lazy<Task<Verdict>>> flights = new(StringComparer.Ordinal);
+
+    private readonly byte[] flightKeySecret = RandomNumberGenerator.GetBytes(32);
+
+    /// <summary>The outcome of one secret verification, shared by every request that joined it.</summary>
+    private readonly record struct Verdict(Application? Application, int? RetryAfter = null);
 
     public async Task<(Application? Application, OAuthError? Error)> AuthenticateAsync(HttpRequest http, FormCredentials request, CancellationToken ct)
     {
@@ -67,53 +85,146 @@ public sealed class ClientAuthentication(
             return (null, OAuthError.InvalidClient(usedBasic));
         }
 
-        var application = await applications.FindAsync(clientId, ct);
-        if (application is not null && verifiedSecrets.Matches(application, secret))
-        {
-            return (application, null);
-        }
-
-        var address = http.HttpContext.Connection.RemoteIpAddress;
-        if (limiter.TryBegin(clientId, address) is { } retryAfter)
+        var verdict = await VerifySecretAsync(clientId, secret, http.HttpContext.Connection.RemoteIpAddress, ct);
+        if (verdict.RetryAfter is { } retryAfter)
         {
             await limiter.PauseBeforeRefusalAsync(ct);
             return (null, OAuthError.TooManyRequests(retryAfter));
         }
 
-        var result = await hasher.VerifyAsync(secret, application?.SecretHash, ct);
-        if (application is not null && result == VerifyResult.Failed && await PreviousSecretMatchesAsync(application, secret, ct))
-        {
-            // Tokens got with the old secret die with it (AccessTokenRequest.NotAfter).
-            limiter.Forgive(clientId, address);
-            return (application with { CredentialExpiresAt = application.PreviousSecretExpiresAt }, null);
-        }
-
-        if (application is null || result == VerifyResult.Failed)
-        {
-            // Already counted by TryBegin.
-            return (null, OAuthError.InvalidClient(usedBasic));
-        }
-
-        limiter.Forgive(clientId, address);
-        verifiedSecrets.Remember(application, secret);
-
-        if (result == VerifyResult.SuccessRehashNeeded)
-        {
-            // Parameters were raised since this secret was hashed: store a hash at today's cost.
-            await store.RehashAsync(application.ClientId, application.SecretVersion, await hasher.HashAsync(secret, ct), ct);
-        }
-
-        return (application, null);
+        return verdict.Application is { } application ? (application, null) : (null, OAuthError.InvalidClient(usedBasic));
     }
+
+    /// <summary>
+    /// A proven secret is answered from the cache; one due for renewal is still answered from it while one background
+    /// verification renews it (no request waits at expiry). Otherwise the request runs or joins the one verification of
+    /// this client id and secret in flight.
+    /// </summary>
+    private async Task<Verdict> VerifySecretAsync(string clientId, string secret, IPAddress? address, CancellationToken ct)
+    {
+        var application = applications.Cached(clientId);
+        var proof = application is null ? SecretProof.Unknown : verifiedSecrets.Check(application, secret);
+        if (proof == SecretProof.ProvenRenewalDue)
+        {
+            // Its own flight key: a request that finds nothing proven must never join a renewal of an older row.
+            _ = Flight("renew:", clientId, secret, () => RenewAsync(application!, secret));
+        }
+
+        if (proof != SecretProof.Unknown)
+        {
+            return new Verdict(application);
+        }
+
+        // Shared by every waiter, so it does not run on one caller's cancellation token.
+        return await Flight("verify:", clientId, secret, () => VerifyAsync(clientId, secret, address)).WaitAsync(ct);
+    }
+
+    private Task<Verdict> Flight(string kind, string clientId, string secret, Func<Task<Verdict>> verify)
+    {
+        var key = kind + FlightKey(clientId, secret);
+        var flight = new Lazy<Task<Verdict>>(async () =>
+        {
+            try
+            {
+                // Off the caller's stack: the verification's first await must not run inside GetOrAdd.
+                await Task.Yield();
+                return await verify();
+            }
+            finally
+            {
+                flights.TryRemove(key, out _);
+            }
+        });
+        return flights.GetOrAdd(key, flight).Value;
+    }
+
+    /// <summary>
+    /// The limiter is asked before the database: a flood of made-up client ids from one address costs neither a
+    /// round trip each (nor a pooled connection) nor a hash past its budget.
+    /// </summary>
+    private async Task<Verdict> VerifyAsync(string clientId, string secret, IPAddress? address)
+    {
+        if (limiter.TryBegin(clientId, address) is { } retryAfter)
+        {
+            return new Verdict(null, retryAfter);
+        }
+
+        var proven = false;
+        try
+        {
+            var application = await applications.FindAsync(clientId, CancellationToken.None);
+            if (application is not null && verifiedSecrets.Check(application, secret) != SecretProof.Unknown)
+            {
+                // Proven already; only the row had left its cache.
+                proven = true;
+                return new Verdict(application);
+            }
+
+            var result = await hasher.VerifyAsync(secret, application?.SecretHash);
+            if (application is not null && result == VerifyResult.Failed && await PreviousSecretMatchesAsync(application, secret))
+            {
+                // Tokens got with the old secret die with it (AccessTokenRequest.NotAfter).
+                proven = true;
+                return new Verdict(application with { CredentialExpiresAt = application.PreviousSecretExpiresAt });
+            }
+
+            if (application is null || result == VerifyResult.Failed)
+            {
+                return new Verdict(null);
+            }
+
+            proven = true;
+            verifiedSecrets.Remember(application, secret);
+            if (result == VerifyResult.SuccessRehashNeeded)
+            {
+                // Parameters were raised since this secret was hashed: store a hash at today's cost.
+                await store.RehashAsync(application.ClientId, application.SecretVersion, await hasher.HashAsync(secret), CancellationToken.None);
+            }
+
+            return new Verdict(application);
+        }
+        finally
+        {
+            limiter.End(clientId, address, failed: !proven);
+        }
+    }
+
+    /// <summary>
+    /// Re-proves a cached secret against the application as it is now, off the request path. It is no attempt to
+    /// guess (the secret is proven), so the limiter is not asked. A failure (the row changed under us) drops the entry.
+    /// </summary>
+    private async Task<Verdict> RenewAsync(Application application, string secret)
+    {
+        try
+        {
+            if (await hasher.VerifyAsync(secret, application.SecretHash) != VerifyResult.Failed)
+            {
+                verifiedSecrets.Remember(application, secret);
+                return new Verdict(application);
+            }
+
+            verifiedSecrets.Invalidate(application.ClientId);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // The entry stays until its expiry; the next request past it verifies in the foreground.
+            LogRenewalFailed(logger, e.GetType().Name);
+        }
+
+        return new Verdict(null);
+    }
+
+    private string FlightKey(string clientId, string secret) =>
+        Convert.ToBase64String(HMACSHA256.HashData(flightKeySecret, Encoding.UTF8.GetBytes($"{clientId.Length}:{clientId}{secret}")));
 
     /// <summary>
     /// During a rotation's grace period the previous secret still authenticates, until its expiry to the tick. It is
     /// deliberately not remembered in the verified-secret cache (one entry per client, keyed by the current secret
     /// version): the old secret costs an Argon2id verification per request, but can never outlive its expiry there.
     /// </summary>
-    private async Task<bool> PreviousSecretMatchesAsync(Application application, string secret, CancellationToken ct) =>
+    private async Task<bool> PreviousSecretMatchesAsync(Application application, string secret) =>
         application.PreviousSecretHash is not null && time.GetUtcNow().UtcDateTime < application.PreviousSecretExpiresAt &&
-        await hasher.VerifyAsync(secret, application.PreviousSecretHash, ct) != VerifyResult.Failed;
+        await hasher.VerifyAsync(secret, application.PreviousSecretHash) != VerifyResult.Failed;
 
     /// <summary>
     /// RFC 6749 s.2.1 and s.3.2.1: a public client has no secret and identifies itself with client_id alone. Only an
@@ -125,4 +236,7 @@ public sealed class ClientAuthentication(
         var application = clientId.Length > MaxClientIdLength ? null : await store.FindByClientIdAsync(clientId, ct);
         return application is { IsPublic: true } ? (application, null) : (null, OAuthError.InvalidClient(basic: false));
     }
+
+    [LoggerMessage(2002, LogLevel.Warning, "Background renewal of a proven client secret failed: {Reason}")]
+    private static partial void LogRenewalFailed(ILogger logger, string reason);
 }

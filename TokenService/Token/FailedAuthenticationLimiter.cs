@@ -52,6 +52,13 @@ public sealed class FailedAuthenticationLimiter(TimeProvider time, IOptions<Toke
     public static readonly TimeSpan Window = TimeSpan.FromSeconds(10);
     public const int MaxFailuresPerClient = 20;
     public const int MaxFailuresPerAddress = 60;
+
+    /// <summary>
+    /// Verifications one address may have in flight at once: half the hasher's slots (at least one). A flood from one
+    /// address then never holds every slot, so another caller's first verification or a background renewal of a
+    /// proven secret is not queued behind it. Concurrent requests of one client id and secret are one verification.
+    /// </summary>
+    public static readonly int MaxPendingPerAddress = Math.Max(1, Environment.ProcessorCount / 2);
     private const int MaxTrackedKeys = 100_000;
 
     private readonly ConcurrentDictionary<string, Counter> counters = new(StringComparer.Ordinal);
@@ -60,6 +67,9 @@ public sealed class FailedAuthenticationLimiter(TimeProvider time, IOptions<Toke
     {
         public long WindowStart = windowStart;
         public int Failures;
+
+        /// <summary>Verifications begun and not yet ended: they hold a place in the budget, but are not failures.</summary>
+        public int Pending;
     }
 
     private long refusals;
@@ -68,74 +78,114 @@ public sealed class FailedAuthenticationLimiter(TimeProvider time, IOptions<Toke
     public long Refusals => Interlocked.Read(ref refusals);
 
     /// <summary>
-    /// Checks and counts in one step, before the Argon2id work; null when the attempt may go ahead. A check made
-    /// before any failure of a concurrent burst was recorded let the whole burst through to hashing; counting the
-    /// attempt up front closes that. Call <see cref="Forgive"/> when the attempt succeeds.
+    /// Checks and reserves in one step, before the Argon2id work; null when the attempt may go ahead. A check made
+    /// before any failure of a concurrent burst was recorded would let the whole burst through to hashing, so an
+    /// attempt in flight holds a place (failures + pending ≤ limit). It becomes a failure only if <see cref="End"/>
+    /// says so: a correct secret is never counted as a failure, in flight or after. Concurrent requests with one
+    /// client id and secret share one attempt (single flight in <see cref="ClientAuthentication"/>), so a fleet
+    /// of a valid client holds one place, not one per connection.
     /// </summary>
     public int? TryBegin(string clientId, IPAddress? address)
     {
         var now = NowPruned();
-        var client = Take("c:" + clientId, MaxFailuresPerClient, now);
-        var ip = address is null ? null : Take("a:" + address, MaxFailuresPerAddress, now);
-        if (client is null && ip is null)
+        var client = Reserve(ClientKey(clientId), MaxFailuresPerClient, now);
+        if (client is not null)
         {
-            return null;
+            Interlocked.Increment(ref refusals);
+            return client;
         }
 
-        Interlocked.Increment(ref refusals);
-        return Math.Max(client ?? 0, ip ?? 0);
+        if (address is not null && Reserve(AddressKey(address), MaxFailuresPerAddress, now, MaxPendingPerAddress) is { } ip)
+        {
+            End(ClientKey(clientId), failed: false, now);
+            Interlocked.Increment(ref refusals);
+            return ip;
+        }
+
+        return null;
     }
 
-    /// <summary>Un-counts an attempt begun with <see cref="TryBegin"/> that proved the secret: only failures count.</summary>
-    public void Forgive(string clientId, IPAddress? address)
+    /// <summary>Ends an attempt begun with <see cref="TryBegin"/>; only a failed one is counted.</summary>
+    public void End(string clientId, IPAddress? address, bool failed)
     {
-        Decrement("c:" + clientId);
+        var now = time.GetTimestamp();
+        End(ClientKey(clientId), failed, now);
         if (address is not null)
         {
-            Decrement("a:" + address);
+            End(AddressKey(address), failed, now);
         }
     }
 
-    private int? Take(string key, int limit, long now)
+    private static string ClientKey(string clientId) => "c:" + clientId;
+
+    private static string AddressKey(IPAddress address) => "a:" + address;
+
+    private int? Reserve(string key, int limit, long now, int maxPending = int.MaxValue)
     {
         var counter = counters.GetOrAdd(key, _ => new Counter(now));
         lock (counter)
         {
-            var elapsed = time.GetElapsedTime(counter.WindowStart, now);
-            if (elapsed >= Window)
-            {
-                (counter.WindowStart, counter.Failures, elapsed) = (now, 0, TimeSpan.Zero);
-            }
-
-            if (counter.Failures >= limit)
+            var elapsed = StartWindow(counter, now);
+            if (counter.Failures + counter.Pending >= limit)
             {
                 return Math.Max(1, (int)Math.Ceiling((Window - elapsed).TotalSeconds));
             }
 
-            counter.Failures++;
+            if (counter.Pending >= maxPending)
+            {
+                // Busy, not over budget: try again in a second.
+                return 1;
+            }
+
+            counter.Pending++;
             return null;
         }
     }
 
-    private void Decrement(string key)
+    private void End(string key, bool failed, long now)
     {
         if (counters.TryGetValue(key, out var counter))
         {
             lock (counter)
             {
-                counter.Failures = Math.Max(0, counter.Failures - 1);
+                counter.Pending = Math.Max(0, counter.Pending - 1);
+                StartWindow(counter, now);
+                counter.Failures += failed ? 1 : 0;
             }
         }
     }
 
-    /// <summary>Counts a failure that happened elsewhere (no attempt to let through): as <see cref="TryBegin"/> without the check.</summary>
+    /// <summary>Starts a new window when the current one is over; returns the time elapsed in the current one.</summary>
+    private TimeSpan StartWindow(Counter counter, long now)
+    {
+        var elapsed = time.GetElapsedTime(counter.WindowStart, now);
+        if (elapsed < Window)
+        {
+            return elapsed;
+        }
+
+        (counter.WindowStart, counter.Failures) = (now, 0);
+        return TimeSpan.Zero;
+    }
+
+    /// <summary>Counts a failure that happened elsewhere (no attempt to let through).</summary>
     public void RecordFailure(string clientId, IPAddress? address)
     {
         var now = NowPruned();
-        Take("c:" + clientId, int.MaxValue, now);
+        Count(ClientKey(clientId), now);
         if (address is not null)
         {
-            Take("a:" + address, int.MaxValue, now);
+            Count(AddressKey(address), now);
+        }
+    }
+
+    private void Count(string key, long now)
+    {
+        var counter = counters.GetOrAdd(key, _ => new Counter(now));
+        lock (counter)
+        {
+            StartWindow(counter, now);
+            counter.Failures++;
         }
     }
 
@@ -154,7 +204,7 @@ public sealed class FailedAuthenticationLimiter(TimeProvider time, IOptions<Toke
     {
         foreach (var (key, counter) in counters)
         {
-            if (time.GetElapsedTime(counter.WindowStart, now) >= Window)
+            if (time.GetElapsedTime(counter.WindowStart, now) >= Window && Volatile.Read(ref counter.Pending) == 0)
             {
                 counters.TryRemove(key, out _);
             }

@@ -106,7 +106,7 @@ public sealed class SecretLeakTests
                      where Leaks(entry.AllText, s.Value)
                      select $"{s.What} in {entry.Category}/{entry.EventId}: {entry.Message[..Math.Min(entry.Message.Length, 200)]}").Distinct().ToList();
         var requestLines = entries.Where(e => e.Category.StartsWith("TokenService.", StringComparison.Ordinal) &&
-                                              !e.Category.Contains("Refresher", StringComparison.Ordinal) && !e.Category.Contains("ChangeFeed", StringComparison.Ordinal))
+                                              !e.Category.Contains("Refresher", StringComparison.Ordinal) && !e.Category.Contains("ChangeListener", StringComparison.Ordinal))
             .ToList();
 
         var console = stack.Tokens.Services.GetRequiredService<IOptionsMonitor<ConsoleLoggerOptions>>().CurrentValue;

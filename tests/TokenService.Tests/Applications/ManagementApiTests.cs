@@ -4,7 +4,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using TestSupport;
-using TokenService.Caching;
+using TokenService.Changes;
 
 namespace TokenService.Tests.Applications;
 
@@ -23,7 +23,7 @@ public sealed class ManagementApiTests
         var (id, secret) = await host.CreateApplicationAsync(null, "application:admin");
         admin = host.CreateClient();
         admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", await TokenServiceHost.GetTokenAsync(anonymous, id, secret));
-        for (var i = 0; i < 100 && !host.Services.GetRequiredService<ChangeFeed>().Listening; i++)
+        for (var i = 0; i < 100 && !host.Services.GetRequiredService<ChangeListener>().Listening; i++)
         {
             await Task.Delay(20);
         }

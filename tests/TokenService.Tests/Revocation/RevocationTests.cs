@@ -4,7 +4,7 @@ using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Shared.Protocol;
 using TestSupport;
-using TokenService.Caching;
+using TokenService.Changes;
 
 namespace TokenService.Tests.Revocation;
 
@@ -22,7 +22,7 @@ public sealed class RevocationTests
     {
         host = new TokenServiceHost(await PostgresServer.CreateDatabaseAsync("revocation"));
         client = await host.CreateReadyClientAsync();
-        for (var i = 0; i < 100 && !host.Services.GetRequiredService<ChangeFeed>().Listening; i++)
+        for (var i = 0; i < 100 && !host.Services.GetRequiredService<ChangeListener>().Listening; i++)
         {
             await Task.Delay(20);
         }

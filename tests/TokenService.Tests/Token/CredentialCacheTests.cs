@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using TestSupport;
 using TokenService.Caching;
+using TokenService.Changes;
 using TokenService.Cli;
 using TokenService.Crypto;
 
@@ -23,7 +24,7 @@ public sealed class CredentialCacheTests
     {
         host = new TokenServiceHost(await PostgresServer.CreateDatabaseAsync("cache"));
         client = await host.CreateReadyClientAsync();
-        await WaitUntilAsync(() => host.Services.GetRequiredService<ChangeFeed>().Listening);
+        await WaitUntilAsync(() => host.Services.GetRequiredService<ChangeListener>().Listening);
     }
 
     [OneTimeTearDown]

@@ -1,20 +1,22 @@
 using Npgsql;
+using TokenService.Caching;
 using TokenService.Keys;
 
-namespace TokenService.Caching;
+namespace TokenService.Changes;
 
 /// <summary>
-/// LISTENs on the <c>tokenservice_changes</c> channel (triggers in 0010_change_notifications.sql) and drops what
-/// changed from this instance's caches at once, whichever instance or tool made the change. After a lost
+/// LISTENs on the <c>tokenservice_changes</c> channel (triggers in 0010_change_notifications.sql) and applies what
+/// changed to this instance at once, whichever instance or tool made the change: application changes drop cache
+/// entries, new revocations are read into the revocation list, and signing-key changes reload the key ring. After a lost
 /// connection every cache is cleared on reconnect, since notifications sent meanwhile are gone.
 /// </summary>
-public sealed partial class ChangeFeed(
+public sealed partial class ChangeListener(
     NpgsqlDataSource db,
     ApplicationCache applications,
     VerifiedSecretCache secrets,
     KeyRingRefresher keys,
     Revocation.RevocationList revocations,
-    ILogger<ChangeFeed> logger) : BackgroundService
+    ILogger<ChangeListener> logger) : BackgroundService
 {
     public const string Channel = "tokenservice_changes";
 
