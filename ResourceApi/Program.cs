@@ -1,7 +1,7 @@
 using Microsoft.AspNetCore.Hosting;
 using ResourceApi.Auth;
 using ResourceApi.Data;
-using ResourceApi.GraphQL;
+using ResourceApi.Graph;
 using ResourceApi.Observability;
 using Shared.Observability;
 

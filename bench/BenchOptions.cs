@@ -36,7 +36,7 @@ internal sealed record BenchOptions
           e.g. '&scope=metric:query'), BENCH_TOKEN_SETTINGS (TokenService appsettings.json, for the Argon2 parameters)
         """;
 
-    // Metric's name field is uniqueName in ResourceApi/GraphQL/Types/MetricType.cs.
+    // Metric's name field is uniqueName in ResourceApi/Graph/Types/MetricType.cs.
     public const string DefaultQuery = "{ metrics(first: 10) { edges { node { id uniqueName } } } }";
 
     public static readonly string[] AllScenarios = ["rsa", "warm16", "warm64", "cold", "api-bearer", "api-basic", "flood"];

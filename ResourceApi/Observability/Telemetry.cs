@@ -5,7 +5,7 @@ using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
-using ResourceApi.GraphQL;
+using ResourceApi.Graph;
 
 namespace ResourceApi.Observability;
 

@@ -11,7 +11,7 @@ using Npgsql;
 using ResourceApi.Auth;
 using ResourceApi.Data;
 
-namespace ResourceApi.GraphQL;
+namespace ResourceApi.Graph;
 
 /// <summary>
 /// POST /graphql (JSON body) and GET /graphql (queries only, parameters in the query string), per GraphQL over HTTP.

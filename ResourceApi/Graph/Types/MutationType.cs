@@ -3,7 +3,7 @@ using GraphQL.Types;
 using ResourceApi.Data;
 using Shared.Protocol;
 
-namespace ResourceApi.GraphQL.Types;
+namespace ResourceApi.Graph.Types;
 
 /// <summary>Catalog changes: <c>admin</c> only ("read and write access to Data Sources, Data Pools and Metrics").</summary>
 internal sealed class MutationType : ObjectGraphType

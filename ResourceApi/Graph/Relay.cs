@@ -7,7 +7,7 @@ using GraphQL.Types.Relay.DataObjects;
 using Microsoft.Extensions.Options;
 using ResourceApi.Data;
 
-namespace ResourceApi.GraphQL;
+namespace ResourceApi.Graph;
 
 /// <summary>
 /// Relay cursor connections (first/after, edges, cursor, pageInfo). Cursors are opaque base64 offsets; pages are

@@ -3,7 +3,7 @@ using GraphQL.Builders;
 using GraphQL.Types;
 using Shared.Protocol;
 
-namespace ResourceApi.GraphQL;
+namespace ResourceApi.Graph;
 
 /// <summary>
 /// Per-field scope policies. A field declares the scopes that allow it, next to its definition:

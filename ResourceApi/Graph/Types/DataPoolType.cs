@@ -2,7 +2,7 @@ using GraphQL;
 using GraphQL.Types;
 using ResourceApi.Data;
 
-namespace ResourceApi.GraphQL.Types;
+namespace ResourceApi.Graph.Types;
 
 internal sealed class DataPoolType : ObjectGraphType<DataPool>
 {

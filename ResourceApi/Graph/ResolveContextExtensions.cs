@@ -1,6 +1,6 @@
 using GraphQL;
 
-namespace ResourceApi.GraphQL;
+namespace ResourceApi.Graph;
 
 internal static class ResolveContextExtensions
 {

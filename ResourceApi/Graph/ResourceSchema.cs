@@ -1,7 +1,7 @@
 using GraphQL.Types;
-using ResourceApi.GraphQL.Types;
+using ResourceApi.Graph.Types;
 
-namespace ResourceApi.GraphQL;
+namespace ResourceApi.Graph;
 
 /// <summary>The schema: Query and Mutation, with each root field's required scopes written into its description.</summary>
 internal sealed class ResourceSchema : Schema

@@ -2,7 +2,7 @@ using GraphQL.Validation;
 using GraphQLParser;
 using GraphQLParser.AST;
 
-namespace ResourceApi.GraphQL;
+namespace ResourceApi.Graph;
 
 /// <summary>A field the token may not select: its path and the scopes (any one of them) that would allow it.</summary>
 internal sealed class InsufficientScopeError : ValidationError

@@ -2,7 +2,7 @@ using GraphQL.Types;
 using GraphQL.Types.Relay;
 using GraphQL.Types.Relay.DataObjects;
 
-namespace ResourceApi.GraphQL.Types;
+namespace ResourceApi.Graph.Types;
 
 internal sealed record DataGridRow(IReadOnlyList<string?> Values);
 

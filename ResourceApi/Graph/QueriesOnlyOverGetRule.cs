@@ -1,7 +1,7 @@
 using GraphQL.Validation;
 using GraphQLParser.AST;
 
-namespace ResourceApi.GraphQL;
+namespace ResourceApi.Graph;
 
 /// <summary>GraphQL over HTTP: GET is safe, so it may carry queries only; a mutation over GET is refused (405).</summary>
 internal sealed class MutationOverGetError(GraphQLParser.ROM source, ASTNode node)

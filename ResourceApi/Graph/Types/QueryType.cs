@@ -1,11 +1,12 @@
 using GraphQL;
+using GraphQL.Builders;
 using GraphQL.Types;
 using GraphQL.Types.Relay;
 using Microsoft.Extensions.Options;
 using ResourceApi.Data;
 using Shared.Protocol;
 
-namespace ResourceApi.GraphQL.Types;
+namespace ResourceApi.Graph.Types;
 
 /// <summary>Every query, each with the scopes that allow it (any one is enough; <c>admin</c> allows all).</summary>
 internal sealed class QueryType : ObjectGraphType
@@ -122,7 +123,7 @@ internal sealed class QueryType : ObjectGraphType
 
 internal static class MetricArgumentsExtensions
 {
-    public static global::GraphQL.Builders.FieldBuilder<TSource, object> MetricArguments<TSource>(this global::GraphQL.Builders.FieldBuilder<TSource, object> field) => field
+    public static FieldBuilder<TSource, object> MetricArguments<TSource>(this FieldBuilder<TSource, object> field) => field
         .Argument<NonNullGraphType<StringGraphType>>("metric", "The Metric's unique name.")
         .Argument<TimeRangeInputType>("timeRange", "Omit for all time.");
 }

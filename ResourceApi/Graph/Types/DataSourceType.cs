@@ -1,7 +1,7 @@
 using GraphQL.Types;
 using ResourceApi.Data;
 
-namespace ResourceApi.GraphQL.Types;
+namespace ResourceApi.Graph.Types;
 
 internal sealed class DataSourceType : ObjectGraphType<DataSource>
 {

@@ -1,6 +1,6 @@
 using GraphQL.Types;
 
-namespace ResourceApi.GraphQL.Types;
+namespace ResourceApi.Graph.Types;
 
 internal sealed class TimeRangeInput
 {
