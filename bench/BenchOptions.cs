@@ -29,7 +29,7 @@ internal sealed record BenchOptions
           --warmup S --window S  seconds per scenario (default 3 and 10)
           --jit-warmup S         unrecorded load per path before the first scenario (default 5)
           --flood N              concurrent wrong-secret requests (default 1000)
-          --scenarios LIST       comma list of rsa,warm16,warm64,cold,api-bearer,api-basic,flood (default all)
+          --scenarios LIST       comma list of rsa,warm16,warm64,cold,api-bearer,api-basic,alias-flood,flood (default all)
           --out FILE             also write the Markdown report there
           --commit TEXT          what was measured, shown in the report
         environment: BENCH_GRAPHQL_QUERY (GraphQL document), BENCH_TOKEN_EXTRA (appended to token form bodies,
@@ -39,7 +39,7 @@ internal sealed record BenchOptions
     // Metric's name field is uniqueName in ResourceApi/Graph/Types/MetricType.cs.
     public const string DefaultQuery = "{ metrics(first: 10) { edges { node { id uniqueName } } } }";
 
-    public static readonly string[] AllScenarios = ["rsa", "warm16", "warm64", "cold", "api-bearer", "api-basic", "flood"];
+    public static readonly string[] AllScenarios = ["rsa", "warm16", "warm64", "cold", "api-bearer", "api-basic", "alias-flood", "flood"];
 
     public required Uri TokenUrl { get; init; }
     public required Credentials WarmApp { get; init; }

@@ -35,6 +35,11 @@ if (options.Runs("api-basic"))
     await ApiScenarios.RunAsync(context, bearer: false);
 }
 
+if (options.Runs("alias-flood"))
+{
+    await AliasFloodScenario.RunAsync(context);
+}
+
 if (options.Runs("flood"))
 {
     await FloodScenario.RunAsync(context, warm16);

@@ -1,23 +1,22 @@
 using System.Text;
 using GraphQL;
-using GraphQL.Execution;
 using GraphQL.SystemTextJson;
 using GraphQL.Transport;
 using GraphQL.Validation;
-using GraphQL.Validation.Complexity;
-using GraphQL.Validation.Rules.Custom;
+using GraphQLParser.AST;
 using Microsoft.Extensions.Options;
-using Npgsql;
 using ResourceApi.Auth;
-using ResourceApi.Data;
+using ResourceApi.Graph.Playground;
 
 namespace ResourceApi.Graph;
 
 /// <summary>
 /// POST /graphql (JSON body) and GET /graphql (queries only, parameters in the query string), per GraphQL over HTTP.
-/// Authentication is required on the route; scopes are checked by <see cref="ScopeValidationRule"/> during
-/// validation. Outcomes: 200 executed; 400 malformed request or invalid document; 403 a field its token may not
-/// select; 405 a mutation over GET; 413 body too large. Caller mistakes never become 500.
+/// Authentication is required on the route; everything the document alone decides is cached
+/// (<see cref="PreparedDocuments"/>), the token's scopes are checked against it, and the size and database cost
+/// once the variables are known; only then does anything run. Outcomes: 200 executed; 400 malformed request or
+/// invalid or too costly document; 403 a field its token may not select; 405 a mutation over GET; 413 body too
+/// large; 503 nothing could be served (the database is unavailable). Caller mistakes never become 500.
 /// </summary>
 internal static partial class GraphQLEndpoint
 {
@@ -28,6 +27,9 @@ internal static partial class GraphQLEndpoint
         services.AddSingleton<ResourceSchema>();
         services.AddSingleton<IDocumentExecuter, DocumentExecuter>();
         services.AddSingleton<GraphQLSerializer>();
+        services.AddSingleton<PreparedDocuments>();
+        services.AddSingleton<PersistedQueries>();
+        services.AddGraphQLPlayground();
         return services;
     }
 
@@ -35,6 +37,7 @@ internal static partial class GraphQLEndpoint
     {
         app.MapPost(Path, PostAsync).RequireAuthorization();
         app.MapGet(Path, GetAsync).RequireAuthorization();
+        app.MapGraphQLPlayground();
         return app;
     }
 
@@ -44,20 +47,28 @@ internal static partial class GraphQLEndpoint
         var limit = options.Value.MaxRequestBodyBytes;
         if (context.Request.ContentLength > limit)
         {
-            await WriteErrorAsync(context, StatusCodes.Status413PayloadTooLarge, $"the request body exceeds {limit} bytes", ct);
+            await GraphQLResponse.WriteErrorAsync(context, StatusCodes.Status413PayloadTooLarge, $"the request body exceeds {limit} bytes");
             return;
         }
 
         if (context.Request.ContentType is not { } contentType || !contentType.StartsWith("application/json", StringComparison.OrdinalIgnoreCase))
         {
-            await WriteErrorAsync(context, StatusCodes.Status400BadRequest, "send the request as Content-Type: application/json", ct);
+            await GraphQLResponse.WriteErrorAsync(context, StatusCodes.Status400BadRequest, "send the request as Content-Type: application/json");
             return;
         }
 
         var body = await ReadBodyAsync(context.Request, limit, ct);
         if (body is null)
         {
-            await WriteErrorAsync(context, StatusCodes.Status413PayloadTooLarge, $"the request body exceeds {limit} bytes", ct);
+            await GraphQLResponse.WriteErrorAsync(context, StatusCodes.Status413PayloadTooLarge, $"the request body exceeds {limit} bytes");
+            return;
+        }
+
+        // Batching (a JSON array of requests) would multiply every per-request limit by the batch size: refused, clearly.
+        if (body.AsSpan().TrimStart().StartsWith("["))
+        {
+            await GraphQLResponse.WriteErrorAsync(context, StatusCodes.Status400BadRequest,
+                "batched requests (a JSON array) are not supported: send one GraphQL request object per HTTP request");
             return;
         }
 
@@ -68,7 +79,7 @@ internal static partial class GraphQLEndpoint
         }
         catch (Exception e) when (e is System.Text.Json.JsonException or InvalidOperationException or NotSupportedException or FormatException)
         {
-            await WriteErrorAsync(context, StatusCodes.Status400BadRequest, "the body is not a GraphQL request in JSON", ct);
+            await GraphQLResponse.WriteErrorAsync(context, StatusCodes.Status400BadRequest, "the body is not a GraphQL request in JSON");
             return;
         }
 
@@ -83,14 +94,15 @@ internal static partial class GraphQLEndpoint
         {
             request = new GraphQLRequest
             {
-                Query = query["query"].ToString(),
+                Query = query["query"].ToString() is { Length: > 0 } text ? text : null,
                 OperationName = query["operationName"].ToString() is { Length: > 0 } name ? name : null,
                 Variables = query["variables"].ToString() is { Length: > 0 } variables ? serializer.Deserialize<Inputs>(variables) : null,
+                Extensions = query["extensions"].ToString() is { Length: > 0 } extensions ? serializer.Deserialize<Inputs>(extensions) : null,
             };
         }
         catch (Exception e) when (e is System.Text.Json.JsonException or InvalidOperationException or NotSupportedException or FormatException)
         {
-            await WriteErrorAsync(context, StatusCodes.Status400BadRequest, "variables is not a JSON object", context.RequestAborted);
+            await GraphQLResponse.WriteErrorAsync(context, StatusCodes.Status400BadRequest, "variables and extensions must be JSON objects");
             return;
         }
 
@@ -100,87 +112,91 @@ internal static partial class GraphQLEndpoint
     private static async Task ExecuteAsync(HttpContext context, GraphQLRequest? request, bool queriesOnly)
     {
         var ct = context.RequestAborted;
-        if (request?.Query is not { Length: > 0 })
+        var services = context.RequestServices;
+        var (query, persistedError) = services.GetRequiredService<PersistedQueries>().Resolve(request?.Query, request?.Extensions);
+        if (persistedError is not null)
         {
-            await WriteErrorAsync(context, StatusCodes.Status400BadRequest, "the request has no query", ct);
+            // Apollo clients read PersistedQueryNotFound from a 200 JSON body and resend with the query.
+            await GraphQLResponse.WriteResultAsync(context, new ExecutionResult { Errors = [persistedError] }, GraphQLResponse.RequestErrorStatus(context));
             return;
         }
 
-        var services = context.RequestServices;
+        if (query is not { Length: > 0 })
+        {
+            await GraphQLResponse.WriteErrorAsync(context, StatusCodes.Status400BadRequest, "the request has no query");
+            return;
+        }
+
+        var prepared = await services.GetRequiredService<PreparedDocuments>().GetAsync(query, request!.OperationName, services, ct);
+        if (prepared.Errors.Count > 0)
+        {
+            await GraphQLResponse.WriteResultAsync(context, new ExecutionResult { Errors = [.. prepared.Errors] }, StatusCodes.Status400BadRequest);
+            return;
+        }
+
+        var operation = prepared.Operation!;
+        if (queriesOnly && operation.Operation != OperationType.Query)
+        {
+            // GraphQL over HTTP s.7.1: GET is safe, so it carries queries only.
+            context.Response.Headers.Allow = "POST";
+            await GraphQLResponse.WriteErrorAsync(context, StatusCodes.Status405MethodNotAllowed, "mutations must be sent with POST");
+            return;
+        }
+
+        var refused = ScopeRequirement.Refusals(prepared.Document!.Source, prepared.Requirements, context.User);
+        if (refused.Count > 0)
+        {
+            await WriteForbiddenAsync(context, refused);
+            return;
+        }
+
         var settings = services.GetRequiredService<IOptions<ResourceApiOptions>>().Value;
         var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(GraphQLEndpoint));
-        var complexity = new ComplexityValidationRule(new ComplexityOptions { MaxDepth = settings.MaxDepth, MaxComplexity = settings.MaxComplexity });
-        IValidationRule[] extra = queriesOnly
-            ? [ScopeValidationRule.Instance, complexity, QueriesOnlyOverGetRule.Instance]
-            : [ScopeValidationRule.Instance, complexity];
-
         var result = await services.GetRequiredService<IDocumentExecuter>().ExecuteAsync(o =>
         {
             o.Schema = services.GetRequiredService<ResourceSchema>();
-            o.Query = request.Query;
+            o.Query = query;
+            o.Document = prepared.Document;
             o.OperationName = request.OperationName;
             o.Variables = request.Variables;
             o.User = context.User;
             o.RequestServices = services;
             o.CancellationToken = ct;
-            o.ValidationRules = DocumentValidator.CoreRules.Concat(extra);
+            // The specification's rules ran when the document was prepared; what depends on variables runs here.
+            o.ValidationRules = [new SizeAndDepthRule(settings), new DatabaseBudgetRule(settings)];
+            o.MaxParallelExecutionCount = Math.Max(1, settings.MaxParallelResolversPerRequest);
             o.UnhandledExceptionDelegate = failure =>
             {
-                Explain(failure, logger);
+                ResolverFailures.Explain(failure, logger);
                 return Task.CompletedTask;
             };
         });
 
-        var errors = result.Errors?.ToList() ?? [];
-        if (!result.Executed && errors.Count > 0 && errors.All(e => e is InsufficientScopeError))
-        {
-            await WriteForbiddenAsync(context, errors.Cast<InsufficientScopeError>().ToList(), ct);
-            return;
-        }
-
-        context.Response.StatusCode = !result.Executed
-            ? errors.Any(e => e is MutationOverGetError) ? StatusCodes.Status405MethodNotAllowed : StatusCodes.Status400BadRequest
-            : StatusCodes.Status200OK;
-        if (context.Response.StatusCode == StatusCodes.Status405MethodNotAllowed)
-        {
-            context.Response.Headers.Allow = "POST";
-        }
-
-        context.Response.ContentType = "application/json";
-        await services.GetRequiredService<GraphQLSerializer>().WriteAsync(context.Response.Body, result, ct);
+        await GraphQLResponse.WriteResultAsync(context, result, !result.Executed
+            ? StatusCodes.Status400BadRequest
+            : ResolverFailures.NothingServed(result, operation) ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status200OK);
     }
 
-    /// <summary>RFC 6750 s.3.1 insufficient_scope, naming every refused field and the scopes each needs.</summary>
-    private static Task WriteForbiddenAsync(HttpContext context, IReadOnlyList<InsufficientScopeError> refused, CancellationToken ct)
+    /// <summary>RFC 6750 s.3.1 insufficient_scope, naming every refused field (coordinate and path) and the scopes each needs.</summary>
+    private static Task WriteForbiddenAsync(HttpContext context, IReadOnlyList<ValidationError> refused)
     {
-        context.Response.StatusCode = StatusCodes.Status403Forbidden;
-        context.Response.Headers.WWWAuthenticate = Challenges.InsufficientScope(refused.SelectMany(e => e.RequiredScopes).Distinct(StringComparer.Ordinal));
-        return Challenges.WriteErrorsAsync(context.Response, refused.Select(e => (object)new
+        var scopes = refused.OfType<InsufficientScopeError>().SelectMany(e => e.Requirement.AnyOf).Distinct(StringComparer.Ordinal).ToList();
+        if (scopes.Count > 0)
         {
-            message = e.Message,
-            path = e.FieldPath,
-            locations = e.Locations?.Select(l => new { line = l.Line, column = l.Column }),
-            extensions = new { code = InsufficientScopeError.ErrorCode, requiredScopes = e.RequiredScopes },
-        }), ct);
-    }
-
-    /// <summary>Caller mistakes keep their message; a statement timeout says so; anything else is logged, not shown.</summary>
-    private static void Explain(UnhandledExceptionContext failure, ILogger logger)
-    {
-        switch (failure.OriginalException)
-        {
-            case ResourceRequestException request:
-                failure.ErrorMessage = request.Message;
-                break;
-            case PostgresException { SqlState: PostgresErrorCodes.QueryCanceled }:
-                failure.ErrorMessage = "the query took longer than the statement timeout; narrow the time range or page size";
-                break;
-            case OperationCanceledException:
-                break;
-            default:
-                LogResolverFailed(logger, failure.FieldContext?.FieldDefinition.Name ?? "(document)", failure.OriginalException);
-                break;
+            context.Response.Headers.WWWAuthenticate = Challenges.InsufficientScope(scopes);
         }
+
+        return GraphQLResponse.WriteErrorsAsync(context, StatusCodes.Status403Forbidden, refused.Select(e =>
+        {
+            var requirement = e is InsufficientScopeError s ? s.Requirement : ((TenantScopedCatalogChangeError)e).Requirement;
+            return (object)new
+            {
+                message = e.Message,
+                path = requirement.Path,
+                locations = e.Locations?.Select(l => new { line = l.Line, column = l.Column }),
+                extensions = new { code = e.Code, coordinate = requirement.Coordinate, requiredScopes = requirement.AnyOf },
+            };
+        }));
     }
 
     /// <summary>Reads at most <paramref name="limit"/> bytes; null when the body is longer (chunked bodies have no Content-Length).</summary>
@@ -208,13 +224,4 @@ internal static partial class GraphQLEndpoint
             return "";
         }
     }
-
-    private static Task WriteErrorAsync(HttpContext context, int status, string message, CancellationToken ct)
-    {
-        context.Response.StatusCode = status;
-        return Challenges.WriteErrorsAsync(context.Response, [new { message }], ct);
-    }
-
-    [LoggerMessage(3001, LogLevel.Error, "Resolving {Field} failed")]
-    private static partial void LogResolverFailed(ILogger logger, string field, Exception exception);
 }

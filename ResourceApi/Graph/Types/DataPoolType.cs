@@ -18,6 +18,7 @@ internal sealed class DataPoolType : ObjectGraphType<DataPool>
         Field("tenant", p => p.TenantColumn).Description("The column tenant policies filter on.");
         Field(p => p.CreatedAt, type: typeof(NonNullGraphType<DateTimeGraphType>));
         Field<NonNullGraphType<ListGraphType<NonNullGraphType<DataPoolColumnType>>>>("columns")
+            .CostsDatabase(1)
             .ResolveAsync(async c => await c.RequestServices!.GetRequiredService<DataPoolStore>().ColumnsAsync(c.Source.TableName, c.CancellationToken));
     }
 }

@@ -1,6 +1,7 @@
 using GraphQL;
 using GraphQL.Types;
 using ResourceApi.Data;
+using Shared.Protocol;
 
 namespace ResourceApi.Graph.Types;
 
@@ -17,7 +18,11 @@ internal sealed class MetricType : ObjectGraphType<Metric>
         Field(m => m.Measure, nullable: true).Description("The aggregated column; null for COUNT.");
         Field<NonNullGraphType<ListGraphType<NonNullGraphType<FilterType>>>>("filters").Resolve(c => c.Source.FilterList);
         Field(m => m.CreatedAt, type: typeof(NonNullGraphType<DateTimeGraphType>));
+        // The Data Pool is data_pool data: reading it through a Metric needs the same scope as reading it directly.
         Field<DataPoolType>("dataPool")
+            .Description("The Data Pool the Metric aggregates.")
+            .RequireScopes(Scopes.DataPoolQuery, Scopes.Admin)
+            .CostsDatabase(1)
             .ResolveAsync(async c => await c.RequestServices!.GetRequiredService<DataPoolStore>().FindAsync(c.Source.DataPoolId, c.CancellationToken));
     }
 }

@@ -5,7 +5,10 @@ using Shared.Protocol;
 
 namespace ResourceApi.Graph.Types;
 
-/// <summary>Catalog changes: <c>admin</c> only ("read and write access to Data Sources, Data Pools and Metrics").</summary>
+/// <summary>
+/// Catalog changes: <c>admin</c> only ("read and write access to Data Sources, Data Pools and Metrics"), and never with a
+/// tenant-scoped token: the catalog is shared by every tenant.
+/// </summary>
 internal sealed class MutationType : ObjectGraphType
 {
     public MutationType()
@@ -16,6 +19,8 @@ internal sealed class MutationType : ObjectGraphType
             .Argument<NonNullGraphType<CreateDataPoolInputType>>("input")
             .Description("Creates a Data Pool over a table of a Data Source.")
             .RequireScopes(Scopes.Admin)
+            .ChangesSharedCatalog()
+            .CostsDatabase(4)
             .ResolveAsync(async c =>
             {
                 var input = c.GetArgument<CreateDataPoolInput>("input");
@@ -28,12 +33,16 @@ internal sealed class MutationType : ObjectGraphType
             .Argument<NonNullGraphType<IdGraphType>>("id")
             .Description("Deletes a Data Pool that no Metric uses; returns its id, or null if there was none.")
             .RequireScopes(Scopes.Admin)
+            .ChangesSharedCatalog()
+            .CostsDatabase(1)
             .ResolveAsync(async c => await c.Service<DataPoolStore>().DeleteAsync(IdOf(c), c.CancellationToken) ? IdOf(c) : null);
 
         Field<NonNullGraphType<MetricType>>("createMetric")
             .Argument<NonNullGraphType<CreateMetricInputType>>("input")
             .Description("Creates a COUNT, SUM or AVERAGE Metric over a Data Pool.")
             .RequireScopes(Scopes.Admin)
+            .ChangesSharedCatalog()
+            .CostsDatabase(8)
             .ResolveAsync(async c =>
             {
                 var input = c.GetArgument<CreateMetricInput>("input");
@@ -47,6 +56,8 @@ internal sealed class MutationType : ObjectGraphType
             .Argument<NonNullGraphType<IdGraphType>>("id")
             .Description("Deletes a Metric; returns its id, or null if there was none.")
             .RequireScopes(Scopes.Admin)
+            .ChangesSharedCatalog()
+            .CostsDatabase(1)
             .ResolveAsync(async c => await c.Service<MetricStore>().DeleteAsync(IdOf(c), c.CancellationToken) ? IdOf(c) : null);
     }
 

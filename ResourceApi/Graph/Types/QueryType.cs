@@ -8,7 +8,10 @@ using Shared.Protocol;
 
 namespace ResourceApi.Graph.Types;
 
-/// <summary>Every query, each with the scopes that allow it (any one is enough; <c>admin</c> allows all).</summary>
+/// <summary>
+/// Every query, each with the scopes that allow it (any one is enough; <c>admin</c> allows all) and the database
+/// statements it runs (<see cref="QueryCost"/>; loading a Metric is three: the Metric, its Data Pool, the columns).
+/// </summary>
 internal sealed class QueryType : ObjectGraphType
 {
     public QueryType()
@@ -18,22 +21,26 @@ internal sealed class QueryType : ObjectGraphType
         Field<NonNullGraphType<ConnectionType<DataSourceType>>>("dataSources").Paged()
             .Description("Lists Data Sources.")
             .RequireScopes(Scopes.Admin)
+            .CostsDatabase(1)
             .ResolveAsync(ListDataSourcesAsync);
 
         Field<NonNullGraphType<ConnectionType<DataSourceType>>>("getAllDataSources").Paged()
             .Description("Lists Data Sources (the name of the Propel quick-start request; same as dataSources).")
             .RequireScopes(Scopes.Admin)
+            .CostsDatabase(1)
             .ResolveAsync(ListDataSourcesAsync);
 
         Field<NonNullGraphType<ConnectionType<DataPoolType>>>("dataPools").Paged()
             .Description("Lists Data Pools.")
             .RequireScopes(Scopes.DataPoolQuery, Scopes.Admin)
+            .CostsDatabase(1)
             .ResolveAsync(async c => Relay.ToConnection(await c.Service<DataPoolStore>().ListAsync(Relay.PageOf(c), c.CancellationToken), Relay.PageOf(c)));
 
         Field<NonNullGraphType<DataGridConnectionType>>("dataGrid").Paged()
             .Argument<NonNullGraphType<StringGraphType>>("dataPool", "The Data Pool's unique name.")
             .Description("A Data Pool's rows, newest first; a tenant token sees its tenant's rows only.")
             .RequireScopes(Scopes.DataPoolQuery, Scopes.Admin)
+            .CostsDatabase(3)
             .ResolveAsync(async c =>
             {
                 var (pool, columns) = await c.Service<DataPoolStore>().RequireWithColumnsAsync(c.GetArgument<string>("dataPool"), c.CancellationToken);
@@ -49,6 +56,7 @@ internal sealed class QueryType : ObjectGraphType
             .Argument<NonNullGraphType<StringGraphType>>("dimension", "A column of the Data Pool.")
             .Description("Row count, unique values, min and max of one column of a Data Pool.")
             .RequireScopes(Scopes.DataPoolStats, Scopes.Admin)
+            .CostsDatabase(3)
             .ResolveAsync(async c =>
             {
                 var (pool, columns) = await c.Service<DataPoolStore>().RequireWithColumnsAsync(c.GetArgument<string>("dataPool"), c.CancellationToken);
@@ -59,11 +67,13 @@ internal sealed class QueryType : ObjectGraphType
         Field<NonNullGraphType<ConnectionType<MetricType>>>("metrics").Paged()
             .Description("Lists Metrics.")
             .RequireScopes(Scopes.MetricRead, Scopes.Admin)
+            .CostsDatabase(1)
             .ResolveAsync(async c => Relay.ToConnection(await c.Service<MetricStore>().ListAsync(Relay.PageOf(c), c.CancellationToken), Relay.PageOf(c)));
 
         Field<NonNullGraphType<CounterResponseType>>("counter").MetricArguments()
             .Description("A Metric's single value over the time range.")
             .RequireScopes(Scopes.MetricQuery, Scopes.Admin)
+            .CostsDatabase(4)
             .ResolveAsync(async c =>
             {
                 var source = await c.Service<Catalog>().LoadMetricAsync(c.GetArgument<string>("metric"), c.CancellationToken);
@@ -74,6 +84,7 @@ internal sealed class QueryType : ObjectGraphType
             .Argument<NonNullGraphType<TimeSeriesGranularityEnum>>("granularity")
             .Description("A Metric's value per time bucket.")
             .RequireScopes(Scopes.MetricQuery, Scopes.Admin)
+            .CostsDatabase(4)
             .ResolveAsync(async c =>
             {
                 var source = await c.Service<Catalog>().LoadMetricAsync(c.GetArgument<string>("metric"), c.CancellationToken);
@@ -87,6 +98,7 @@ internal sealed class QueryType : ObjectGraphType
             .Argument<IntGraphType>("rowLimit", a => a.DefaultValue = 10)
             .Description("A Metric's value grouped by dimensions, best first (DESC) or worst first (ASC).")
             .RequireScopes(Scopes.MetricQuery, Scopes.Admin)
+            .CostsDatabase(4)
             .ResolveAsync(async c =>
             {
                 var max = c.RequestServices!.GetRequiredService<IOptions<ResourceApiOptions>>().Value.MaxPageSize;
@@ -106,6 +118,7 @@ internal sealed class QueryType : ObjectGraphType
             .Argument<NonNullGraphType<StringGraphType>>("dimension", "A column of the Metric's Data Pool.")
             .Description("Statistics of one dimension among the rows the Metric counts (its filters applied).")
             .RequireScopes(Scopes.MetricStats, Scopes.Admin)
+            .CostsDatabase(4)
             .ResolveAsync(async c =>
             {
                 var source = await c.Service<Catalog>().LoadMetricAsync(c.GetArgument<string>("metric"), c.CancellationToken);
