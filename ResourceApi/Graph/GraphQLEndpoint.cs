@@ -163,7 +163,7 @@ internal static partial class GraphQLEndpoint
             o.RequestServices = services;
             o.CancellationToken = ct;
             // The specification's rules ran when the document was prepared; what depends on variables runs here.
-            o.ValidationRules = [new SizeAndDepthRule(settings), new DatabaseBudgetRule(settings)];
+            o.ValidationRules = prepared.CostChecked ? [] : PreparedDocuments.CostRules(settings);
             o.MaxParallelExecutionCount = Math.Max(1, settings.MaxParallelResolversPerRequest);
             o.UnhandledExceptionDelegate = failure =>
             {

@@ -18,9 +18,10 @@ internal sealed record PreparedDocument(
     GraphQLDocument? Document,
     GraphQLOperationDefinition? Operation,
     IReadOnlyList<ExecutionError> Errors,
-    IReadOnlyList<ScopeRequirement> Requirements)
+    IReadOnlyList<ScopeRequirement> Requirements,
+    bool CostChecked)
 {
-    public static PreparedDocument Invalid(ExecutionError error) => new(null, null, [error], []);
+    public static PreparedDocument Invalid(ExecutionError error) => new(null, null, [error], [], true);
 }
 
 /// <summary>
@@ -39,12 +40,12 @@ internal sealed class PreparedDocuments : IDisposable
     private long hits;
     private long misses;
 
-    private readonly int maxFields;
+    private readonly ResourceApiOptions settings;
 
     public PreparedDocuments(ResourceSchema schema, IOptions<ResourceApiOptions> options)
     {
         this.schema = schema;
-        maxFields = options.Value.MaxFieldsPerDocument;
+        settings = options.Value;
         cache = new MemoryCache(new MemoryCacheOptions { SizeLimit = Math.Max(1, options.Value.DocumentCacheCharacters) });
     }
 
@@ -85,20 +86,24 @@ internal sealed class PreparedDocuments : IDisposable
         // Before the specification's rules, whose cost grows faster than the document (field merging compares
         // fields pairwise): a 1,000-alias document is refused for its size alone, in one linear walk.
         var fields = CountFields(document);
-        if (fields > maxFields)
+        if (fields > settings.MaxFieldsPerDocument)
         {
             return PreparedDocument.Invalid(new ExecutionError(
-                $"the document selects {fields} fields (aliases count, fragments once); at most {maxFields} are allowed per request")
+                $"the document selects {fields} fields (aliases count, fragments once); at most {settings.MaxFieldsPerDocument} are allowed per request")
             { Code = "TOO_MANY_FIELDS" });
         }
 
+        // An operation without variables has a fixed cost too: checked here once, not on every request.
+        var costIsStatic = operation.Variables is not { Items.Count: > 0 };
         var requirements = new List<ScopeRequirement>();
         var result = await validator.ValidateAsync(new ValidationOptions
         {
             Schema = schema,
             Document = document,
             Operation = operation,
-            Rules = [.. DocumentValidator.CoreRules, new ScopeRequirementCollector(requirements)],
+            Rules = costIsStatic
+                ? [.. DocumentValidator.CoreRules, new ScopeRequirementCollector(requirements), .. CostRules(settings)]
+                : [.. DocumentValidator.CoreRules, new ScopeRequirementCollector(requirements)],
             UserContext = new Dictionary<string, object?>(),
             Metrics = Metrics.None,
             Variables = Inputs.Empty,
@@ -109,8 +114,11 @@ internal sealed class PreparedDocuments : IDisposable
 
         // Variables are the request's: checked when it runs. Everything else the rules found is the document's own.
         var errors = result.Errors.Where(e => e is not InvalidVariableError).ToList<ExecutionError>();
-        return new PreparedDocument(document, operation, errors, errors.Count == 0 ? requirements : []);
+        return new PreparedDocument(document, operation, errors, errors.Count == 0 ? requirements : [], costIsStatic);
     }
+
+    /// <summary>What depends on the variables: size and depth, then the database budget (<see cref="QueryCost"/>).</summary>
+    public static IValidationRule[] CostRules(ResourceApiOptions settings) => [new SizeAndDepthRule(settings), new DatabaseBudgetRule(settings)];
 
     /// <summary>GraphQL spec s.6.1 GetOperation: the named one, or the only one.</summary>
     private static GraphQLOperationDefinition SelectOperation(GraphQLDocument document, string? operationName)
