@@ -78,6 +78,12 @@ public sealed class ResourceApiOptions
     /// <summary>Automatic persisted queries (Apollo) kept by hash, counted in characters of query text.</summary>
     public int PersistedQueryCacheCharacters { get; set; } = 4_000_000;
 
+    /// <summary>
+    /// How long catalog reads (Metric and Data Pool lists and lookups) are kept: changes through this instance are seen
+    /// at once, another instance's within this. 0 turns the cache off.
+    /// </summary>
+    public int CatalogCacheMilliseconds { get; set; } = 1000;
+
     /// <summary>Serve the GraphQL playground at GET /graphql (Accept: text/html); null means on in Development only.</summary>
     public bool? Playground { get; set; }
 
