@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 using ResourceApi.Auth;
 using ResourceApi.Data;
-using ResourceApi.GraphQL;
+using ResourceApi.Graph;
 using ResourceApi.Observability;
 using Shared.Hosting;
 using Shared.Observability;

@@ -49,6 +49,50 @@ public sealed class ResourceApiOptions
     /// <summary>How often the TokenService's revocation feed is polled: a revocation is refused here within about this.</summary>
     public int RevocationPollMilliseconds { get; set; } = 1000;
 
+    /// <summary>
+    /// The deepest an operation of introspection fields alone may nest. Tools send type references 7 to 9
+    /// <c>ofType</c> levels deep (graphql-js 16's standard query is 15 levels in all, 17's with typeDepth 9 is 17).
+    /// </summary>
+    public int MaxIntrospectionDepth { get; set; } = 18;
+
+    /// <summary>
+    /// The largest complexity of an operation of introspection fields alone. graphql-dotnet counts <c>__schema.types</c>
+    /// as many times as the schema has types, so the standard query costs about 7,700 on this schema; 20 copies of it
+    /// under aliases cost 150,000 and are refused.
+    /// </summary>
+    public int MaxIntrospectionComplexity { get; set; } = 20_000;
+
+    /// <summary>
+    /// The most fields one document may select, as written (each alias counts; a fragment once). Checked before the
+    /// specification's validation rules, whose cost grows faster than the document. graphql-js's standard
+    /// introspection query has 67 to 73.
+    /// </summary>
+    public int MaxFieldsPerDocument { get; set; } = 250;
+
+    /// <summary>
+    /// The most database statements one request may cost, by the cost model (each data field's statements times the
+    /// page sizes around it). Refused with 400 before execution when over.
+    /// </summary>
+    public int MaxDataFieldsPerRequest { get; set; } = 50;
+
+    /// <summary>How many resolvers of one request run at once: one request never holds more pooled connections than this.</summary>
+    public int MaxParallelResolversPerRequest { get; set; } = 4;
+
+    /// <summary>Parsed and validated documents kept, counted in characters of query text (a bound on memory, not on entries).</summary>
+    public int DocumentCacheCharacters { get; set; } = 4_000_000;
+
+    /// <summary>Automatic persisted queries (Apollo) kept by hash, counted in characters of query text.</summary>
+    public int PersistedQueryCacheCharacters { get; set; } = 4_000_000;
+
+    /// <summary>
+    /// How long catalog reads (Metric and Data Pool lists and lookups) are kept: changes through this instance are seen
+    /// at once, another instance's within this. 0 turns the cache off.
+    /// </summary>
+    public int CatalogCacheMilliseconds { get; set; } = 1000;
+
+    /// <summary>Serve the GraphQL playground at GET /graphql (Accept: text/html); null means on in Development only.</summary>
+    public bool? Playground { get; set; }
+
     public string IssuerTrimmed => Issuer.TrimEnd('/');
 
     public string MetadataAddress => IssuerTrimmed + "/.well-known/openid-configuration";

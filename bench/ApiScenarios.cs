@@ -3,10 +3,16 @@ using System.Text.Json;
 
 namespace Bench;
 
-/// <summary>POST /graphql on the ResourceApi with a small authorized query, as a bearer token and as HTTP Basic.</summary>
+/// <summary>
+/// POST /graphql on the ResourceApi with a small authorized query, as a bearer token and as HTTP Basic (issue 14
+/// point 5: at least 8,000 req/s and p99 at most 10 ms at 16 connections). On a shared machine the absolute figure
+/// moves with the neighbours, so each run also measures GET /healthz on the same process in the same sitting (the
+/// HTTP stack alone: no token, no GraphQL, no database) and prints the query's rate as a share of it.
+/// </summary>
 internal static class ApiScenarios
 {
-    public const double RequestsPerSecondTarget = 4000;
+    public const double RequestsPerSecondTarget = 8000;
+    public const double P99TargetMs = 10;
 
     private static readonly byte[] ErrorsMember = "\"errors\""u8.ToArray();
 
@@ -47,7 +53,13 @@ internal static class ApiScenarios
             static (s, b) => s == 200 && b.IndexOf(ErrorsMember) < 0), c.Processes);
 
         c.Report.AtLeast(figure, result.OkPerSecond, RequestsPerSecondTarget, "N0");
-        c.Report.Info($"ResourceApi p99 ({(bearer ? "bearer" : "Basic")}) @{connections}", Report.Ms(result.Latency.Percentile(0.99)));
+        c.Report.AtMost($"ResourceApi p99 ({(bearer ? "bearer" : "Basic")}) @{connections}", result.Latency.Percentile(0.99), P99TargetMs, "0.00", " ms");
+        var reference = await LoadRunner.RunAsync(client, new LoadSpec($"{name}: reference GET /healthz", connections, o.WarmUp, o.Window,
+            (_, _) => new HttpRequestMessage(HttpMethod.Get, new Uri(o.ApiUrl, "/healthz")), static (s, _) => s == 200), c.Processes);
+        c.Report.Info($"ResourceApi {(bearer ? "bearer" : "Basic")} req/s as a share of GET /healthz (same sitting)",
+            $"{Report.Num(result.OkPerSecond / reference.OkPerSecond, "0%")} of {Report.Num(reference.OkPerSecond, "N0")}/s",
+            $"≥ {Report.Num(RequestsPerSecondTarget / reference.OkPerSecond, "0%")} would be 8,000/s");
+        c.Detail(reference, withApi: true);
         if (result.Outcomes.Failed > 0)
         {
             c.Report.Info($"ResourceApi errors ({(bearer ? "bearer" : "Basic")})", result.Outcomes.Describe(onlyFailures: true), "0", "**errors**");

@@ -50,6 +50,11 @@ if (options.Runs("stranger-flood"))
     await TrafficScenarios.StrangerFloodAsync(context);
 }
 
+if (options.Runs("alias-flood"))
+{
+    await AliasFloodScenario.RunAsync(context);
+}
+
 if (options.Runs("flood"))
 {
     await FloodScenario.RunAsync(context, warm16);

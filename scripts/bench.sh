@@ -122,5 +122,5 @@ BENCH_TOKEN_SETTINGS=$(dirname "$ts")/appsettings.json "$bench" \
   --token-url "$ts_url" --warm-app "$state/warm.json" --cold-dir "$state/cold" "${api_args[@]}" \
   --ts-pid "$ts_pid" --api-pid "$api_pid" --pg-pid "$pg_pid" \
   --warmup "${BENCH_WARMUP:-3}" --window "${BENCH_WINDOW:-10}" --jit-warmup "${BENCH_JIT_WARMUP:-5}" --flood "${BENCH_FLOOD:-1000}" \
-  --scenarios "${BENCH_SCENARIOS:-rsa,warm16,warm64,cold,api-bearer,api-basic,fleet,soak,stranger-flood,flood}" \
+  --scenarios "${BENCH_SCENARIOS:-rsa,warm16,warm64,cold,api-bearer,api-basic,alias-flood,fleet,soak,stranger-flood,flood}" \
   --commit "$commit" --out test-artifacts/bench.md

@@ -5,7 +5,7 @@ using Npgsql;
 namespace ResourceApi.Data;
 
 /// <summary>The SQL for resource.data_pools and the catalog questions about a pool's table.</summary>
-internal sealed class DataPoolStore(NpgsqlDataSource db)
+internal sealed class DataPoolStore(NpgsqlDataSource db, CatalogCache catalog)
 {
     private const string Columns = "id, unique_name, description, data_source_id, table_name, timestamp_column, tenant_column, created_at";
 
@@ -31,19 +31,18 @@ internal sealed class DataPoolStore(NpgsqlDataSource db)
     // A table's columns do not change while the service runs (schema changes ship as migrations with a restart).
     private readonly ConcurrentDictionary<string, PoolColumns> columns = new(StringComparer.Ordinal);
 
-    public async Task<IReadOnlyList<DataPool>> ListAsync(Page page, CancellationToken ct)
+    public Task<IReadOnlyList<DataPool>> ListAsync(Page page, CancellationToken ct) => catalog.GetAsync(("pools", page), async () =>
     {
         await using var connection = await db.OpenConnectionAsync(ct);
-        return (await connection.QueryAsync<DataPool>(new CommandDefinition(
+        return (IReadOnlyList<DataPool>)(await connection.QueryAsync<DataPool>(new CommandDefinition(
             ListSql, new { Limit = page.Limit + 1, page.Offset }, cancellationToken: ct))).AsList();
-    }
+    });
 
-    public async Task<DataPool> RequireAsync(string uniqueName, CancellationToken ct)
+    public async Task<DataPool> RequireAsync(string uniqueName, CancellationToken ct) => await catalog.GetAsync(("pool", uniqueName), async () =>
     {
         await using var connection = await db.OpenConnectionAsync(ct);
-        return await connection.QuerySingleOrDefaultAsync<DataPool>(new CommandDefinition(FindSql, new { uniqueName }, cancellationToken: ct))
-            ?? throw new ResourceRequestException($"no Data Pool named '{uniqueName}'");
-    }
+        return await connection.QuerySingleOrDefaultAsync<DataPool>(new CommandDefinition(FindSql, new { uniqueName }, cancellationToken: ct));
+    }) ?? throw new ResourceRequestException($"no Data Pool named '{uniqueName}'");
 
     public async Task<(DataPool Pool, PoolColumns Columns)> RequireWithColumnsAsync(string uniqueName, CancellationToken ct)
     {
@@ -51,11 +50,11 @@ internal sealed class DataPoolStore(NpgsqlDataSource db)
         return (pool, await ColumnsAsync(pool.TableName, ct));
     }
 
-    public async Task<DataPool?> FindAsync(Guid id, CancellationToken ct)
+    public Task<DataPool?> FindAsync(Guid id, CancellationToken ct) => catalog.GetAsync(("pool", id), async () =>
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         return await connection.QuerySingleOrDefaultAsync<DataPool>(new CommandDefinition(FindByIdSql, new { id }, cancellationToken: ct));
-    }
+    });
 
     public async Task<PoolColumns> ColumnsAsync(string table, CancellationToken ct)
     {
@@ -81,7 +80,9 @@ internal sealed class DataPoolStore(NpgsqlDataSource db)
         await using var connection = await db.OpenConnectionAsync(ct);
         try
         {
-            return await connection.QuerySingleAsync<DataPool>(new CommandDefinition(InsertSql, pool, cancellationToken: ct));
+            var inserted = await connection.QuerySingleAsync<DataPool>(new CommandDefinition(InsertSql, pool, cancellationToken: ct));
+            catalog.Clear();
+            return inserted;
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
         {
@@ -94,7 +95,9 @@ internal sealed class DataPoolStore(NpgsqlDataSource db)
         await using var connection = await db.OpenConnectionAsync(ct);
         try
         {
-            return await connection.ExecuteAsync(new CommandDefinition(DeleteSql, new { id }, cancellationToken: ct)) == 1;
+            var deleted = await connection.ExecuteAsync(new CommandDefinition(DeleteSql, new { id }, cancellationToken: ct)) == 1;
+            catalog.Clear();
+            return deleted;
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.ForeignKeyViolation)
         {

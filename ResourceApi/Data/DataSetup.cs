@@ -18,6 +18,7 @@ internal static class DataSetup
             builder.Options = string.IsNullOrEmpty(builder.Options) ? timeout : builder.Options + " " + timeout;
             return Postgres.CreateDataSource(builder.ConnectionString, "ResourceApi");
         });
+        services.AddSingleton<CatalogCache>();
         services.AddSingleton<DataSourceStore>();
         services.AddSingleton<DataPoolStore>();
         services.AddSingleton<MetricStore>();

@@ -4,7 +4,7 @@ using Npgsql;
 namespace ResourceApi.Data;
 
 /// <summary>The SQL for resource.metrics.</summary>
-internal sealed class MetricStore(NpgsqlDataSource db)
+internal sealed class MetricStore(NpgsqlDataSource db, CatalogCache catalog)
 {
     private const string Columns = "id, unique_name, description, data_pool_id, type, measure, filters::text AS filters, created_at";
 
@@ -20,26 +20,27 @@ internal sealed class MetricStore(NpgsqlDataSource db)
 
     private const string DeleteSql = "DELETE FROM resource.metrics WHERE id = @id";
 
-    public async Task<IReadOnlyList<Metric>> ListAsync(Page page, CancellationToken ct)
+    public Task<IReadOnlyList<Metric>> ListAsync(Page page, CancellationToken ct) => catalog.GetAsync(("metrics", page), async () =>
     {
         await using var connection = await db.OpenConnectionAsync(ct);
-        return (await connection.QueryAsync<Metric>(new CommandDefinition(
+        return (IReadOnlyList<Metric>)(await connection.QueryAsync<Metric>(new CommandDefinition(
             ListSql, new { Limit = page.Limit + 1, page.Offset }, cancellationToken: ct))).AsList();
-    }
+    });
 
-    public async Task<Metric> RequireAsync(string uniqueName, CancellationToken ct)
+    public async Task<Metric> RequireAsync(string uniqueName, CancellationToken ct) => await catalog.GetAsync(("metric", uniqueName), async () =>
     {
         await using var connection = await db.OpenConnectionAsync(ct);
-        return await connection.QuerySingleOrDefaultAsync<Metric>(new CommandDefinition(FindSql, new { uniqueName }, cancellationToken: ct))
-            ?? throw new ResourceRequestException($"no Metric named '{uniqueName}'");
-    }
+        return await connection.QuerySingleOrDefaultAsync<Metric>(new CommandDefinition(FindSql, new { uniqueName }, cancellationToken: ct));
+    }) ?? throw new ResourceRequestException($"no Metric named '{uniqueName}'");
 
     public async Task<Metric> InsertAsync(Metric metric, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         try
         {
-            return await connection.QuerySingleAsync<Metric>(new CommandDefinition(InsertSql, metric, cancellationToken: ct));
+            var inserted = await connection.QuerySingleAsync<Metric>(new CommandDefinition(InsertSql, metric, cancellationToken: ct));
+            catalog.Clear();
+            return inserted;
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)
         {
@@ -50,7 +51,9 @@ internal sealed class MetricStore(NpgsqlDataSource db)
     public async Task<bool> DeleteAsync(Guid id, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
-        return await connection.ExecuteAsync(new CommandDefinition(DeleteSql, new { id }, cancellationToken: ct)) == 1;
+        var deleted = await connection.ExecuteAsync(new CommandDefinition(DeleteSql, new { id }, cancellationToken: ct)) == 1;
+        catalog.Clear();
+        return deleted;
     }
 
     /// <summary>Checks that PostgreSQL can read <paramref name="value"/> as <paramref name="castType"/>, so a bad filter fails at creation.</summary>

@@ -1,5 +1,5 @@
 using Microsoft.AspNetCore.Authentication.JwtBearer;
-using ResourceApi.GraphQL;
+using ResourceApi.Graph;
 using Shared.Observability;
 
 namespace ResourceApi.Observability;

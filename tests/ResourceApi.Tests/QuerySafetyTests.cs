@@ -45,6 +45,23 @@ public sealed class QuerySafetyTests
         });
     }
 
+    /// <summary>Issue 14 point 6: the seed flow's request 000 as first written selects objects without their fields.</summary>
+    [Test]
+    public async Task Seed_request_000_as_written_keeps_a_clear_validation_error()
+    {
+        var call = await Fixture.QueryAsync("{getAllDataSources (first:10) { pageInfo edges }}", await Fixture.TokenAsync(Scopes.Admin));
+        var messages = call.Errors.Select(e => e.GetProperty("message").GetString()).ToList();
+        Assert.Multiple(() =>
+        {
+            Assert.That(call.Status, Is.EqualTo(HttpStatusCode.BadRequest), call.ToString());
+            Assert.That(messages, Is.EquivalentTo(new[]
+            {
+                "Field pageInfo of type PageInfo! must have a sub selection",
+                "Field edges of type [DataSourceEdge] must have a sub selection",
+            }));
+        });
+    }
+
     [Test]
     public async Task Oversized_body_is_413_with_errors()
     {

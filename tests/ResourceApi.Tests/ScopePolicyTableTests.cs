@@ -1,6 +1,6 @@
 using System.Net;
 using GraphQL.Types;
-using ResourceApi.GraphQL;
+using ResourceApi.Graph;
 using ResourceApi.Tests.Infrastructure;
 using Shared.Protocol;
 

@@ -1,0 +1,53 @@
+using GraphQL;
+using GraphQL.Execution;
+using GraphQLParser.AST;
+using Npgsql;
+using ResourceApi.Data;
+
+namespace ResourceApi.Graph;
+
+/// <summary>
+/// What a caller learns when a resolver fails: its own mistake in its words; a statement timeout as such; anything
+/// else (the database down, the pool exhausted, a bug) as "temporarily unavailable", with the exception in the log
+/// only. The error is replaced whole, so neither the message nor <c>extensions.code</c> (which graphql-dotnet
+/// derives from the exception type: NPGSQL, POSTGRES, TIMEOUT) names a driver or an exception.
+/// </summary>
+internal static partial class ResolverFailures
+{
+    public const string UnavailableCode = "TEMPORARILY_UNAVAILABLE";
+
+    public static void Explain(UnhandledExceptionContext failure, ILogger logger)
+    {
+        failure.Exception = failure.OriginalException switch
+        {
+            ResourceRequestException request => new ExecutionError(request.Message) { Code = "BAD_USER_INPUT" },
+            PostgresException { SqlState: PostgresErrorCodes.QueryCanceled } => new ExecutionError(
+                "the query took longer than the statement timeout; narrow the time range or page size")
+            { Code = "STATEMENT_TIMEOUT" },
+            OperationCanceledException => new ExecutionError("the request was cancelled") { Code = "CANCELLED" },
+            _ => Unavailable(failure, logger),
+        };
+    }
+
+    /// <summary>True when every root field failed as unavailable: nothing was served, so 503 (with Retry-After) says it best.</summary>
+    public static bool NothingServed(ExecutionResult result, GraphQLOperationDefinition operation)
+    {
+        if (result.Errors is not { Count: > 0 } errors || errors.Any(e => e.Code != UnavailableCode))
+        {
+            return false;
+        }
+
+        var roots = operation.SelectionSet.Selections.OfType<GraphQLField>().Select(f => (f.Alias?.Name ?? f.Name).StringValue).ToList();
+        var failed = errors.Select(e => e.Path?.FirstOrDefault() as string).ToHashSet(StringComparer.Ordinal);
+        return roots.Count == operation.SelectionSet.Selections.Count && roots.All(failed.Contains);
+    }
+
+    private static ExecutionError Unavailable(UnhandledExceptionContext failure, ILogger logger)
+    {
+        LogResolverFailed(logger, failure.FieldContext?.FieldDefinition.Name ?? "(document)", failure.OriginalException);
+        return new ExecutionError("temporarily unavailable: the data could not be read; retry shortly") { Code = UnavailableCode };
+    }
+
+    [LoggerMessage(3001, LogLevel.Error, "Resolving {Field} failed")]
+    private static partial void LogResolverFailed(ILogger logger, string field, Exception exception);
+}
