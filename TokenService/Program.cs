@@ -1,4 +1,5 @@
 using TokenService;
+using TokenService.Audit;
 using TokenService.Authorize;
 using TokenService.Caching;
 using TokenService.Cli;
@@ -46,6 +47,7 @@ builder.Services.AddBrowserCors();
 builder.Services.AddExceptionHandler<DatabaseUnavailableHandler>();
 builder.AddTelemetry();
 builder.Services.AddApiDocumentation();
+builder.Services.AddAuditHost();
 
 var app = builder.Build();
 
@@ -62,6 +64,7 @@ app.MapToken();
 app.MapCredentialLifecycle();
 app.MapAuthorize();
 app.MapUserInfo();
+app.MapAudit();
 
 app.Run();
 return 0;

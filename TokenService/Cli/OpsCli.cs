@@ -17,7 +17,7 @@ public static class OpsCli
     public const int Usage = 2;
     public const int NotFound = 3;
 
-    private static readonly string[] Verbs = ["migrate", "applications", "keys", "users", "--help", "-h", "-?", "--version"];
+    private static readonly string[] Verbs = ["migrate", "applications", "keys", "users", "audit", "--help", "-h", "-?", "--version"];
 
     internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
 
@@ -52,6 +52,7 @@ public static class OpsCli
             ApplicationsCommand.Create(context),
             KeysCommand.Create(context),
             UsersCommand.Create(context, stdin ?? Console.In),
+            AuditCommand.Create(context),
         };
 
         var parse = root.Parse(args);

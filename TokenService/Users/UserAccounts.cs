@@ -1,10 +1,11 @@
 using System.Text.RegularExpressions;
+using TokenService.Audit;
 using TokenService.Crypto;
 
 namespace TokenService.Users;
 
 /// <summary>Create, delete and re-password users, and check a sign-in: the one implementation behind the CLI and the login page.</summary>
-public sealed partial class UserAccounts(UserStore store, Argon2idHasher hasher, TimeProvider time)
+public sealed partial class UserAccounts(UserStore store, Argon2idHasher hasher, TimeProvider time, AuditTrail audit)
 {
     public const int MinPasswordLength = 8;
 
@@ -52,12 +53,14 @@ public sealed partial class UserAccounts(UserStore store, Argon2idHasher hasher,
             PasswordHash = await hasher.HashAsync(password!, ct),
         };
         var stored = await store.InsertAsync(user, ct);
+        await audit.RecordIfAsync(stored is not null, AuditActions.UserCreate, "user", username, new { stored?.Id }, ct);
         return stored is null
             ? (null, new ValidationError("username", $"a user named '{username}' already exists"))
             : (UserView.From(stored), null);
     }
 
-    public Task<bool> DeleteAsync(string username, CancellationToken ct) => store.DeleteAsync(username, ct);
+    public async Task<bool> DeleteAsync(string username, CancellationToken ct) =>
+        await store.DeleteAsync(username, ct) && await audit.RecordedAsync(AuditActions.UserDelete, "user", username, ct);
 
     /// <summary>Null error and true: changed. False: no such user.</summary>
     public async Task<(bool Found, ValidationError? Error)> SetPasswordAsync(string username, string? password, CancellationToken ct)
@@ -67,7 +70,8 @@ public sealed partial class UserAccounts(UserStore store, Argon2idHasher hasher,
             return (false, error);
         }
 
-        return (await store.SetPasswordAsync(username, await hasher.HashAsync(password!, ct), ct), null);
+        return (await store.SetPasswordAsync(username, await hasher.HashAsync(password!, ct), ct) &&
+                await audit.RecordedAsync(AuditActions.UserSetPassword, "user", username, ct), null);
     }
 
     /// <summary>
