@@ -2,6 +2,7 @@ using TokenService;
 using TokenService.Audit;
 using TokenService.Authorize;
 using TokenService.Caching;
+using TokenService.WebConsole;
 using TokenService.Cli;
 using TokenService.Discovery;
 using TokenService.Health;
@@ -48,6 +49,7 @@ builder.Services.AddExceptionHandler<DatabaseUnavailableHandler>();
 builder.AddTelemetry();
 builder.Services.AddApiDocumentation();
 builder.Services.AddAuditHost();
+builder.Services.AddConsole(builder.Configuration);
 
 var app = builder.Build();
 
@@ -65,6 +67,7 @@ app.MapCredentialLifecycle();
 app.MapAuthorize();
 app.MapUserInfo();
 app.MapAudit();
+app.MapConsole();
 
 app.Run();
 return 0;
