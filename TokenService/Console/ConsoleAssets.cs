@@ -27,7 +27,7 @@ public static class ConsoleAssets
         .card{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:1rem;margin-bottom:1rem}
         .field{margin:.75rem 0}
         label,legend{display:block;font-weight:600}
-        input[type=text],input[type=password],input[type=search],input[type=number],input:not([type]),textarea,select{width:100%;padding:.5rem;font:inherit;border:1px solid #767d87;border-radius:4px;background:#fff;color:var(--fg)}
+        input[type=text],input[type=password],input[type=search],input[type=email],input[type=number],input:not([type]),textarea,select{width:100%;padding:.5rem;font:inherit;border:1px solid #767d87;border-radius:4px;background:#fff;color:var(--fg)}
         textarea{font-family:ui-monospace,monospace}
         [aria-invalid=true]{border-color:var(--danger);outline:1px solid var(--danger)}
         .hint{margin:.1rem 0 .25rem;color:var(--muted);font-size:.9rem}
@@ -48,6 +48,9 @@ public static class ConsoleAssets
         .toolbar .field{margin:0;flex:1 1 14rem}
         pre{background:#0f1720;color:#e6edf3;padding:.75rem;border-radius:6px;overflow-x:auto;white-space:pre-wrap;word-break:break-all}
         code{font-family:ui-monospace,monospace}
+        form.inline{display:inline}label.inline{display:inline;font-weight:400}
+        .visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%);white-space:nowrap}
+        ul.card{list-style:none}ul.card li{margin:.25rem 0}
         .secret{font-family:ui-monospace,monospace}
         .empty{padding:1.5rem;text-align:center;color:var(--muted);background:var(--card);border:1px dashed var(--line);border-radius:8px}
         dl{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem}dt{font-weight:600}dd{margin:0;word-break:break-all}

@@ -44,7 +44,7 @@ public static class ConsoleGate
             return NoRole(user.Username);
         }
 
-        if (HttpMethods.IsPost(context.Request.Method) && !op.IsAdmin)
+        if (HttpMethods.IsPost(context.Request.Method) && !op.IsAdmin && context.GetEndpoint()?.Metadata.GetMetadata<ReadOnlyAction>() is null)
         {
             return ConsoleHtml.Message(op, "Read-only access", "Your role console-viewer lets you look, not change. Nothing was changed.",
                 StatusCodes.Status403Forbidden);
@@ -55,6 +55,9 @@ public static class ConsoleGate
         context.Items[AuditActor.ItemKey] = new AuditActor(AuditActor.User, user.Id.ToString(), context.Connection.RemoteIpAddress?.ToString() ?? "");
         return await next(invocation);
     }
+
+    /// <summary>Marks a POST that changes nothing (the token inspector), so a console-viewer may use it.</summary>
+    public sealed class ReadOnlyAction;
 
     /// <summary>The 403 page of a user who signed in correctly but holds no Console role: it says what to ask for.</summary>
     public static ConsolePage NoRole(string username) => ConsoleHtml.Bare("No access to the Console",

@@ -25,7 +25,17 @@ public sealed record ConsoleOperator(User User, IReadOnlyList<string> Roles, str
 /// <summary>The SQL the Console needs beyond UserStore: users with their roles and tenants, and granting and revoking those.</summary>
 public sealed class ConsoleUserStore(NpgsqlDataSource db)
 {
-    public sealed record UserRow(Guid Id, string Username, string Email, string Name, DateTime CreatedAt, string[] Roles, string[] Tenants);
+    /// <summary>A class, not a positional record: Dapper matches snake_case columns to properties, not to constructor parameters.</summary>
+    public sealed class UserRow
+    {
+        public Guid Id { get; init; }
+        public string Username { get; init; } = "";
+        public string Email { get; init; } = "";
+        public string Name { get; init; } = "";
+        public DateTime CreatedAt { get; init; }
+        public string[] Roles { get; init; } = [];
+        public string[] Tenants { get; init; } = [];
+    }
 
     public async Task<IReadOnlyList<string>> RolesOfAsync(Guid userId, CancellationToken ct)
     {

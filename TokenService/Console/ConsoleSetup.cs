@@ -28,6 +28,9 @@ public static class ConsoleSetup
         pages.MapGet("/", () => TypedResults.Redirect("/console/applications"));
         ApplicationsPages.Map(pages);
         KeysPage.Map(pages);
+        UsersPages.Map(pages);
+        InspectorPage.Map(pages);
+        AuditPage.Map(pages);
         return app;
     }
 }
