@@ -5,7 +5,8 @@ public static class AuditSetup
 {
     public static IServiceCollection AddAudit(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<AuditOptions>().Bind(configuration.GetSection("Audit"));
+        services.AddOptions<AuditOptions>().Bind(configuration.GetSection("Audit"))
+            .Validate(o => o.RetentionDays >= 0, "Audit:RetentionDays must be 0 (keep forever) or more");
         services.AddSingleton<AuditStore>();
         services.AddSingleton<AuditTrail>();
         return services;

@@ -5,7 +5,13 @@ public static class ConsoleSetup
 {
     public static IServiceCollection AddConsole(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<ConsoleOptions>().Bind(configuration.GetSection("Console"));
+        services.AddOptions<ConsoleOptions>().Bind(configuration.GetSection("Console"))
+            .Validate(o => o.IdleTimeoutSeconds is >= 60 and <= 86400, "Console:IdleTimeoutSeconds must be 60 to 86400")
+            .Validate(o => o.AbsoluteTimeoutSeconds >= o.IdleTimeoutSeconds && o.AbsoluteTimeoutSeconds <= 7 * 86400,
+                "Console:AbsoluteTimeoutSeconds must be at least the idle timeout and at most 7 days")
+            .Validate(o => Uri.TryCreate(o.ResourceApiUrl, UriKind.Absolute, out var u) && u.Scheme is "http" or "https",
+                "Console:ResourceApiUrl must be an absolute http(s) URL")
+            .ValidateOnStart();
         services.AddSingleton<ConsoleSessions>();
         services.AddSingleton<ConsoleUserStore>();
         services.AddSingleton<ConsoleSubmissions>();
