@@ -2,6 +2,7 @@ using Shared.Hosting;
 using Shared.Observability;
 using TokenService;
 using TokenService.Applications;
+using TokenService.Audit;
 using TokenService.Authorize;
 using TokenService.Changes;
 using TokenService.Cli;
@@ -17,6 +18,7 @@ using TokenService.Revocation;
 using TokenService.Token;
 using TokenService.UserInfo;
 using TokenService.Users;
+using TokenService.WebConsole;
 
 // The same binary is the service and the ops tool: `TokenService migrate`, `TokenService applications create ...`.
 // Any first argument that is not a setting is a command, so a typo is refused and never starts the server.
@@ -70,6 +72,8 @@ static WebApplication BuildApp(string[] args)
     builder.Services.AddSingleton<TokenServiceMetrics>();
     builder.AddTelemetry("TokenService", TokenServiceMetrics.MeterName);
     builder.Services.AddApiDocumentation();
+    builder.Services.AddAuditHost();
+    builder.Services.AddConsole(builder.Configuration);
 
     var app = builder.Build();
 
@@ -94,5 +98,7 @@ static WebApplication BuildApp(string[] args)
     app.MapRevocationFeed();
     app.MapAuthorize();
     app.MapUserInfo();
+    app.MapAudit();
+    app.MapConsole();
     return app;
 }

@@ -3,6 +3,7 @@ using System.Text;
 using Microsoft.Extensions.Options;
 using Shared.Database;
 using TokenService.Applications;
+using TokenService.Audit;
 using TokenService.Crypto;
 using TokenService.Keys;
 
@@ -32,6 +33,7 @@ public static class TokenServiceSetup
         services.AddSingleton<ApplicationLifecycleStore>();
         services.AddSingleton<Revocation.RevocationStore>();
         services.AddSingleton<Revocation.RevocationList>();
+        services.AddAudit(configuration);
         return services;
     }
 

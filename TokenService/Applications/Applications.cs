@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using TokenService.Audit;
 using TokenService.Caching;
 using TokenService.Crypto;
 using TokenService.Revocation;
@@ -8,7 +9,7 @@ namespace TokenService.Applications;
 /// <summary>Create, list, rotate and delete applications: the one implementation behind the CLI and the management API.</summary>
 public sealed class Applications(
     ApplicationStore store, Argon2idHasher hasher, ApplicationCache cache, VerifiedSecretCache verifiedSecrets, TimeProvider time,
-    ApplicationLifecycleStore lifecycle, RevocationList revocations, IOptions<TokenServiceOptions> options)
+    ApplicationLifecycleStore lifecycle, RevocationList revocations, IOptions<TokenServiceOptions> options, AuditTrail audit)
 {
     public const int MaxNameLength = 100;
     public const int MaxDescriptionLength = 1000;
@@ -64,6 +65,7 @@ public sealed class Applications(
             return (null, new ValidationError("name", $"an application named '{name}' already exists") { IsConflict = true });
         }
 
+        await audit.RecordAsync(AuditActions.ApplicationCreate, "application", stored.ClientId, new { stored.Name, stored.Scopes, stored.ClientType }, ct);
         return (new ApplicationWithSecret(stored.ClientId, secret, stored.Name, stored.Description, stored.Scopes, stored.CreatedAt)
         {
             ClientType = stored.ClientType, RedirectUris = stored.RedirectUris, GrantTypes = stored.GrantTypes, AllowedTenants = stored.AllowedTenants,
@@ -87,6 +89,7 @@ public sealed class Applications(
         // instance's cache could still have issued one (iat has whole seconds; caches live ApplicationCache.TimeToLive).
         var cutoff = NextWholeSecond(now) + ApplicationCache.TimeToLive;
         var deleted = await lifecycle.DeleteAsync(clientId, ClientRevocation(clientId, cutoff, now), now, ct);
+        await audit.RecordIfAsync(deleted, AuditActions.ApplicationDelete, "application", clientId, null, ct);
         await ForgetAsync(clientId, ct);
         return deleted;
     }
@@ -111,6 +114,7 @@ public sealed class Applications(
         var cutoff = NextWholeSecond(now);
         var updated = await lifecycle.RotateSecretAsync(clientId, hash, previousExpiresAt,
             id => ClientRevocation(id, cutoff, previousExpiresAt ?? now), now, ct);
+        await audit.RecordIfAsync(updated is not null, AuditActions.ApplicationRotateSecret, "application", clientId, new { GracePeriodSeconds = (int)grace.TotalSeconds }, ct);
         await ForgetAsync(clientId, ct);
         if (time.GetUtcNow().UtcDateTime < cutoff)
         {
@@ -158,6 +162,7 @@ public sealed class Applications(
             GrantTypes = settings.GrantTypes,
         }, ct);
         await ForgetAsync(clientId, ct);
+        await audit.RecordIfAsync(updated is not null, AuditActions.ApplicationUpdate, "application", clientId, new { updated?.Name, updated?.Scopes, updated?.AllowedTenants, updated?.RedirectUris }, ct);
         return outcome switch
         {
             ApplicationLifecycleStore.UpdateOutcome.NameTaken =>

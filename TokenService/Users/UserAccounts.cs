@@ -1,11 +1,12 @@
 using System.Text.RegularExpressions;
+using TokenService.Audit;
 using TokenService.Crypto;
 using TokenService.Token;
 
 namespace TokenService.Users;
 
 /// <summary>Create, delete and re-password users, and check a sign-in: the one implementation behind the CLI and the login page.</summary>
-public sealed partial class UserAccounts(UserStore store, UserAccessStore access, Argon2idHasher hasher, TimeProvider time)
+public sealed partial class UserAccounts(UserStore store, UserAccessStore access, Argon2idHasher hasher, TimeProvider time, AuditTrail audit)
 {
     public const int MinPasswordLength = 8;
 
@@ -51,13 +52,15 @@ public sealed partial class UserAccounts(UserStore store, UserAccessStore access
             PasswordHash = await hasher.HashAsync(password!, ct),
         };
         var stored = await store.InsertAsync(user, ct);
+        await audit.RecordIfAsync(stored is not null, AuditActions.UserCreate, "user", username, new { stored?.Id }, ct);
         return stored is null
             ? (null, new ValidationError("username", $"a user named '{username}' already exists"))
             : (UserView.From(stored), null);
     }
 
     /// <summary>Deletes the user; every grant of theirs is revoked with it (refresh tokens and access tokens).</summary>
-    public Task<bool> DeleteAsync(string username, CancellationToken ct) => store.DeleteAsync(username, ct);
+    public async Task<bool> DeleteAsync(string username, CancellationToken ct) =>
+        await store.DeleteAsync(username, ct) && await audit.RecordedAsync(AuditActions.UserDelete, "user", username, ct);
 
     /// <summary>Ends every login session and revokes every grant of the user.</summary>
     public Task<bool> SignOutEverywhereAsync(string username, CancellationToken ct) => store.SignOutEverywhereAsync(username, ct);
@@ -100,7 +103,8 @@ public sealed partial class UserAccounts(UserStore store, UserAccessStore access
             return (false, error);
         }
 
-        return (await store.SetPasswordAsync(username, await hasher.HashAsync(password!, ct), ct), null);
+        return (await store.SetPasswordAsync(username, await hasher.HashAsync(password!, ct), ct) &&
+                await audit.RecordedAsync(AuditActions.UserSetPassword, "user", username, ct), null);
     }
 
     /// <summary>
