@@ -61,8 +61,19 @@ public sealed class AuthorizationCodeStore(NpgsqlDataSource db, TimeProvider tim
         await using var connection = await db.OpenConnectionAsync(ct);
         await connection.ExecuteAsync(new CommandDefinition(sql, new
         {
-            code.Id, CodeHash = OpaqueToken.Hash(value), code.ClientId, code.UserId, code.RedirectUri, code.CodeChallenge, code.Scopes,
-            code.Nonce, code.AuthTime, CreatedAt = now.UtcDateTime, ExpiresAt = (now + Lifetime).UtcDateTime, code.Tenant, code.Resource,
+            code.Id,
+            CodeHash = OpaqueToken.Hash(value),
+            code.ClientId,
+            code.UserId,
+            code.RedirectUri,
+            code.CodeChallenge,
+            code.Scopes,
+            code.Nonce,
+            code.AuthTime,
+            CreatedAt = now.UtcDateTime,
+            ExpiresAt = (now + Lifetime).UtcDateTime,
+            code.Tenant,
+            code.Resource,
         }, cancellationToken: ct));
         return value;
     }

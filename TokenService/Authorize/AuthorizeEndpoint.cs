@@ -103,7 +103,8 @@ public static partial class AuthorizeEndpoint
         {
             LogUnavailable(services.Loggers.CreateLogger(typeof(AuthorizeEndpoint)), e.GetType().Name);
             return LoginPage.Error("Sign-in is temporarily unavailable. Try again in a moment.", StatusCodes.Status503ServiceUnavailable)
-                with { RetryAfter = 1 };
+                with
+            { RetryAfter = 1 };
         }
     }
 

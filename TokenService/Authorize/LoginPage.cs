@@ -96,7 +96,8 @@ public static class LoginPage
 
     public static HtmlPage TooManyAttempts(int retryAfterSeconds) =>
         Error($"Too many failed sign-in attempts. Try again in {retryAfterSeconds} seconds.", StatusCodes.Status429TooManyRequests)
-            with { RetryAfter = retryAfterSeconds };
+            with
+        { RetryAfter = retryAfterSeconds };
 
     private static string Head(string title) =>
         $"<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">" +

@@ -30,7 +30,8 @@ public sealed class KeyRingSnapshot
         {
             Modulus = Base64UrlEncoder.DecodeBytes(k.PublicModulus),
             Exponent = Base64UrlEncoder.DecodeBytes(k.PublicExponent),
-        }) { KeyId = k.Kid }).ToList();
+        })
+        { KeyId = k.Kid }).ToList();
         JwksJson = BuildJwks(published);
         LoadedAt = loadedAt;
     }

@@ -37,7 +37,17 @@ public sealed class RefreshTokenStore(NpgsqlDataSource db, IOptions<TokenService
             transaction, cancellationToken: ct));
         await connection.ExecuteAsync(new CommandDefinition(insertFamily, new
         {
-            familyId, clientId, userId, codeId, scopes, authTime, now, expiresAt = now + absolute, replayed, tenant, resource,
+            familyId,
+            clientId,
+            userId,
+            codeId,
+            scopes,
+            authTime,
+            now,
+            expiresAt = now + absolute,
+            replayed,
+            tenant,
+            resource,
         }, transaction, cancellationToken: ct));
         var token = await InsertTokenAsync(connection, transaction, familyId, now, now + absolute, ct);
         await transaction.CommitAsync(ct);
@@ -139,7 +149,11 @@ public sealed class RefreshTokenStore(NpgsqlDataSource db, IOptions<TokenService
         var expiresAt = now + idle < familyExpiresAt ? now + idle : familyExpiresAt;
         await connection.ExecuteAsync(new CommandDefinition(sql, new
         {
-            id = Guid.CreateVersion7(time.GetUtcNow()), hash = OpaqueToken.Hash(token), familyId, now, expiresAt,
+            id = Guid.CreateVersion7(time.GetUtcNow()),
+            hash = OpaqueToken.Hash(token),
+            familyId,
+            now,
+            expiresAt,
         }, transaction, cancellationToken: ct));
         return token;
     }

@@ -61,7 +61,13 @@ public sealed class RevocationStore(NpgsqlDataSource db)
             """;
         await connection.ExecuteAsync(new CommandDefinition(sql, new
         {
-            entry.Kind, entry.Value, entry.ClientId, entry.NotBefore, entry.EffectiveAt, entry.ExpiresAt, now,
+            entry.Kind,
+            entry.Value,
+            entry.ClientId,
+            entry.NotBefore,
+            entry.EffectiveAt,
+            entry.ExpiresAt,
+            now,
         }, transaction, cancellationToken: ct));
     }
 

@@ -51,9 +51,9 @@ public sealed class RevocationPropagationTests
         Assert.That(await StatusAsync(Fixture.ApiClient, token), Is.EqualTo(HttpStatusCode.OK));
         var clock = Stopwatch.StartNew();
         using (var revoke = await Fixture.TokenClient.PostAsync("/oauth2/revoke", new FormUrlEncodedContent(new Dictionary<string, string>
-               {
-                   ["token"] = token, ["client_id"] = id, ["client_secret"] = secret,
-               })))
+        {
+            ["token"] = token, ["client_id"] = id, ["client_secret"] = secret,
+        })))
         {
             Assert.That(revoke.StatusCode, Is.EqualTo(HttpStatusCode.OK));
         }

@@ -103,9 +103,9 @@ public sealed class SeveralInstancesTests
         Assert.That(await ActiveAtSecondAsync(id, secret, token), Is.True);
         var clock = Stopwatch.StartNew();
         using (var revoke = await firstClient.PostAsync("/oauth2/revoke", new FormUrlEncodedContent(new Dictionary<string, string>
-               {
-                   ["token"] = token, ["client_id"] = id, ["client_secret"] = secret,
-               })))
+        {
+            ["token"] = token, ["client_id"] = id, ["client_secret"] = secret,
+        })))
         {
             Assert.That(revoke.StatusCode, Is.EqualTo(HttpStatusCode.OK));
         }

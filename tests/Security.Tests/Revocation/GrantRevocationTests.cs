@@ -108,9 +108,9 @@ public sealed class GrantRevocationTests
         Assert.That(await GraphQLAsync(user.AccessToken), Is.EqualTo(HttpStatusCode.OK));
         var clock = Stopwatch.StartNew();
         using (var revoke = await stack.TokenClient.PostAsync("/oauth2/revoke", new FormUrlEncodedContent(new Dictionary<string, string>
-               {
-                   ["token"] = user.AccessToken, ["client_id"] = user.ClientId, ["client_secret"] = user.Secret,
-               })))
+        {
+            ["token"] = user.AccessToken, ["client_id"] = user.ClientId, ["client_secret"] = user.Secret,
+        })))
         {
             Assert.That(revoke.StatusCode, Is.EqualTo(HttpStatusCode.OK));
         }
@@ -160,10 +160,10 @@ public sealed class GrantRevocationTests
         var second = rotated.GetProperty("access_token").GetString()!;
         var clock = Stopwatch.StartNew();
         using (var revoke = await stack.TokenClient.PostAsync("/oauth2/revoke", new FormUrlEncodedContent(new Dictionary<string, string>
-               {
-                   ["token"] = rotated.GetProperty("refresh_token").GetString()!, ["token_type_hint"] = "refresh_token",
-                   ["client_id"] = user.ClientId, ["client_secret"] = user.Secret,
-               })))
+        {
+            ["token"] = rotated.GetProperty("refresh_token").GetString()!, ["token_type_hint"] = "refresh_token",
+            ["client_id"] = user.ClientId, ["client_secret"] = user.Secret,
+        })))
         {
             Assert.That(revoke.StatusCode, Is.EqualTo(HttpStatusCode.OK));
         }
