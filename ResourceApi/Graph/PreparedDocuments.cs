@@ -94,7 +94,8 @@ internal sealed class PreparedDocuments : IDisposable
         if (fields > settings.MaxFieldsPerDocument)
         {
             return PreparedDocument.Invalid(new ExecutionError(
-                $"the document selects {fields} fields (aliases count, fragments once); at most {settings.MaxFieldsPerDocument} are allowed per request")
+                $"the document is too complex: it selects {fields} fields (aliases count, fragments once); " +
+                $"at most {settings.MaxFieldsPerDocument} are allowed per request")
             { Code = "TOO_MANY_FIELDS" });
         }
 
