@@ -5,6 +5,7 @@ using ResourceApi.Auth;
 using ResourceApi.Data;
 using ResourceApi.Graph;
 using ResourceApi.Observability;
+using Shared.Database;
 using Shared.Hosting;
 using Shared.Observability;
 
@@ -40,7 +41,9 @@ public sealed class Program
             builder.WebHost.UseUrls(ResourceApiOptions.DefaultUrl);
         }
 
-        // Read once, here, and checked before the server starts: a bad setting stops it with one line.
+        // Read once, here, and checked before the server starts: a bad setting stops it with one line. The data source
+        // itself is made at the first query, so DATABASE_URL is parsed now to fail at start, not at the first request.
+        _ = Postgres.ConnectionStringFrom(key => builder.Configuration[key]);
         builder.Services.AddOptions<ResourceApiOptions>().Bind(builder.Configuration).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<ResourceApiOptions>, ResourceApiOptionsValidator>();
         builder.Services.AddOptions<KestrelServerOptions>().Configure<IOptions<ResourceApiOptions>>((kestrel, options) =>

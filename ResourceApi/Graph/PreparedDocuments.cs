@@ -82,6 +82,11 @@ internal sealed class PreparedDocuments : IDisposable
         {
             return PreparedDocument.Invalid(error);
         }
+        catch (GraphQLParser.Exceptions.GraphQLMaxDepthExceededException)
+        {
+            // The parser's own guard against stack exhaustion (not a syntax error, so graphql-dotnet does not wrap it).
+            return PreparedDocument.Invalid(new ExecutionError("the document nests deeper than the parser allows") { Code = "SYNTAX_ERROR" });
+        }
 
         // Before the specification's rules, whose cost grows faster than the document (field merging compares
         // fields pairwise): a 1,000-alias document is refused for its size alone, in one linear walk.
@@ -89,7 +94,8 @@ internal sealed class PreparedDocuments : IDisposable
         if (fields > settings.MaxFieldsPerDocument)
         {
             return PreparedDocument.Invalid(new ExecutionError(
-                $"the document selects {fields} fields (aliases count, fragments once); at most {settings.MaxFieldsPerDocument} are allowed per request")
+                $"the document is too complex: it selects {fields} fields (aliases count, fragments once); " +
+                $"at most {settings.MaxFieldsPerDocument} are allowed per request")
             { Code = "TOO_MANY_FIELDS" });
         }
 

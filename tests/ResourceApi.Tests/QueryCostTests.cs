@@ -25,7 +25,7 @@ public sealed class QueryCostTests
         Assert.Multiple(() =>
         {
             Assert.That(call.Status, Is.EqualTo(HttpStatusCode.BadRequest), call.ToString());
-            Assert.That(call.FirstErrorMessage, Is.EqualTo("the document selects 2000 fields (aliases count, fragments once); at most 250 are allowed per request"));
+            Assert.That(call.FirstErrorMessage, Is.EqualTo("the document is too complex: it selects 2000 fields (aliases count, fragments once); at most 250 are allowed per request"));
             Assert.That(call.Body.TryGetProperty("data", out _), Is.False, "nothing executes");
         });
     }

@@ -86,6 +86,18 @@ public sealed class QuerySafetyTests
     }
 
     [Test]
+    public async Task Document_nested_beyond_the_parsers_limit_is_400_not_500()
+    {
+        var nested = string.Concat(Enumerable.Repeat("{ dataPools(first: 100) { edges { node ", 40)) + "{ uniqueName }" + new string('}', 40 * 3);
+        var call = await Fixture.QueryAsync(nested, await Fixture.TokenAsync(Scopes.Admin));
+        Assert.Multiple(() =>
+        {
+            Assert.That(call.Status, Is.EqualTo(HttpStatusCode.BadRequest), call.ToString());
+            Assert.That(call.FirstErrorMessage, Is.EqualTo("the document nests deeper than the parser allows"));
+        });
+    }
+
+    [Test]
     public async Task Query_more_complex_than_the_maximum_is_refused()
     {
         var aliases = string.Concat(Enumerable.Range(0, 30).Select(i =>
