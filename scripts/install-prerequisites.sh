@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # What `make run` and `make test` need beyond the .NET SDK, installed on Debian/Ubuntu when missing: PostgreSQL
 # server binaries (initdb, pg_ctl: the system service is never used), make, openssl, curl; with --browser also
-# Chromium and its driver (the browser sign-in test; CI passes it). Uses apt-get directly as root, sudo otherwise;
+# Chromium and its driver and node with npm (the browser and graphql-js tests; CI passes it). Uses apt-get directly as root, sudo otherwise;
 # when neither can work, prints the one command to run and fails. Does nothing when all is present.
 set -euo pipefail
 
@@ -14,6 +14,8 @@ command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v curl >/dev/null 2>&1 || need+=(curl)
 if [ "${1:-}" = "--browser" ]; then
   [ -x /usr/bin/chromium ] || need+=(chromium chromium-driver)
+  # graphql-js (the GraphQL tools' own introspection query) runs under node in the ResourceApi tests.
+  command -v npm >/dev/null 2>&1 || need+=(nodejs npm)
 fi
 [ ${#need[@]} -gt 0 ] || exit 0
 

@@ -32,7 +32,7 @@ public static class ConsoleGate
         }
 
         var antiforgery = services.GetRequiredService<IAntiforgery>();
-        var roles = await services.GetRequiredService<ConsoleUserStore>().RolesOfAsync(user.Id, context.RequestAborted);
+        var roles = (await services.GetRequiredService<UserAccessStore>().GetAsync(user.Id, context.RequestAborted)).Roles;
         if (HttpMethods.IsPost(context.Request.Method) && await CheckFormAsync(context, antiforgery) is { } refused)
         {
             return refused;

@@ -22,7 +22,7 @@ public sealed record ConsoleOperator(User User, IReadOnlyList<string> Roles, str
     public bool CanView => IsAdmin || Roles.Contains(ConsoleRoles.Viewer);
 }
 
-/// <summary>The SQL the Console needs beyond UserStore: users with their roles and tenants, and granting and revoking those.</summary>
+/// <summary>The one query the Console needs beyond UserStore and UserAccessStore: users with their roles and tenants, searched.</summary>
 public sealed class ConsoleUserStore(NpgsqlDataSource db)
 {
     /// <summary>A class, not a positional record: Dapper matches snake_case columns to properties, not to constructor parameters.</summary>
@@ -35,13 +35,6 @@ public sealed class ConsoleUserStore(NpgsqlDataSource db)
         public DateTime CreatedAt { get; init; }
         public string[] Roles { get; init; } = [];
         public string[] Tenants { get; init; } = [];
-    }
-
-    public async Task<IReadOnlyList<string>> RolesOfAsync(Guid userId, CancellationToken ct)
-    {
-        const string sql = "SELECT role FROM user_roles WHERE user_id = @userId ORDER BY role";
-        await using var connection = await db.OpenConnectionAsync(ct);
-        return (await connection.QueryAsync<string>(new CommandDefinition(sql, new { userId }, cancellationToken: ct))).AsList();
     }
 
     public async Task<IReadOnlyList<UserRow>> ListAsync(string? search, CancellationToken ct)
@@ -57,24 +50,5 @@ public sealed class ConsoleUserStore(NpgsqlDataSource db)
             """;
         await using var connection = await db.OpenConnectionAsync(ct);
         return (await connection.QueryAsync<UserRow>(new CommandDefinition(sql, new { search }, cancellationToken: ct))).AsList();
-    }
-
-    /// <summary>True when the set changed (a repeated grant or a missing revoke changes nothing and is not audited).</summary>
-    public async Task<bool> SetRoleAsync(Guid userId, string role, bool granted, CancellationToken ct)
-    {
-        var sql = granted
-            ? "INSERT INTO user_roles (user_id, role) VALUES (@userId, @role) ON CONFLICT DO NOTHING"
-            : "DELETE FROM user_roles WHERE user_id = @userId AND role = @role";
-        await using var connection = await db.OpenConnectionAsync(ct);
-        return await connection.ExecuteAsync(new CommandDefinition(sql, new { userId, role }, cancellationToken: ct)) == 1;
-    }
-
-    public async Task<bool> SetTenantAsync(Guid userId, string tenant, bool member, CancellationToken ct)
-    {
-        var sql = member
-            ? "INSERT INTO user_tenants (user_id, tenant) VALUES (@userId, @tenant) ON CONFLICT DO NOTHING"
-            : "DELETE FROM user_tenants WHERE user_id = @userId AND tenant = @tenant";
-        await using var connection = await db.OpenConnectionAsync(ct);
-        return await connection.ExecuteAsync(new CommandDefinition(sql, new { userId, tenant }, cancellationToken: ct)) == 1;
     }
 }

@@ -28,7 +28,7 @@ public static class SignInPages
         Form(context, antiforgery, returnUrl, username: null, message: null, StatusCodes.Status200OK);
 
     public static async Task<IResult> SignInAsync(HttpContext context, IAntiforgery antiforgery, LoginThrottle throttle, UserAccounts accounts,
-        ConsoleUserStore consoleUsers, ConsoleSessions sessions, CancellationToken ct)
+        UserAccessStore access, ConsoleSessions sessions, CancellationToken ct)
     {
         if (await ConsoleGate.CheckFormAsync(context, antiforgery) is { } refused)
         {
@@ -57,7 +57,7 @@ public static class SignInPages
 
         throttle.Succeeded(attempt.Value);
 
-        var roles = await consoleUsers.RolesOfAsync(user.Id, ct);
+        var roles = (await access.GetAsync(user.Id, ct)).Roles;
         if (!roles.Contains(ConsoleRoles.Admin) && !roles.Contains(ConsoleRoles.Viewer))
         {
             return ConsoleGate.NoRole(user.Username);

@@ -1,6 +1,4 @@
 using System.Text;
-using System.Text.RegularExpressions;
-using TokenService.Audit;
 using TokenService.Token;
 using TokenService.Users;
 using static TokenService.WebConsole.ConsoleHtml;
@@ -9,9 +7,9 @@ namespace TokenService.WebConsole;
 
 /// <summary>
 /// The Users pages: list, create, roles, tenant memberships, password reset, delete behind a confirmation.
-/// Accounts change through <see cref="UserAccounts"/> (as the CLI); roles and tenants through <see cref="ConsoleUserStore"/>.
+/// Accounts change through <see cref="UserAccounts"/> (as the CLI); roles and tenants too (<see cref="UserAccounts.ChangeAccessAsync"/>).
 /// </summary>
-public static partial class UsersPages
+public static class UsersPages
 {
     public const string Section = "/console/users";
 
@@ -80,49 +78,36 @@ public static partial class UsersPages
         return await DetailAsync(op, username, users, consoleUsers, message, null, ct);
     }
 
-    /// <summary>A set a user belongs to (roles, tenants): its form field, its check, its SQL and its audit actions.</summary>
-    private sealed record Membership(string Field, string RemoveVerb, Func<string, string?> Problem,
-        Func<ConsoleUserStore, Guid, string, bool, CancellationToken, Task<bool>> SetAsync, string AddAction, string RemoveAction);
+    /// <summary>A set a user belongs to (roles, tenants): its form field and the verb that takes a value away.</summary>
+    private sealed record Membership(UserAccessKind Kind, string Field, string RemoveVerb);
 
-    private static readonly Membership Roles = new("role", "revoke",
-        role => RoleShape().IsMatch(role) ? null : "a role is 1 to 64 of a-z, 0-9, ':', '_' or '-', starting with a letter",
-        (store, id, role, on, ct) => store.SetRoleAsync(id, role, on, ct), AuditActions.UserGrantRole, AuditActions.UserRevokeRole);
+    private static readonly Membership Roles = new(UserAccessKind.Role, "role", "revoke");
 
-    private static readonly Membership Tenants = new("tenant", "remove",
-        tenant => tenant.Length > 0 && TenantParameter.Validate(tenant) is null ? null
-            : $"a tenant ID is 1 to {TenantParameter.MaxLength} letters, digits, '.', '_', ':' or '-'",
-        (store, id, tenant, on, ct) => store.SetTenantAsync(id, tenant, on, ct), AuditActions.UserAddTenant, AuditActions.UserRemoveTenant);
+    private static readonly Membership Tenants = new(UserAccessKind.Tenant, "tenant", "remove");
 
-    public static Task<IResult> SetRoleAsync(HttpContext context, string username, UserStore users, ConsoleUserStore consoleUsers, AuditTrail audit,
-        CancellationToken ct) => ChangeMembershipAsync(Roles, context, username, users, consoleUsers, audit, ct);
+    public static Task<IResult> SetRoleAsync(HttpContext context, string username, UserStore users, ConsoleUserStore consoleUsers,
+        UserAccounts accounts, CancellationToken ct) => ChangeMembershipAsync(Roles, context, username, users, consoleUsers, accounts, ct);
 
-    public static Task<IResult> SetTenantAsync(HttpContext context, string username, UserStore users, ConsoleUserStore consoleUsers, AuditTrail audit,
-        CancellationToken ct) => ChangeMembershipAsync(Tenants, context, username, users, consoleUsers, audit, ct);
+    public static Task<IResult> SetTenantAsync(HttpContext context, string username, UserStore users, ConsoleUserStore consoleUsers,
+        UserAccounts accounts, CancellationToken ct) => ChangeMembershipAsync(Tenants, context, username, users, consoleUsers, accounts, ct);
 
+    /// <summary>The same change as <c>users grant-role</c> and the management API: one check, one store, one audit row.</summary>
     private static async Task<IResult> ChangeMembershipAsync(Membership membership, HttpContext context, string username, UserStore users,
-        ConsoleUserStore consoleUsers, AuditTrail audit, CancellationToken ct)
+        ConsoleUserStore consoleUsers, UserAccounts accounts, CancellationToken ct)
     {
         var op = ConsoleGate.Operator(context);
-        if (await users.FindByUsernameAsync(username, ct) is not { } user)
-        {
-            return Gone(op, username);
-        }
-
         var value = context.Request.Form[membership.Field].ToString().Trim();
-        var on = context.Request.Form["action"] != membership.RemoveVerb;
-        if (membership.Problem(value) is { } problem)
+        var add = context.Request.Form["action"] != membership.RemoveVerb;
+        var (user, error) = await accounts.ChangeAccessAsync(membership.Kind, username, value, add, ct);
+        if (error is not null)
         {
-            return await DetailAsync(op, username, users, consoleUsers, null, (membership.Field, problem, value), ct, StatusCodes.Status400BadRequest);
+            return await DetailAsync(op, username, users, consoleUsers, null, (membership.Field, error.Message, value), ct,
+                StatusCodes.Status400BadRequest);
         }
 
-        // A repeated grant or a missing revoke changes nothing, and nothing is recorded.
-        if (await membership.SetAsync(consoleUsers, user.Id, value, on, ct))
-        {
-            await audit.RecordAsync(on ? membership.AddAction : membership.RemoveAction, "user", user.Username,
-                new Dictionary<string, string> { [membership.Field] = value }, ct);
-        }
-
-        return TypedResults.Redirect($"/console/users/{Uri.EscapeDataString(user.Username)}?notice={membership.Field}");
+        return user is null
+            ? Gone(op, username)
+            : TypedResults.Redirect($"/console/users/{Uri.EscapeDataString(user.Username)}?notice={membership.Field}");
     }
 
     public static async Task<IResult> ResetPasswordAsync(HttpContext context, string username, UserAccounts accounts, UserStore users,
@@ -267,8 +252,4 @@ public static partial class UsersPages
 
     private static ConsolePage Gone(ConsoleOperator op, string username, int status = StatusCodes.Status409Conflict) =>
         Message(op, "User no longer exists", $"There is no user named {Token.OAuthError.Truncate(username)} (any more). Nothing was changed.", status);
-
-    /// <summary>The check constraint of user_roles (migration 0013), so a bad role is a field error, not a database error.</summary>
-    [GeneratedRegex("^[a-z][a-z0-9:_-]{0,63}$")]
-    private static partial Regex RoleShape();
 }

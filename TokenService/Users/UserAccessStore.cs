@@ -45,8 +45,11 @@ public sealed class UserAccessStore(NpgsqlDataSource db)
             .ToDictionary(id => id, id => new UserAccess(roles[id].ToArray(), tenants[id].ToArray()));
     }
 
-    /// <summary>Adds (<paramref name="add"/>) or removes one role or tenant; false when the user does not exist.</summary>
-    public async Task<bool> ChangeAsync(UserAccessKind kind, string username, string value, bool add, CancellationToken ct)
+    /// <summary>
+    /// Adds (<paramref name="add"/>) or removes one role or tenant. Found: the user exists; Changed: the set changed
+    /// (a repeated grant or a missing revoke changes nothing, and is not audited).
+    /// </summary>
+    public async Task<(bool Found, bool Changed)> ChangeAsync(UserAccessKind kind, string username, string value, bool add, CancellationToken ct)
     {
         var sql = (kind, add) switch
         {
@@ -59,7 +62,7 @@ public sealed class UserAccessStore(NpgsqlDataSource db)
         };
         const string exists = "SELECT EXISTS (SELECT 1 FROM users WHERE lower(username) = lower(@username))";
         await using var connection = await db.OpenConnectionAsync(ct);
-        await connection.ExecuteAsync(new CommandDefinition(sql, new { username, value }, cancellationToken: ct));
-        return await connection.ExecuteScalarAsync<bool>(new CommandDefinition(exists, new { username }, cancellationToken: ct));
+        var changed = await connection.ExecuteAsync(new CommandDefinition(sql, new { username, value }, cancellationToken: ct)) == 1;
+        return (changed || await connection.ExecuteScalarAsync<bool>(new CommandDefinition(exists, new { username }, cancellationToken: ct)), changed);
     }
 }

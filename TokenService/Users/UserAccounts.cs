@@ -92,7 +92,23 @@ public sealed partial class UserAccounts(UserStore store, UserAccessStore access
                 $"tenant must be 1 to {TenantParameter.MaxLength} characters of letters, digits, '.', '_', ':' or '-'"));
         }
 
-        return await access.ChangeAsync(kind, username, value, add, ct) ? (await FindAsync(username, ct), null) : (null, null);
+        var (found, changed) = await access.ChangeAsync(kind, username, value, add, ct);
+        if (!found)
+        {
+            return (null, null);
+        }
+
+        var user = await FindAsync(username, ct);
+        var action = (kind, add) switch
+        {
+            (UserAccessKind.Role, true) => AuditActions.UserGrantRole,
+            (UserAccessKind.Role, false) => AuditActions.UserRevokeRole,
+            (UserAccessKind.Tenant, true) => AuditActions.UserAddTenant,
+            _ => AuditActions.UserRemoveTenant,
+        };
+        await audit.RecordIfAsync(changed, action, "user", user?.Username ?? username,
+            new Dictionary<string, string> { [kind == UserAccessKind.Role ? "role" : "tenant"] = value }, ct);
+        return (user, null);
     }
 
     /// <summary>Null error and true: changed. False: no such user.</summary>

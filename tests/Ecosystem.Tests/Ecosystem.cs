@@ -50,6 +50,9 @@ public sealed class Ecosystem
             services.Configure<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme,
                 o => o.BackchannelHttpHandler = Certificate.TrustingHandler());
         });
+        // As a load balancer would: no traffic before /readyz (the first revocation poll has succeeded, issue 11).
+        using var probe = Api.CreateClient();
+        await Loopback.WaitUntilReadyAsync(probe);
     }
 
     [OneTimeTearDown]

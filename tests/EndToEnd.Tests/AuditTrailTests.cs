@@ -115,6 +115,10 @@ public sealed class AuditTrailTests
         });
     }
 
+    /// <summary>
+    /// A token without application:admin names only the ResourceApi's audience (RFC 8707, issue 11), so /audit refuses
+    /// it as not its own: 401 invalid_token, like the rest of the management API.
+    /// </summary>
     [Test]
     public async Task Get_audit_needs_a_token_with_application_admin()
     {
@@ -127,7 +131,8 @@ public sealed class AuditTrailTests
         Assert.Multiple(() =>
         {
             Assert.That(none.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
-            Assert.That(wrongScope.StatusCode, Is.EqualTo(HttpStatusCode.Forbidden));
+            Assert.That(wrongScope.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
+            Assert.That(wrongScope.Headers.WwwAuthenticate.ToString(), Does.Contain("error=\"invalid_token\""));
         });
     }
 
