@@ -21,8 +21,14 @@ trap cleanup EXIT
 
 dotnet build TokenService.slnx -c Debug -nologo -clp:ErrorsOnly || { echo "0 passed, 1 failed, 0 skipped"; exit 1; }
 
-dotnet test TokenService.slnx --no-build -nologo --logger "trx" --results-directory "$results" "$@"
+# Two passes. First every test but the latency and timing-equality ones, the projects in parallel; then those
+# ([Category("Timing")]: ratios of latencies, p99 bounds, timing equality) one project at a time, so what they
+# measure is the service under test rather than the other test projects sharing the two cores.
+dotnet test TokenService.slnx --no-build -nologo --logger "trx" --results-directory "$results" --filter "TestCategory!=Timing" "$@"
 rc=$?
+dotnet test TokenService.slnx --no-build -nologo -m:1 --logger "trx" --results-directory "$results" --filter "TestCategory=Timing" "$@"
+timing_rc=$?
+[ "$rc" -ne 0 ] || rc=$timing_rc
 
 passed=0; failed=0; skipped=0; unexplained=0
 count() { echo "$1" | sed -n "s/.* $2=\"\([0-9]*\)\".*/\1/p"; }

@@ -13,6 +13,7 @@ namespace ResourceApi.Tests;
 /// runs, a failed resolver says "temporarily unavailable" (503 when nothing was served) and never names a driver,
 /// and one client's 1,000-alias flood does not starve everybody else.
 /// </summary>
+[Category("Timing")]
 public sealed class QueryCostTests
 {
     private static string Aliases(int count, string field = "counter(metric: \"revenue\") { value }") =>

@@ -13,6 +13,7 @@ namespace ResourceApi.Tests;
 /// TokenService trusts the ResourceApi's address as a proxy (ForwardedHeaders:KnownProxies), the way an operator
 /// configures it, so the Basic exchange's X-Forwarded-For names the stranger.
 /// </summary>
+[Category("Timing")]
 public sealed class StrangerFloodTests
 {
     private const int Flood = 1000;

@@ -11,6 +11,7 @@ namespace Security.Tests.Corpus;
 /// introspection and GraphQL) produces no 5xx; every token endpoint error is a well-formed RFC 6749 error; and the
 /// service still issues tokens afterwards. Set SECURITY_CORPUS_SEED to replay a printed seed.
 /// </summary>
+[Category("Timing")]
 public sealed class HostileInputCorpusTests
 {
     public const int TokenRequests = 10_000;

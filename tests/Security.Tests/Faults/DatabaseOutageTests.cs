@@ -12,6 +12,7 @@ namespace Security.Tests.Faults;
 /// 503 with Retry-After (warm client-credentials requests may keep working from the caches), never a 500; after the
 /// database returns the same process serves normally within 2 s, without a restart. Uses a cluster of its own.
 /// </summary>
+[Category("Timing")]
 public sealed class DatabaseOutageTests
 {
     private sealed record Outcome(TimeSpan At, string Kind, int Status, bool RetryAfter);

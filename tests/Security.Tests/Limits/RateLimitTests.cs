@@ -10,6 +10,7 @@ namespace Security.Tests.Limits;
 /// Issue 6 point 4: 429 with Retry-After on the token endpoint (per client id and per client address), on
 /// introspection (client authentication shares the limiter) and on the login form; the warm client is never held back.
 /// </summary>
+[Category("Timing")]
 public sealed class RateLimitTests
 {
     private SecurityStack stack = null!;

@@ -16,6 +16,7 @@ namespace TokenService.Tests.Token;
 /// background before it expires, so neither a fleet start nor a cache expiry nor a cache clear costs more than one
 /// verification per client.
 /// </summary>
+[Category("Timing")]
 public sealed partial class SecretVerificationTests
 {
     /// <summary>Short, so the renewal test runs past several lifetimes in a few seconds.</summary>
