@@ -89,7 +89,8 @@ internal sealed class PreparedDocuments : IDisposable
         if (fields > settings.MaxFieldsPerDocument)
         {
             return PreparedDocument.Invalid(new ExecutionError(
-                $"the document selects {fields} fields (aliases count, fragments once); at most {settings.MaxFieldsPerDocument} are allowed per request")
+                $"the document selects {fields} fields (aliases count, fragments once); at most {settings.MaxFieldsPerDocument} are " +
+                "allowed per request")
             { Code = "TOO_MANY_FIELDS" });
         }
 
@@ -118,7 +119,8 @@ internal sealed class PreparedDocuments : IDisposable
     }
 
     /// <summary>What depends on the variables: size and depth, then the database budget (<see cref="QueryCost"/>).</summary>
-    public static IValidationRule[] CostRules(ResourceApiOptions settings) => [new SizeAndDepthRule(settings), new DatabaseBudgetRule(settings)];
+    public static IValidationRule[] CostRules(ResourceApiOptions settings) =>
+        [new SizeAndDepthRule(settings), new DatabaseBudgetRule(settings)];
 
     /// <summary>GraphQL spec s.6.1 GetOperation: the named one, or the only one.</summary>
     private static GraphQLOperationDefinition SelectOperation(GraphQLDocument document, string? operationName)
@@ -141,7 +143,8 @@ internal sealed class PreparedDocuments : IDisposable
     private static int CountFields(GraphQLDocument document)
     {
         var count = 0;
-        var pending = new Stack<GraphQLSelectionSet>(document.Definitions.OfType<IHasSelectionSetNode>().Select(d => d.SelectionSet!).Where(s => s is not null));
+        var pending = new Stack<GraphQLSelectionSet>(document.Definitions.OfType<IHasSelectionSetNode>().Select(d => d.SelectionSet!)
+            .Where(s => s is not null));
         while (pending.TryPop(out var set))
         {
             foreach (var selection in set.Selections)

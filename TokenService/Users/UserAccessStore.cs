@@ -50,12 +50,16 @@ public sealed class UserAccessStore(NpgsqlDataSource db)
     {
         var sql = (kind, add) switch
         {
-            (UserAccessKind.Role, true) => "INSERT INTO user_roles (user_id, role) SELECT id, @value FROM users WHERE lower(username) = lower(@username) " +
+            (UserAccessKind.Role, true) =>
+                "INSERT INTO user_roles (user_id, role) SELECT id, @value FROM users WHERE lower(username) = lower(@username) " +
                               "ON CONFLICT DO NOTHING",
-            (UserAccessKind.Role, false) => "DELETE FROM user_roles WHERE role = @value AND user_id = (SELECT id FROM users WHERE lower(username) = lower(@username))",
-            (UserAccessKind.Tenant, true) => "INSERT INTO user_tenants (user_id, tenant) SELECT id, @value FROM users WHERE lower(username) = lower(@username) " +
+            (UserAccessKind.Role, false) =>
+                "DELETE FROM user_roles WHERE role = @value AND user_id = (SELECT id FROM users WHERE lower(username) = lower(@username))",
+            (UserAccessKind.Tenant, true) =>
+                "INSERT INTO user_tenants (user_id, tenant) SELECT id, @value FROM users WHERE lower(username) = lower(@username) " +
                                 "ON CONFLICT DO NOTHING",
-            _ => "DELETE FROM user_tenants WHERE tenant = @value AND user_id = (SELECT id FROM users WHERE lower(username) = lower(@username))",
+            _ => "DELETE FROM user_tenants WHERE tenant = @value AND user_id = (SELECT id FROM users WHERE lower(username) = " +
+            "lower(@username))",
         };
         const string exists = "SELECT EXISTS (SELECT 1 FROM users WHERE lower(username) = lower(@username))";
         await using var connection = await db.OpenConnectionAsync(ct);
