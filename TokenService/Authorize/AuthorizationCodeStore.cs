@@ -52,7 +52,9 @@ public sealed class AuthorizationCodeStore(NpgsqlDataSource db, TimeProvider tim
     {
         const string sql = """
             INSERT INTO authorization_codes
-                (id, code_hash, client_id, user_id, redirect_uri, code_challenge, scopes, nonce, auth_time, created_at, expires_at, tenant, resource)
+                (id, code_hash, client_id, user_id, redirect_uri, code_challenge, scopes, nonce, auth_time, created_at, expires_at, tenant,
+            """ + """
+             resource)
             VALUES (@Id, @CodeHash, @ClientId, @UserId, @RedirectUri, @CodeChallenge, @Scopes, @Nonce, @AuthTime, @CreatedAt, @ExpiresAt, @Tenant,
                     @Resource)
             """;
