@@ -78,7 +78,8 @@ static WebApplication BuildApp(string[] args)
     var app = builder.Build();
 
     // First: every limit and log after this sees the real caller's address (nothing is trusted unless configured).
-    app.UseTrustedProxies(app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<TokenServiceOptions>>().Value.ForwardedHeaders);
+    app.UseTrustedProxies(app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<TokenServiceOptions>>()
+        .Value.ForwardedHeaders);
     app.UseExceptionHandler();
     app.UseStatusCodePages();
     app.UseBrowserCors();

@@ -32,7 +32,8 @@ internal static class AliasFloodScenario
 
         var endpoint = new Uri(o.ApiUrl, "/graphql");
         var normalBody = ApiScenarios.QueryBody(o.Query);
-        var floodBody = ApiScenarios.QueryBody("{" + string.Concat(Enumerable.Range(0, 1000).Select(i => $" a{i}: counter(metric: \"revenue\") {{ value }}")) + " }");
+        var floodBody = ApiScenarios.QueryBody("{" +
+            string.Concat(Enumerable.Range(0, 1000).Select(i => $" a{i}: counter(metric: \"revenue\") {{ value }}")) + " }");
         using var normalClient = Http.Create(16);
         using var floodClient = Http.Create(FloodConnections, IPAddress.Parse("127.0.0.2"));
         ResponseCheck served = static (s, b) => s == 200 && b.IndexOf("\"errors\""u8) < 0;
@@ -44,8 +45,10 @@ internal static class AliasFloodScenario
         var during = LoadRunner.RunAsync(normalClient, new LoadSpec("bench query during the alias flood, 16 connections", 16,
             o.WarmUp, o.Window, (_, _) => Http.Post(endpoint, normalBody, Http.Json, authorization), served), c.Processes);
         await Task.Delay(o.WarmUp);
-        var flood = await LoadRunner.RunAsync(floodClient, new LoadSpec($"1,000-alias flood, {FloodConnections} connections", FloodConnections,
-            TimeSpan.Zero, o.Window, (_, _) => Http.Post(endpoint, floodBody, Http.Json, authorization), static (s, _) => s == 400), c.Processes);
+        var flood = await LoadRunner.RunAsync(floodClient,
+            new LoadSpec($"1,000-alias flood, {FloodConnections} connections", FloodConnections,
+            TimeSpan.Zero, o.Window, (_, _) => Http.Post(endpoint, floodBody, Http.Json, authorization), static (s, _) => s == 400),
+                c.Processes);
         var others = await during;
 
         var success = others.Outcomes.Total == 0 ? 0 : (double)others.Outcomes.Ok / others.Outcomes.Total;

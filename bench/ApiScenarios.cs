@@ -53,7 +53,8 @@ internal static class ApiScenarios
             static (s, b) => s == 200 && b.IndexOf(ErrorsMember) < 0), c.Processes);
 
         c.Report.AtLeast(figure, result.OkPerSecond, RequestsPerSecondTarget, "N0");
-        c.Report.AtMost($"ResourceApi p99 ({(bearer ? "bearer" : "Basic")}) @{connections}", result.Latency.Percentile(0.99), P99TargetMs, "0.00", " ms");
+        c.Report.AtMost($"ResourceApi p99 ({(bearer ? "bearer" : "Basic")}) @{connections}", result.Latency.Percentile(0.99), P99TargetMs,
+            "0.00", " ms");
         var reference = await LoadRunner.RunAsync(client, new LoadSpec($"{name}: reference GET /healthz", connections, o.WarmUp, o.Window,
             (_, _) => new HttpRequestMessage(HttpMethod.Get, new Uri(o.ApiUrl, "/healthz")), static (s, _) => s == 200), c.Processes);
         c.Report.Info($"ResourceApi {(bearer ? "bearer" : "Basic")} req/s as a share of GET /healthz (same sitting)",
@@ -62,7 +63,8 @@ internal static class ApiScenarios
         c.Detail(reference, withApi: true);
         if (result.Outcomes.Failed > 0)
         {
-            c.Report.Info($"ResourceApi errors ({(bearer ? "bearer" : "Basic")})", result.Outcomes.Describe(onlyFailures: true), "0", "**errors**");
+            c.Report.Info($"ResourceApi errors ({(bearer ? "bearer" : "Basic")})", result.Outcomes.Describe(onlyFailures: true), "0",
+                "**errors**");
         }
 
         c.Detail(result, withApi: true);

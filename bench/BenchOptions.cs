@@ -41,7 +41,8 @@ internal sealed record BenchOptions
     // Metric's name field is uniqueName in ResourceApi/Graph/Types/MetricType.cs.
     public const string DefaultQuery = "{ metrics(first: 10) { edges { node { id uniqueName } } } }";
 
-    public static readonly string[] AllScenarios = ["rsa", "warm16", "warm64", "cold", "api-bearer", "api-basic", "alias-flood", "flood", "soak", "fleet", "stranger-flood"];
+    public static readonly string[] AllScenarios = ["rsa", "warm16", "warm64", "cold", "api-bearer", "api-basic", "alias-flood", "flood",
+        "soak", "fleet", "stranger-flood"];
 
     public required Uri TokenUrl { get; init; }
     public required Credentials WarmApp { get; init; }
@@ -88,7 +89,8 @@ internal sealed record BenchOptions
             return Fail("--token-url and --warm-app are required");
         }
 
-        var scenarios = (Get("scenarios") ?? string.Join(',', AllScenarios)).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var scenarios = (Get("scenarios") ?? string.Join(',', AllScenarios))
+            .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         if (scenarios.FirstOrDefault(s => !AllScenarios.Contains(s)) is { } unknown)
         {
             return Fail($"unknown scenario '{unknown}'");

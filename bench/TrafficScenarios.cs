@@ -21,7 +21,8 @@ internal static partial class TrafficScenarios
     private static readonly TimeSpan SoakWindow = TimeSpan.FromSeconds(10);
 
     /// <summary>The TokenService's ProvenSecretCacheSeconds for this run (scripts/bench.sh sets it short).</summary>
-    private static int CacheSeconds => int.TryParse(Environment.GetEnvironmentVariable("BENCH_SECRET_TTL"), CultureInfo.InvariantCulture, out var s) ? s : 120;
+    private static int CacheSeconds =>
+        int.TryParse(Environment.GetEnvironmentVariable("BENCH_SECRET_TTL"), CultureInfo.InvariantCulture, out var s) ? s : 120;
 
     private static Credentials? App(string name) =>
         Environment.GetEnvironmentVariable("BENCH_TRAFFIC_DIR") is { Length: > 0 } dir && File.Exists(Path.Combine(dir, name + ".json"))
@@ -39,12 +40,14 @@ internal static partial class TrafficScenarios
         var windows = (int)Math.Max(3, Math.Ceiling(2.5 * CacheSeconds / SoakWindow.TotalSeconds));
         var body = Http.ClientCredentialsForm(app.ClientId, app.Secret, o.TokenExtra);
         using var client = Http.Create(64);
-        c.Progress($"soak: 64 connections from a cold start, {windows} × {SoakWindow.TotalSeconds} s (proven-secret cache {CacheSeconds} s)");
+        c.Progress($"soak: 64 connections from a cold start, {windows} × {SoakWindow.TotalSeconds} s (proven-secret " +
+            $"cache {CacheSeconds} s)");
         var before = await Argon2Async(o.TokenUrl);
         var results = new List<LoadResult>();
         for (var w = 0; w < windows; w++)
         {
-            results.Add(await LoadRunner.RunAsync(client, new LoadSpec($"soak window {w + 1}, 64 connections", 64, TimeSpan.Zero, SoakWindow,
+            results.Add(await LoadRunner.RunAsync(client,
+                new LoadSpec($"soak window {w + 1}, 64 connections", 64, TimeSpan.Zero, SoakWindow,
                 (_, _) => Http.Post(o.TokenEndpoint, body, Http.Form), static (s, _) => s is >= 200 and < 300), c.Processes));
         }
 
@@ -57,7 +60,9 @@ internal static partial class TrafficScenarios
         var non2xx = results.Sum(r => r.Outcomes.Failed);
         c.Report.AtMost($"Soak: non-2xx of {results.Sum(r => r.Outcomes.Total):N0} over {seconds:0} s @64", non2xx, 0, "N0");
         c.Report.Info("Soak: p99 per 10 s window", string.Join(" / ", p99s.Select(Report.Ms)), "max ≤ 2× median",
-            p99s.Max() <= 2 * median ? $"pass ({Report.Num(p99s.Max() / median, "0.00")}×)" : $"**fail** ({Report.Num(p99s.Max() / median, "0.00")}×)");
+            p99s.Max() <= 2 * median
+                ? $"pass ({Report.Num(p99s.Max() / median, "0.00")}×)"
+                : $"**fail** ({Report.Num(p99s.Max() / median, "0.00")}×)");
         c.Report.AtMost($"Soak: Argon2id verifications ({seconds:0} s, cache {CacheSeconds} s)", verified, argonBound, "0");
         foreach (var r in results)
         {
@@ -102,9 +107,12 @@ internal static partial class TrafficScenarios
         var oneMs = verified > 0 ? (after.Sum - before.Sum) * 1000 / verified : double.NaN;
         var latency = new LatencySummary(answers.Select(a => a.Item2));
         c.Report.AtMost($"Fleet: non-200 of {fleet} concurrent first requests", answers.Count(a => a.Item1 != 200), 0, "N0");
-        c.Report.Info("Fleet: Argon2id verifications (metric)", Report.Num(verified, "0"), "exactly 1", verified == 1 ? "pass" : "**fail**");
+        c.Report.Info("Fleet: Argon2id verifications (metric)", Report.Num(verified, "0"), "exactly 1", verified == 1
+            ? "pass"
+            : "**fail**");
         c.Report.AtMost("Fleet: p99", latency.Percentile(0.99), 3 * oneMs, "0.0", " ms");
-        c.Report.Detail($"fleet: one verification took {Report.Ms(oneMs)}; p50 {Report.Ms(latency.Percentile(0.5))}, max {Report.Ms(latency.Max)}; " +
+        c.Report.Detail($"fleet: one verification took {Report.Ms(oneMs)}; p50 {Report.Ms(latency.Percentile(0.5))}, " +
+            $"max {Report.Ms(latency.Max)}; " +
                         $"statuses: {string.Join(", ", answers.GroupBy(a => a.Item1).Select(g => $"{g.Count()} × {g.Key}"))}");
     }
 
@@ -134,9 +142,11 @@ internal static partial class TrafficScenarios
     }
 
     /// <summary>A made-up client id per request: nothing a cache of refusals could answer.</summary>
-    private static string Stranger(int worker, long iteration) => string.Create(CultureInfo.InvariantCulture, $"stranger-{worker}-{iteration}");
+    private static string Stranger(int worker, long iteration) =>
+        string.Create(CultureInfo.InvariantCulture, $"stranger-{worker}-{iteration}");
 
-    private static async Task FloodAsync(BenchContext c, string path, Func<int, long, HttpRequestMessage> legitimate, Func<int, long, HttpRequestMessage> wrong)
+    private static async Task FloodAsync(BenchContext c, string path, Func<int, long, HttpRequestMessage> legitimate,
+        Func<int, long, HttpRequestMessage> wrong)
     {
         var o = c.Options;
         using var legitClient = Http.Create(16);
@@ -149,16 +159,20 @@ internal static partial class TrafficScenarios
         }
 
         c.Progress($"stranger-flood ({path}): valid caller alone, then beside {o.Flood} wrong requests in flight from 127.0.0.2");
-        var alone = await LoadRunner.RunAsync(legitClient, new LoadSpec($"valid caller alone ({path}), 16 connections", 16, o.WarmUp, o.Window,
+        var alone = await LoadRunner.RunAsync(legitClient,
+            new LoadSpec($"valid caller alone ({path}), 16 connections", 16, o.WarmUp, o.Window,
             legitimate, static (s, _) => s == 200), c.Processes);
-        var during = LoadRunner.RunAsync(legitClient, new LoadSpec($"valid caller beside the flood ({path}), 16 connections", 16, o.WarmUp, o.Window,
+        var during = LoadRunner.RunAsync(legitClient,
+            new LoadSpec($"valid caller beside the flood ({path}), 16 connections", 16, o.WarmUp, o.Window,
             legitimate, static (s, _) => s == 200), c.Processes);
-        var flood = await LoadRunner.RunAsync(strangerClient, new LoadSpec($"stranger flood ({path}), {o.Flood} connections from 127.0.0.2", o.Flood,
+        var flood = await LoadRunner.RunAsync(strangerClient,
+            new LoadSpec($"stranger flood ({path}), {o.Flood} connections from 127.0.0.2", o.Flood,
             TimeSpan.Zero, o.WarmUp + o.Window, wrong, static (s, _) => s is 401 or 429), c.Processes);
         var beside = await during;
         var ratio = beside.Latency.Percentile(0.99) / alone.Latency.Percentile(0.99);
         c.Report.AtMost($"Stranger flood ({path}): valid caller non-200", beside.Outcomes.Failed, 0, "N0");
-        c.Report.Info($"Stranger flood ({path}): valid caller p99", $"{Report.Ms(beside.Latency.Percentile(0.99))} vs {Report.Ms(alone.Latency.Percentile(0.99))} alone",
+        c.Report.Info($"Stranger flood ({path}): valid caller p99",
+            $"{Report.Ms(beside.Latency.Percentile(0.99))} vs {Report.Ms(alone.Latency.Percentile(0.99))} alone",
             "≤ 3× alone", ratio <= 3 ? $"pass ({Report.Num(ratio, "0.0")}×)" : $"**fail** ({Report.Num(ratio, "0.0")}×)");
         c.Report.Info($"Stranger flood ({path}): stranger answers", flood.Outcomes.Describe(), "401 and/or 429",
             flood.Outcomes.Failed - flood.Outcomes.Count(Outcomes.Unfinished) > 0 ? "**unexpected statuses**" : "pass");

@@ -129,7 +129,8 @@ internal sealed partial class BasicExchange(
         try
         {
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-            var configuration = await bearer.Get(JwtBearerDefaults.AuthenticationScheme).ConfigurationManager!.GetConfigurationAsync(timeout.Token);
+            var configuration = await bearer.Get(JwtBearerDefaults.AuthenticationScheme)
+                .ConfigurationManager!.GetConfigurationAsync(timeout.Token);
             if (configuration.TokenEndpoint is not { Length: > 0 } tokenEndpoint)
             {
                 LogExchangeUnavailable(logger, "discovery lists no token_endpoint");
@@ -185,7 +186,8 @@ internal sealed partial class BasicExchange(
             cache.Set(key, accessToken, TimeSpan.FromSeconds(token.ExpiresIn) - RefreshBeforeExpiry);
             return new ExchangeResult(ExchangeOutcome.Issued, accessToken);
         }
-        catch (Exception e) when (e is HttpRequestException or OperationCanceledException or InvalidOperationException or System.Text.Json.JsonException)
+        catch (Exception e) when (e is HttpRequestException or OperationCanceledException or InvalidOperationException
+            or System.Text.Json.JsonException)
         {
             LogExchangeUnavailable(logger, e.GetType().Name);
             return new ExchangeResult(ExchangeOutcome.Unavailable, null);
@@ -241,13 +243,15 @@ internal static class BasicExchangeMiddleware
                 context.Response.StatusCode = StatusCodes.Status429TooManyRequests;
                 context.Response.Headers.RetryAfter = result.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
                 await Challenges.WriteErrorsAsync(context.Response,
-                    [new { message = "too many failed authentications from this address; retry later", extensions = new { code = OAuthErrors.SlowDown } }], ct);
+                    [new { message = "too many failed authentications from this address; retry later",
+                        extensions = new { code = OAuthErrors.SlowDown } }], ct);
                 break;
             default:
                 context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
                 context.Response.Headers.RetryAfter = "5";
                 await Challenges.WriteErrorsAsync(context.Response,
-                    [new { message = "the token service is unavailable; retry shortly", extensions = new { code = OAuthErrors.TemporarilyUnavailable } }], ct);
+                    [new { message = "the token service is unavailable; retry shortly",
+                        extensions = new { code = OAuthErrors.TemporarilyUnavailable } }], ct);
                 break;
         }
     });

@@ -17,7 +17,8 @@ internal static class Challenges
 
     public static string InvalidToken => BearerChallenge.Header(OAuthErrors.InvalidToken);
 
-    public static string InsufficientScope(IEnumerable<string> scopes) => BearerChallenge.Header(OAuthErrors.InsufficientScope, scopes: scopes);
+    public static string InsufficientScope(IEnumerable<string> scopes) =>
+        BearerChallenge.Header(OAuthErrors.InsufficientScope, scopes: scopes);
 
     /// <summary>JwtBearer's OnChallenge: replaces its default so the header is exactly one of ours.</summary>
     public static async Task WriteBearerChallengeAsync(JwtBearerChallengeContext context)
@@ -26,7 +27,9 @@ internal static class Challenges
         // RFC 6750 s.3.1: a request without credentials gets no error code at all.
         var sentCredentials = context.AuthenticateFailure is not null;
         await WriteUnauthorizedAsync(context.Response, sentCredentials,
-            sentCredentials ? "the access token is invalid, expired or not for this API" : "authentication required: send a Bearer access token",
+            sentCredentials
+                ? "the access token is invalid, expired or not for this API"
+                : "authentication required: send a Bearer access token",
             context.HttpContext.RequestAborted);
     }
 
@@ -34,7 +37,8 @@ internal static class Challenges
     {
         response.StatusCode = StatusCodes.Status401Unauthorized;
         response.Headers.WWWAuthenticate = sentCredentials ? InvalidToken : BearerChallenge.Header();
-        return WriteErrorsAsync(response, [new { message, extensions = new { code = sentCredentials ? OAuthErrors.InvalidToken : "unauthenticated" } }], ct);
+        return WriteErrorsAsync(response,
+            [new { message, extensions = new { code = sentCredentials ? OAuthErrors.InvalidToken : "unauthenticated" } }], ct);
     }
 
     public static Task WriteErrorsAsync(HttpResponse response, IEnumerable<object> errors, CancellationToken ct)

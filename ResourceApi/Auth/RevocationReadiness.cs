@@ -47,7 +47,8 @@ internal static class RevocationReadiness
             context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
             context.Response.Headers.RetryAfter = "1";
             await Challenges.WriteErrorsAsync(context.Response,
-                [new { message = "not ready: the revocation list has not been read yet", extensions = new { code = "temporarily_unavailable" } }],
+                [new { message = "not ready: the revocation list has not been read yet",
+                    extensions = new { code = "temporarily_unavailable" } }],
                 context.RequestAborted);
             return;
         }

@@ -14,7 +14,8 @@ internal sealed class CatalogCache : IDisposable
     private readonly MemoryCache cache = new(new MemoryCacheOptions { SizeLimit = 10_000 });
     private readonly TimeSpan ttl;
 
-    public CatalogCache(IOptions<ResourceApiOptions> options) => ttl = TimeSpan.FromMilliseconds(Math.Max(0, options.Value.CatalogCacheMilliseconds));
+    public CatalogCache(IOptions<ResourceApiOptions> options) =>
+        ttl = TimeSpan.FromMilliseconds(Math.Max(0, options.Value.CatalogCacheMilliseconds));
 
     /// <summary>The cached value, or <paramref name="load"/>'s (kept unless null; a failure is never kept).</summary>
     public async Task<T> GetAsync<T>(object key, Func<Task<T>> load)

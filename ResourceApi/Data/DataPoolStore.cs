@@ -38,10 +38,12 @@ internal sealed class DataPoolStore(NpgsqlDataSource db, CatalogCache catalog)
             ListSql, new { Limit = page.Limit + 1, page.Offset }, cancellationToken: ct))).AsList();
     });
 
-    public async Task<DataPool> RequireAsync(string uniqueName, CancellationToken ct) => await catalog.GetAsync(("pool", uniqueName), async () =>
+    public async Task<DataPool> RequireAsync(string uniqueName, CancellationToken ct) =>
+        await catalog.GetAsync(("pool", uniqueName), async () =>
     {
         await using var connection = await db.OpenConnectionAsync(ct);
-        return await connection.QuerySingleOrDefaultAsync<DataPool>(new CommandDefinition(FindSql, new { uniqueName }, cancellationToken: ct));
+        return await connection.QuerySingleOrDefaultAsync<DataPool>(new CommandDefinition(FindSql, new { uniqueName },
+            cancellationToken: ct));
     }) ?? throw new ResourceRequestException($"no Data Pool named '{uniqueName}'");
 
     public async Task<(DataPool Pool, PoolColumns Columns)> RequireWithColumnsAsync(string uniqueName, CancellationToken ct)

@@ -27,10 +27,12 @@ internal sealed class MetricStore(NpgsqlDataSource db, CatalogCache catalog)
             ListSql, new { Limit = page.Limit + 1, page.Offset }, cancellationToken: ct))).AsList();
     });
 
-    public async Task<Metric> RequireAsync(string uniqueName, CancellationToken ct) => await catalog.GetAsync(("metric", uniqueName), async () =>
+    public async Task<Metric> RequireAsync(string uniqueName, CancellationToken ct) =>
+        await catalog.GetAsync(("metric", uniqueName), async () =>
     {
         await using var connection = await db.OpenConnectionAsync(ct);
-        return await connection.QuerySingleOrDefaultAsync<Metric>(new CommandDefinition(FindSql, new { uniqueName }, cancellationToken: ct));
+        return await connection.QuerySingleOrDefaultAsync<Metric>(new CommandDefinition(FindSql, new { uniqueName },
+            cancellationToken: ct));
     }) ?? throw new ResourceRequestException($"no Metric named '{uniqueName}'");
 
     public async Task<Metric> InsertAsync(Metric metric, CancellationToken ct)
@@ -56,13 +58,15 @@ internal sealed class MetricStore(NpgsqlDataSource db, CatalogCache catalog)
         return deleted;
     }
 
-    /// <summary>Checks that PostgreSQL can read <paramref name="value"/> as <paramref name="castType"/>, so a bad filter fails at creation.</summary>
+    /// <summary>Checks that PostgreSQL can read <paramref name="value"/> as <paramref name="castType"/>, so a bad filter fails at
+    /// creation.</summary>
     public async Task<bool> CastsAsync(string value, string castType, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         try
         {
-            await connection.ExecuteScalarAsync(new CommandDefinition($"SELECT CAST(@value AS {castType})", new { value }, cancellationToken: ct));
+            await connection.ExecuteScalarAsync(new CommandDefinition($"SELECT CAST(@value AS {castType})", new { value },
+                cancellationToken: ct));
             return true;
         }
         catch (PostgresException e) when (e.SqlState.StartsWith("22", StringComparison.Ordinal))

@@ -51,9 +51,11 @@ internal static partial class GraphQLEndpoint
             return;
         }
 
-        if (context.Request.ContentType is not { } contentType || !contentType.StartsWith("application/json", StringComparison.OrdinalIgnoreCase))
+        if (context.Request.ContentType is not { } contentType
+            || !contentType.StartsWith("application/json", StringComparison.OrdinalIgnoreCase))
         {
-            await GraphQLResponse.WriteErrorAsync(context, StatusCodes.Status400BadRequest, "send the request as Content-Type: application/json");
+            await GraphQLResponse.WriteErrorAsync(context, StatusCodes.Status400BadRequest,
+                "send the request as Content-Type: application/json");
             return;
         }
 
@@ -77,7 +79,8 @@ internal static partial class GraphQLEndpoint
         {
             request = serializer.Deserialize<GraphQLRequest>(body);
         }
-        catch (Exception e) when (e is System.Text.Json.JsonException or InvalidOperationException or NotSupportedException or FormatException)
+        catch (Exception e) when (e is System.Text.Json.JsonException or InvalidOperationException or NotSupportedException
+            or FormatException)
         {
             await GraphQLResponse.WriteErrorAsync(context, StatusCodes.Status400BadRequest, "the body is not a GraphQL request in JSON");
             return;
@@ -97,12 +100,16 @@ internal static partial class GraphQLEndpoint
                 Query = query["query"].ToString() is { Length: > 0 } text ? text : null,
                 OperationName = query["operationName"].ToString() is { Length: > 0 } name ? name : null,
                 Variables = query["variables"].ToString() is { Length: > 0 } variables ? serializer.Deserialize<Inputs>(variables) : null,
-                Extensions = query["extensions"].ToString() is { Length: > 0 } extensions ? serializer.Deserialize<Inputs>(extensions) : null,
+                Extensions = query["extensions"].ToString() is { Length: > 0 } extensions
+                    ? serializer.Deserialize<Inputs>(extensions)
+                    : null,
             };
         }
-        catch (Exception e) when (e is System.Text.Json.JsonException or InvalidOperationException or NotSupportedException or FormatException)
+        catch (Exception e) when (e is System.Text.Json.JsonException or InvalidOperationException or NotSupportedException
+            or FormatException)
         {
-            await GraphQLResponse.WriteErrorAsync(context, StatusCodes.Status400BadRequest, "variables and extensions must be JSON objects");
+            await GraphQLResponse.WriteErrorAsync(context, StatusCodes.Status400BadRequest,
+                "variables and extensions must be JSON objects");
             return;
         }
 
@@ -117,7 +124,8 @@ internal static partial class GraphQLEndpoint
         if (persistedError is not null)
         {
             // Apollo clients read PersistedQueryNotFound from a 200 JSON body and resend with the query.
-            await GraphQLResponse.WriteResultAsync(context, new ExecutionResult { Errors = [persistedError] }, GraphQLResponse.RequestErrorStatus(context));
+            await GraphQLResponse.WriteResultAsync(context, new ExecutionResult { Errors = [persistedError] },
+                GraphQLResponse.RequestErrorStatus(context));
             return;
         }
 
@@ -130,7 +138,8 @@ internal static partial class GraphQLEndpoint
         var prepared = await services.GetRequiredService<PreparedDocuments>().GetAsync(query, request!.OperationName, services, ct);
         if (prepared.Errors.Count > 0)
         {
-            await GraphQLResponse.WriteResultAsync(context, new ExecutionResult { Errors = [.. prepared.Errors] }, StatusCodes.Status400BadRequest);
+            await GraphQLResponse.WriteResultAsync(context, new ExecutionResult { Errors = [.. prepared.Errors] },
+                StatusCodes.Status400BadRequest);
             return;
         }
 
@@ -180,7 +189,8 @@ internal static partial class GraphQLEndpoint
     /// <summary>RFC 6750 s.3.1 insufficient_scope, naming every refused field (coordinate and path) and the scopes each needs.</summary>
     private static Task WriteForbiddenAsync(HttpContext context, IReadOnlyList<ValidationError> refused)
     {
-        var scopes = refused.OfType<InsufficientScopeError>().SelectMany(e => e.Requirement.AnyOf).Distinct(StringComparer.Ordinal).ToList();
+        var scopes = refused.OfType<InsufficientScopeError>().SelectMany(e => e.Requirement.AnyOf).Distinct(StringComparer.Ordinal)
+            .ToList();
         if (scopes.Count > 0)
         {
             context.Response.Headers.WWWAuthenticate = Challenges.InsufficientScope(scopes);
@@ -199,7 +209,8 @@ internal static partial class GraphQLEndpoint
         }));
     }
 
-    /// <summary>Reads at most <paramref name="limit"/> bytes; null when the body is longer (chunked bodies have no Content-Length).</summary>
+    /// <summary>Reads at most <paramref name="limit"/> bytes; null when the body is longer (chunked bodies have no
+    /// Content-Length).</summary>
     private static async Task<string?> ReadBodyAsync(HttpRequest request, int limit, CancellationToken ct)
     {
         using var buffer = new MemoryStream();

@@ -16,7 +16,8 @@ internal static class GraphQLResponse
     public const string GraphQLResponseJson = "application/graphql-response+json";
 
     public static bool AcceptsGraphQLResponse(HttpRequest request) =>
-        request.GetTypedHeaders().Accept.Any(a => a.MediaType.Equals(GraphQLResponseJson, StringComparison.OrdinalIgnoreCase) && a.Quality is not 0);
+        request.GetTypedHeaders()
+            .Accept.Any(a => a.MediaType.Equals(GraphQLResponseJson, StringComparison.OrdinalIgnoreCase) && a.Quality is not 0);
 
     /// <summary>The status of a request error that legacy JSON clients expect as 200 (Apollo's PersistedQueryNotFound).</summary>
     public static int RequestErrorStatus(HttpContext context) =>
@@ -25,7 +26,8 @@ internal static class GraphQLResponse
     public static Task WriteResultAsync(HttpContext context, ExecutionResult result, int status)
     {
         Prepare(context, status);
-        return context.RequestServices.GetRequiredService<GraphQLSerializer>().WriteAsync(context.Response.Body, result, context.RequestAborted);
+        return context.RequestServices.GetRequiredService<GraphQLSerializer>()
+            .WriteAsync(context.Response.Body, result, context.RequestAborted);
     }
 
     public static Task WriteErrorAsync(HttpContext context, int status, string message) =>
@@ -41,7 +43,9 @@ internal static class GraphQLResponse
     {
         var response = context.Response;
         response.StatusCode = status;
-        response.ContentType = AcceptsGraphQLResponse(context.Request) ? GraphQLResponseJson + "; charset=utf-8" : "application/json; charset=utf-8";
+        response.ContentType = AcceptsGraphQLResponse(context.Request)
+            ? GraphQLResponseJson + "; charset=utf-8"
+            : "application/json; charset=utf-8";
         response.Headers.CacheControl = "no-store";
         response.Headers.Vary = HeaderNames.Accept;
         if (status == StatusCodes.Status503ServiceUnavailable)

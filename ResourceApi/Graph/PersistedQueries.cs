@@ -32,7 +32,10 @@ internal sealed class PersistedQueries : IDisposable
         if (value is not IDictionary<string, object?> persisted ||
             !persisted.TryGetValue("sha256Hash", out var hashValue) || hashValue is not string hash || !IsSha256Hex(hash))
         {
-            return (null, new ExecutionError("extensions.persistedQuery needs sha256Hash: 64 hexadecimal characters") { Code = "PERSISTED_QUERY_INVALID" });
+            return (null, new ExecutionError("extensions.persistedQuery needs sha256Hash: 64 hexadecimal characters")
+            {
+                Code = "PERSISTED_QUERY_INVALID"
+            });
         }
 
         if (!persisted.TryGetValue("version", out var version) || version is not (1 or 1L or 1.0 or 1m))

@@ -85,7 +85,8 @@ internal sealed class PreparedDocuments : IDisposable
         catch (GraphQLParser.Exceptions.GraphQLMaxDepthExceededException)
         {
             // The parser's own guard against stack exhaustion (not a syntax error, so graphql-dotnet does not wrap it).
-            return PreparedDocument.Invalid(new ExecutionError("the document nests deeper than the parser allows") { Code = "SYNTAX_ERROR" });
+            return PreparedDocument.Invalid(
+                new ExecutionError("the document nests deeper than the parser allows") { Code = "SYNTAX_ERROR" });
         }
 
         // Before the specification's rules, whose cost grows faster than the document (field merging compares
@@ -124,7 +125,8 @@ internal sealed class PreparedDocuments : IDisposable
     }
 
     /// <summary>What depends on the variables: size and depth, then the database budget (<see cref="QueryCost"/>).</summary>
-    public static IValidationRule[] CostRules(ResourceApiOptions settings) => [new SizeAndDepthRule(settings), new DatabaseBudgetRule(settings)];
+    public static IValidationRule[] CostRules(ResourceApiOptions settings) =>
+        [new SizeAndDepthRule(settings), new DatabaseBudgetRule(settings)];
 
     /// <summary>GraphQL spec s.6.1 GetOperation: the named one, or the only one.</summary>
     private static GraphQLOperationDefinition SelectOperation(GraphQLDocument document, string? operationName)
@@ -147,7 +149,8 @@ internal sealed class PreparedDocuments : IDisposable
     private static int CountFields(GraphQLDocument document)
     {
         var count = 0;
-        var pending = new Stack<GraphQLSelectionSet>(document.Definitions.OfType<IHasSelectionSetNode>().Select(d => d.SelectionSet!).Where(s => s is not null));
+        var pending = new Stack<GraphQLSelectionSet>(document.Definitions.OfType<IHasSelectionSetNode>().Select(d => d.SelectionSet!)
+            .Where(s => s is not null));
         while (pending.TryPop(out var set))
         {
             foreach (var selection in set.Selections)

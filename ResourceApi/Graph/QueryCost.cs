@@ -24,7 +24,8 @@ internal static class QueryCost
 {
     public const string WeightKey = "ResourceApi.DatabaseStatements";
 
-    private static readonly Func<FieldImpactContext, FieldComplexityResult> LibraryDefault = new ComplexityOptions().DefaultComplexityImpactDelegate;
+    private static readonly Func<FieldImpactContext, FieldComplexityResult> LibraryDefault = new ComplexityOptions()
+        .DefaultComplexityImpactDelegate;
 
     /// <summary>The field runs up to <paramref name="statements"/> database statements each time it resolves.</summary>
     public static FieldBuilder<TSource, TReturn> CostsDatabase<TSource, TReturn>(this FieldBuilder<TSource, TReturn> field, int statements)
@@ -38,7 +39,8 @@ internal static class QueryCost
     public static bool IsIntrospection(FieldImpactContext c) =>
         c.FieldDefinition.Name.StartsWith("__", StringComparison.Ordinal) || c.ParentType.Name.StartsWith("__", StringComparison.Ordinal);
 
-    /// <summary>The field's size impact: introspection 1 (no multiplier: its lists are the schema, small and fixed), others as the library counts.</summary>
+    /// <summary>The field's size impact: introspection 1 (no multiplier: its lists are the schema, small and fixed), others as the library
+    /// counts.</summary>
     public static FieldComplexityResult SizeImpact(FieldImpactContext c) => IsIntrospection(c) ? new(1, 1) : LibraryDefault(c);
 
     /// <summary>The field's database impact: its statements, times the page sizes the library infers for lists around it.</summary>

@@ -66,7 +66,8 @@ internal static class Relay
         {
             var text = Encoding.UTF8.GetString(Convert.FromBase64String(cursor));
             if (text.StartsWith(CursorPrefix, StringComparison.Ordinal) &&
-                int.TryParse(text.AsSpan(CursorPrefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out var offset) && offset < 10_000_000)
+                int.TryParse(text.AsSpan(CursorPrefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out var offset)
+                    && offset < 10_000_000)
             {
                 return offset;
             }

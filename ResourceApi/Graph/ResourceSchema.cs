@@ -24,7 +24,8 @@ internal sealed class ResourceSchema : Schema
     /// </summary>
     protected override void OnBeforeInitializeType(IGraphType graphType)
     {
-        if (graphType is __Directive directive && directive.GetField("args") is { } args && args.Arguments?.Find("includeDeprecated") is null)
+        if (graphType is __Directive directive && directive.GetField("args") is { } args
+            && args.Arguments?.Find("includeDeprecated") is null)
         {
             args.Arguments ??= [];
             args.Arguments.Add(new QueryArgument<BooleanGraphType> { Name = "includeDeprecated", DefaultValue = false });
@@ -32,7 +33,10 @@ internal sealed class ResourceSchema : Schema
 
         if (graphType is __Type type && type.GetField("specifiedByURL") is null)
         {
-            type.AddField(new FieldType { Name = "specifiedByURL", Type = typeof(StringGraphType), Resolver = new FuncFieldResolver<string?>(_ => null) });
+            type.AddField(new FieldType
+            {
+                Name = "specifiedByURL", Type = typeof(StringGraphType), Resolver = new FuncFieldResolver<string?>(_ => null)
+            });
         }
 
         base.OnBeforeInitializeType(graphType);

@@ -25,7 +25,8 @@ internal static class ScopePolicy
     /// </summary>
     public static readonly string[] Introspection = [.. Scopes.ApiScopes];
 
-    public static FieldBuilder<TSource, TReturn> RequireScopes<TSource, TReturn>(this FieldBuilder<TSource, TReturn> field, params string[] anyOf)
+    public static FieldBuilder<TSource, TReturn> RequireScopes<TSource, TReturn>(this FieldBuilder<TSource, TReturn> field,
+        params string[] anyOf)
     {
         if (anyOf.Length == 0 || anyOf.Any(s => !Scopes.IsKnown(s)))
         {

@@ -12,7 +12,8 @@ namespace ResourceApi.Graph;
 /// it, and whether it changes the shared catalog. A document's list of these is computed once, cached with the
 /// document, and checked against each caller's token.
 /// </summary>
-internal sealed record ScopeRequirement(string Coordinate, IReadOnlyList<string> Path, IReadOnlyList<string> AnyOf, bool SharedCatalog, GraphQLField Node)
+internal sealed record ScopeRequirement(string Coordinate, IReadOnlyList<string> Path, IReadOnlyList<string> AnyOf, bool SharedCatalog,
+    GraphQLField Node)
 {
     /// <summary>RFC 6750 s.3.1: every refused field of the document (not just the first), so one answer says all.</summary>
     public static List<ValidationError> Refusals(ROM source, IReadOnlyList<ScopeRequirement> requirements, ClaimsPrincipal? user)

@@ -52,6 +52,7 @@ public sealed partial class ConnectionBudget(NpgsqlDataSource db, ILogger<Connec
                                $"+ server reserved {reserved} = {needed}, max_connections {max}");
     }
 
-    [LoggerMessage(2950, LogLevel.Warning, "Connection budget exceeded: {Figures}. Lower Maximum Pool Size in DATABASE_URL or raise max_connections (docs/operations.md)")]
+    [LoggerMessage(2950, LogLevel.Warning,
+        "Connection budget exceeded: {Figures}. Lower Maximum Pool Size in DATABASE_URL or raise max_connections (docs/operations.md)")]
     private static partial void LogOverBudget(ILogger logger, string figures);
 }

@@ -104,7 +104,8 @@ public static class Postgres
         return new NpgsqlDataSourceBuilder(builder.ConnectionString).Build();
     }
 
-    /// <summary>Whether the operator chose a pool size (any of Npgsql's spellings); Npgsql's builder reports every known key as present.</summary>
+    /// <summary>Whether the operator chose a pool size (any of Npgsql's spellings); Npgsql's builder reports every known key as
+    /// present.</summary>
     private static bool SetsPoolSize(string connectionString) =>
         new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString }.Keys.Cast<string>()
             .Any(k => k.Replace(" ", "", StringComparison.Ordinal).Equals("MaximumPoolSize", StringComparison.OrdinalIgnoreCase) ||
@@ -117,7 +118,8 @@ public static class Postgres
     /// </summary>
     public static bool IsUnavailable(Exception exception) => exception switch
     {
-        PostgresException pg => pg.SqlState.StartsWith("08", StringComparison.Ordinal) || pg.SqlState.StartsWith("53", StringComparison.Ordinal) ||
+        PostgresException pg =>
+            pg.SqlState.StartsWith("08", StringComparison.Ordinal) || pg.SqlState.StartsWith("53", StringComparison.Ordinal) ||
                                 pg.SqlState.StartsWith("57P", StringComparison.Ordinal),
         NpgsqlException => true,
         TimeoutException => true,

@@ -39,5 +39,6 @@ public static class BearerChallenge
         response.Headers.WWWAuthenticate = Header(error, description, scopes);
     }
 
-    private static string Quoted(string value) => value.Replace("\"", "", StringComparison.Ordinal).Replace("\\", "", StringComparison.Ordinal);
+    private static string Quoted(string value) =>
+        value.Replace("\"", "", StringComparison.Ordinal).Replace("\\", "", StringComparison.Ordinal);
 }

@@ -5,8 +5,8 @@ namespace Shared.Protocol;
 
 /// <summary>
 /// The revocation feed the TokenService publishes and every ResourceApi polls (GET <see cref="Path"/>?since=cursor):
-/// revoked access tokens by jti, revoked grants by grant_id, and revoked clients with a "not before" time, each kept until the tokens it covers
-/// have expired. Like the JWKS it is public: identifiers appear only as <see cref="Hash"/>, so it names no client
+/// revoked access tokens by jti, revoked grants by grant_id, and revoked clients with a "not before" time, each kept until the tokens it
+/// covers have expired. Like the JWKS it is public: identifiers appear only as <see cref="Hash"/>, so it names no client
 /// and no token; a resource server hashes the jti and client_id of a token it checks.
 /// </summary>
 public static class RevocationFeed

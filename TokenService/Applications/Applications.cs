@@ -65,10 +65,12 @@ public sealed class Applications(
             return (null, new ValidationError("name", $"an application named '{name}' already exists") { IsConflict = true });
         }
 
-        await audit.RecordAsync(AuditActions.ApplicationCreate, "application", stored.ClientId, new { stored.Name, stored.Scopes, stored.ClientType }, ct);
+        await audit.RecordAsync(AuditActions.ApplicationCreate, "application", stored.ClientId,
+            new { stored.Name, stored.Scopes, stored.ClientType }, ct);
         return (new ApplicationWithSecret(stored.ClientId, secret, stored.Name, stored.Description, stored.Scopes, stored.CreatedAt)
         {
-            ClientType = stored.ClientType, RedirectUris = stored.RedirectUris, GrantTypes = stored.GrantTypes, AllowedTenants = stored.AllowedTenants,
+            ClientType = stored.ClientType, RedirectUris = stored.RedirectUris, GrantTypes = stored.GrantTypes,
+            AllowedTenants = stored.AllowedTenants,
         }, null);
     }
 
@@ -114,7 +116,8 @@ public sealed class Applications(
         var cutoff = NextWholeSecond(now);
         var updated = await lifecycle.RotateSecretAsync(clientId, hash, previousExpiresAt,
             id => ClientRevocation(id, cutoff, previousExpiresAt ?? now), now, ct);
-        await audit.RecordIfAsync(updated is not null, AuditActions.ApplicationRotateSecret, "application", clientId, new { GracePeriodSeconds = (int)grace.TotalSeconds }, ct);
+        await audit.RecordIfAsync(updated is not null, AuditActions.ApplicationRotateSecret, "application", clientId,
+            new { GracePeriodSeconds = (int)grace.TotalSeconds }, ct);
         await ForgetAsync(clientId, ct);
         if (time.GetUtcNow().UtcDateTime < cutoff)
         {
@@ -132,7 +135,8 @@ public sealed class Applications(
     /// Changes what is given (null: unchanged). The client type cannot change: it decides whether a secret exists.
     /// Redirect URIs and grant types are checked together, as on create.
     /// </summary>
-    public async Task<(ApplicationView? Updated, ValidationError? Error)> UpdateAsync(string clientId, ApplicationChanges changes, CancellationToken ct)
+    public async Task<(ApplicationView? Updated, ValidationError? Error)> UpdateAsync(string clientId, ApplicationChanges changes,
+        CancellationToken ct)
     {
         if (await store.FindByClientIdAsync(clientId, ct) is not { } current)
         {
@@ -140,9 +144,13 @@ public sealed class Applications(
         }
 
         var (name, nameError) = changes.Name is null ? (current.Name, null) : ApplicationFields.Name(changes.Name);
-        var (description, descriptionError) = changes.Description is null ? (current.Description, null) : ApplicationFields.Description(changes.Description);
+        var (description, descriptionError) = changes.Description is null
+            ? (current.Description, null)
+            : ApplicationFields.Description(changes.Description);
         var (scopes, scopeError) = changes.Scopes is null ? (current.Scopes, null) : ApplicationFields.ScopeList(changes.Scopes);
-        var (tenants, tenantError) = changes.AllowedTenantsChanged ? ApplicationFields.AllowedTenants(changes.AllowedTenants) : (current.AllowedTenants, null);
+        var (tenants, tenantError) = changes.AllowedTenantsChanged
+            ? ApplicationFields.AllowedTenants(changes.AllowedTenants)
+            : (current.AllowedTenants, null);
         var (settings, clientError) = changes.RedirectUris is null && changes.GrantTypes is null
             ? (new ValidatedClientSettings(current.ClientType, current.RedirectUris, current.GrantTypes), null)
             : ClientSettings.Validate(new ClientSettings(current.ClientType, changes.RedirectUris ?? current.RedirectUris,
@@ -162,7 +170,8 @@ public sealed class Applications(
             GrantTypes = settings.GrantTypes,
         }, ct);
         await ForgetAsync(clientId, ct);
-        await audit.RecordIfAsync(updated is not null, AuditActions.ApplicationUpdate, "application", clientId, new { updated?.Name, updated?.Scopes, updated?.AllowedTenants, updated?.RedirectUris }, ct);
+        await audit.RecordIfAsync(updated is not null, AuditActions.ApplicationUpdate, "application", clientId,
+            new { updated?.Name, updated?.Scopes, updated?.AllowedTenants, updated?.RedirectUris }, ct);
         return outcome switch
         {
             ApplicationLifecycleStore.UpdateOutcome.NameTaken =>

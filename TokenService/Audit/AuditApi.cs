@@ -29,7 +29,8 @@ public static class AuditApi
 /// <summary>The filters the API, the CLI and the Console accept, checked in one place; errors name the parameter.</summary>
 public sealed record AuditFilter(DateTimeOffset? Since, string? Target, string? Action, int Limit)
 {
-    public static (AuditFilter? Filter, (string Field, string Message)? Error) Parse(string? since, string? target, string? action, string? limit)
+    public static (AuditFilter? Filter, (string Field, string Message)? Error) Parse(string? since, string? target, string? action,
+        string? limit)
     {
         DateTimeOffset? sinceValue = null;
         if (!string.IsNullOrWhiteSpace(since))
@@ -44,7 +45,8 @@ public sealed record AuditFilter(DateTimeOffset? Since, string? Target, string? 
 
         var limitValue = AuditApi.DefaultLimit;
         if (!string.IsNullOrWhiteSpace(limit) &&
-            (!int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out limitValue) || limitValue is < 1 or > AuditStore.MaxListLimit))
+            (!int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out limitValue)
+                || limitValue is < 1 or > AuditStore.MaxListLimit))
         {
             return (null, ("limit", $"limit must be a whole number from 1 to {AuditStore.MaxListLimit}"));
         }

@@ -30,8 +30,10 @@ public sealed class AuditStore(NpgsqlDataSource db)
         }, cancellationToken: ct));
     }
 
-    /// <summary>Newest first. <paramref name="target"/> matches the target exactly; <paramref name="action"/> is a prefix ("application.").</summary>
-    public async Task<IReadOnlyList<AuditEvent>> ListAsync(DateTimeOffset? since, string? target, string? action, int limit, CancellationToken ct)
+    /// <summary>Newest first. <paramref name="target"/> matches the target exactly; <paramref name="action"/> is a prefix
+    /// ("application.").</summary>
+    public async Task<IReadOnlyList<AuditEvent>> ListAsync(DateTimeOffset? since, string? target, string? action, int limit,
+        CancellationToken ct)
     {
         const string sql = $"""
             SELECT {Columns} FROM audit_events
@@ -47,12 +49,14 @@ public sealed class AuditStore(NpgsqlDataSource db)
         return rows.Select(r => r.ToEvent()).ToList();
     }
 
-    /// <summary>Deletes events older than <paramref name="cutoff"/>; the trigger lets only this transaction's flagged deletes through.</summary>
+    /// <summary>Deletes events older than <paramref name="cutoff"/>; the trigger lets only this transaction's flagged deletes
+    /// through.</summary>
     public async Task<int> PruneAsync(DateTimeOffset cutoff, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
-        await connection.ExecuteAsync(new CommandDefinition("SELECT set_config('tokenservice.audit_prune', 'on', true)", transaction: transaction,
+        await connection.ExecuteAsync(new CommandDefinition("SELECT set_config('tokenservice.audit_prune', 'on', true)",
+            transaction: transaction,
             cancellationToken: ct));
         var deleted = await connection.ExecuteAsync(new CommandDefinition("DELETE FROM audit_events WHERE occurred_at < @cutoff",
             new { cutoff = cutoff.UtcDateTime }, transaction, cancellationToken: ct));

@@ -44,15 +44,17 @@ public sealed class AuthorizationCodeStore(NpgsqlDataSource db, TimeProvider tim
     public static readonly TimeSpan Lifetime = TimeSpan.FromSeconds(60);
 
     private const string Columns =
-        "id, client_id, user_id, redirect_uri, code_challenge, scopes, nonce, auth_time, created_at, expires_at, consumed_at, grant_id, tenant, " +
-        "resource";
+        "id, client_id, user_id, redirect_uri, code_challenge, scopes, nonce, auth_time, created_at, expires_at, consumed_at, grant_id, " +
+        "tenant, resource";
 
     /// <summary>Stores the code's hash and bindings; returns the code itself, which exists only in the redirect.</summary>
     public async Task<string> IssueAsync(AuthorizationCode code, CancellationToken ct)
     {
         const string sql = """
             INSERT INTO authorization_codes
-                (id, code_hash, client_id, user_id, redirect_uri, code_challenge, scopes, nonce, auth_time, created_at, expires_at, tenant, resource)
+                (id, code_hash, client_id, user_id, redirect_uri, code_challenge, scopes, nonce, auth_time, created_at, expires_at, tenant,
+            """ + """
+             resource)
             VALUES (@Id, @CodeHash, @ClientId, @UserId, @RedirectUri, @CodeChallenge, @Scopes, @Nonce, @AuthTime, @CreatedAt, @ExpiresAt, @Tenant,
                     @Resource)
             """;
@@ -100,7 +102,8 @@ public sealed class AuthorizationCodeStore(NpgsqlDataSource db, TimeProvider tim
             return (Redemption.Redeemed, redeemed);
         }
 
-        var used = await connection.QuerySingleOrDefaultAsync<AuthorizationCode>(new CommandDefinition(find, new { hash }, cancellationToken: ct));
+        var used = await connection.QuerySingleOrDefaultAsync<AuthorizationCode>(new CommandDefinition(find, new { hash },
+            cancellationToken: ct));
         return used is null ? (Redemption.Unknown, null) : (Redemption.Replayed, used);
     }
 }

@@ -85,7 +85,8 @@ public static partial class AuthorizeEndpoint
             var (user, authTime) = await CurrentUserAsync(context, services, ct);
             var now = services.Time.GetUtcNow();
             // OIDC Core s.3.1.2.1: prompt=login and an exceeded max_age both demand a new sign-in.
-            if (user is not null && !valid!.PromptLogin && (valid.MaxAge is null || now - authTime <= TimeSpan.FromSeconds(valid.MaxAge.Value)))
+            if (user is not null && !valid!.PromptLogin
+                && (valid.MaxAge is null || now - authTime <= TimeSpan.FromSeconds(valid.MaxAge.Value)))
             {
                 return await IssueCodeAsync(context, valid, user, authTime, services, ct);
             }
@@ -143,7 +144,8 @@ public static partial class AuthorizeEndpoint
         return await IssueCodeAsync(context, valid, user, now, services, ct);
     }
 
-    private static async Task<(User? User, DateTimeOffset AuthTime)> CurrentUserAsync(HttpContext context, AuthorizeServices services, CancellationToken ct)
+    private static async Task<(User? User, DateTimeOffset AuthTime)> CurrentUserAsync(HttpContext context, AuthorizeServices services,
+        CancellationToken ct)
     {
         if (services.Sessions.Read(context.Request) is not { } session)
         {
@@ -160,7 +162,8 @@ public static partial class AuthorizeEndpoint
     /// tokens carry (point 4); either can refuse, back at the redirect URI (RFC 6749 s.4.1.2.1). Then the code.
     /// </summary>
     private static async Task<Results<HtmlPage, AuthorizationRedirect>> IssueCodeAsync(
-        HttpContext context, ValidAuthorizeRequest valid, User user, DateTimeOffset authTime, AuthorizeServices services, CancellationToken ct)
+        HttpContext context, ValidAuthorizeRequest valid, User user, DateTimeOffset authTime, AuthorizeServices services,
+        CancellationToken ct)
     {
         var access = await services.Access.GetAsync(user.Id, ct);
         var (scopes, refused) = Roles.Entitled(valid.Scopes, access.Roles, valid.ScopeNamed);
@@ -170,7 +173,8 @@ public static partial class AuthorizeEndpoint
             : scopes!.Length == 0 ? OAuthError.InvalidScope("this user may have none of the requested scopes") : tenantError;
         if (problem is not null)
         {
-            return Redirect(context, valid.RedirectUri, services, (Parameters.Error, problem.Error), (Parameters.ErrorDescription, problem.Description),
+            return Redirect(context, valid.RedirectUri, services, (Parameters.Error, problem.Error),
+                (Parameters.ErrorDescription, problem.Description),
                 (Parameters.State, valid.State));
         }
 

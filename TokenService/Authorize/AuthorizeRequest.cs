@@ -29,7 +29,8 @@ public sealed record AuthorizeRequest
     public string? RedirectUri => Get(Parameters.RedirectUri);
     public string? State => Get(Parameters.State);
 
-    public IEnumerable<KeyValuePair<string, string>> Values => Known.Where(values.ContainsKey).Select(k => KeyValuePair.Create(k, values[k]));
+    public IEnumerable<KeyValuePair<string, string>> Values =>
+        Known.Where(values.ContainsKey).Select(k => KeyValuePair.Create(k, values[k]));
 
     public string? Get(string name) => values.TryGetValue(name, out var v) ? v : null;
 
@@ -45,7 +46,8 @@ public sealed record AuthorizeRequest
                 continue;
             }
 
-            if (value.Count > 1 || (value.Count == 1 && (value[0]!.Length > MaxValueLength || value[0]!.Contains('\0', StringComparison.Ordinal))))
+            if (value.Count > 1
+                || (value.Count == 1 && (value[0]!.Length > MaxValueLength || value[0]!.Contains('\0', StringComparison.Ordinal))))
             {
                 malformed ??= name;
             }
@@ -101,12 +103,15 @@ public sealed record AuthorizeRequest
         }
 
         return Uri.TryCreate(registered, UriKind.Absolute, out var r) && Uri.TryCreate(presented, UriKind.Absolute, out var p) &&
-               r.Scheme == Uri.UriSchemeHttp && p.Scheme == Uri.UriSchemeHttp && r.HostNameType is UriHostNameType.IPv4 or UriHostNameType.IPv6 &&
+               r.Scheme == Uri.UriSchemeHttp && p.Scheme == Uri.UriSchemeHttp &&
+                   r.HostNameType is UriHostNameType.IPv4 or UriHostNameType.IPv6 &&
                System.Net.IPAddress.IsLoopback(System.Net.IPAddress.Parse(r.Host.Trim('[', ']'))) &&
-               string.Equals(r.Host, p.Host, StringComparison.Ordinal) && string.IsNullOrEmpty(p.UserInfo) && string.IsNullOrEmpty(p.Fragment) &&
+               string.Equals(r.Host, p.Host, StringComparison.Ordinal) && string.IsNullOrEmpty(p.UserInfo) &&
+                   string.IsNullOrEmpty(p.Fragment) &&
                string.Equals(r.PathAndQuery, p.PathAndQuery, StringComparison.Ordinal) &&
                // Exactly the registered text but the port: no percent-encoding tricks or case changes in the part we compare.
-               string.Equals(registered.Replace(r.Authority, "", StringComparison.Ordinal), presented.Replace(p.Authority, "", StringComparison.Ordinal),
+               string.Equals(registered.Replace(r.Authority, "", StringComparison.Ordinal),
+                   presented.Replace(p.Authority, "", StringComparison.Ordinal),
                    StringComparison.Ordinal);
     }
 
@@ -206,7 +211,8 @@ public sealed record AuthorizeRequest
         if (challenge is null)
         {
             return method is not null ? (null, OAuthError.InvalidRequest("code_challenge_method without code_challenge"))
-                : application.IsPublic ? (null, OAuthError.InvalidRequest("PKCE is required: send code_challenge with code_challenge_method=S256"))
+                : application.IsPublic
+                    ? (null, OAuthError.InvalidRequest("PKCE is required: send code_challenge with code_challenge_method=S256"))
                 : (null, null);
         }
 

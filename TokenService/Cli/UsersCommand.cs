@@ -31,7 +31,9 @@ public static class UsersCommand
 
             var (created, error) = await context.Get<UserAccounts>().CreateAsync(parse.GetValue(username), secret,
                 parse.GetValue(email), parse.GetValue(name), parse.GetValue(emailVerified), ct);
-            return error is not null ? await context.FailAsync(OpsCli.Usage, $"{error.Field}: {error.Message}") : await context.PrintJsonAsync(created);
+            return error is not null
+                ? await context.FailAsync(OpsCli.Usage, $"{error.Field}: {error.Message}")
+                : await context.PrintJsonAsync(created);
         });
 
         var usernameForDelete = new Argument<string>("username") { Description = "The user's username." };
@@ -79,7 +81,8 @@ public static class UsersCommand
         });
 
         var usernameForSignOut = new Argument<string>("username") { Description = "The user's username." };
-        var signOut = new Command("sign-out", "Sign a user out everywhere: sessions end, refresh and access tokens are revoked.") { usernameForSignOut };
+        var signOut = new Command("sign-out",
+            "Sign a user out everywhere: sessions end, refresh and access tokens are revoked.") { usernameForSignOut };
         signOut.SetAction(async (parse, ct) =>
         {
             var user = parse.GetValue(usernameForSignOut)!;
@@ -93,7 +96,8 @@ public static class UsersCommand
             create, list, show, delete, setPassword, signOut,
             Access(context, "grant-role", "role", UserAccessKind.Role, add: true,
                 $"Give a user a role ({string.Join(", ", Roles.ScopesByRole.Keys)})."),
-            Access(context, "revoke-role", "role", UserAccessKind.Role, add: false, "Take a role away; the user's grants lose its scopes at their next refresh."),
+            Access(context, "revoke-role", "role", UserAccessKind.Role, add: false,
+                "Take a role away; the user's grants lose its scopes at their next refresh."),
             Access(context, "add-tenant", "tenant", UserAccessKind.Tenant, add: true, "Make a user a member of a tenant."),
             Access(context, "remove-tenant", "tenant", UserAccessKind.Tenant, add: false,
                 "End a tenant membership; grants for that tenant fail at their next refresh."),

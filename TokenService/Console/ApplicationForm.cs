@@ -4,7 +4,8 @@ using static TokenService.WebConsole.ConsoleHtml;
 namespace TokenService.WebConsole;
 
 /// <summary>What the create and edit forms hold, read back from a post so that nothing typed is lost on an error.</summary>
-public sealed record ApplicationForm(string Name, string Description, string[] Scopes, string Type, string RedirectUris, string AllowedTenants,
+public sealed record ApplicationForm(string Name, string Description, string[] Scopes, string Type, string RedirectUris,
+    string AllowedTenants,
     string FormId)
 {
     /// <summary>CONTRACT.md "Scopes": what each one grants, shown beside its checkbox.</summary>
@@ -44,8 +45,10 @@ public sealed record ApplicationForm(string Name, string Description, string[] S
     {
         string? ErrorFor(string field) => errorField == field ? error : null;
         var scopes = string.Concat(Shared.Protocol.Scopes.All.Select(s =>
-            $"<div><input type=\"checkbox\" id=\"scope-{E(s.Replace(':', '-'))}\" name=\"scopes\" value=\"{E(s)}\"{(Scopes.Contains(s) ? " checked" : "")}>" +
-            $" <label for=\"scope-{E(s.Replace(':', '-'))}\"><code>{E(s)}</code> <span>{E(ScopeDescriptions.GetValueOrDefault(s, ""))}</span></label></div>"));
+            $"<div><input type=\"checkbox\" id=\"scope-{E(s.Replace(':', '-'))}\" name=\"scopes\" " +
+            $"value=\"{E(s)}\"{(Scopes.Contains(s) ? " checked" : "")}>" +
+            $" <label for=\"scope-{E(s.Replace(':', '-'))}\"><code>{E(s)}</code> " +
+            $"<span>{E(ScopeDescriptions.GetValueOrDefault(s, ""))}</span></label></div>"));
         var scopeError = ErrorFor("scopes") is { } se ? $"<p class=\"field-error\" id=\"scopes-error\">{E(se)}</p>" : "";
         var type = isEdit
             ? $"<p><strong>Type:</strong> {E(Type)} <span class=\"hint\">(cannot change: create a new application instead)</span></p>"
@@ -53,9 +56,11 @@ public sealed record ApplicationForm(string Name, string Description, string[] S
                   "a server that keeps a secret (client_credentials, or sign-in with a secret)") +
               TypeOption(ClientTypes.Public, "a browser or native app: no secret, sign-in with PKCE only") +
               (ErrorFor("type") is { } te ? $"<p class=\"field-error\">{E(te)}</p>" : "") + "</fieldset>";
-        return Field("name", "Name", Name, ErrorFor("name"), extra: " required maxlength=\"100\" autocomplete=\"off\"", hint: "Unique; 1 to 100 characters.") +
+        return Field("name", "Name", Name, ErrorFor("name"), extra: " required maxlength=\"100\" autocomplete=\"off\"",
+                   hint: "Unique; 1 to 100 characters.") +
                TextArea("description", "Description", Description, ErrorFor("description")) +
-               $"<fieldset class=\"scopes\" id=\"scopes\"{(scopeError.Length > 0 ? " aria-describedby=\"scopes-error\"" : "")}><legend>Scopes</legend>{scopeError}{scopes}</fieldset>" +
+               $"<fieldset class=\"scopes\" id=\"scopes\"{(scopeError.Length > 0 ? " aria-describedby=\"scopes-error\"" : "")}>" +
+               $"<legend>Scopes</legend>{scopeError}{scopes}</fieldset>" +
                type +
                TextArea("redirectUris", "Redirect URIs", RedirectUris, ErrorFor("redirectUris") ?? ErrorFor("grantTypes"),
                    "One per line. Only for sign-in (authorization code); leave empty for client_credentials.") +

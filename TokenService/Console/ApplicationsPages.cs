@@ -28,7 +28,8 @@ public static class ApplicationsPages
         pages.MapPost("/applications/{clientId}/delete", DeleteAsync);
     }
 
-    public static async Task<IResult> ListAsync(HttpContext context, string? q, string? deleted, ApplicationService applications, CancellationToken ct)
+    public static async Task<IResult> ListAsync(HttpContext context, string? q, string? deleted, ApplicationService applications,
+        CancellationToken ct)
     {
         var op = ConsoleGate.Operator(context);
         var search = q?.Trim() ?? "";
@@ -38,7 +39,8 @@ public static class ApplicationsPages
         var html = new StringBuilder();
         if (deleted is { Length: > 0 and <= 100 })
         {
-            html.Append("<p class=\"notice\" role=\"status\">Deleted ").Append(E(deleted)).Append(". Its tokens stop working within seconds.</p>");
+            html.Append("<p class=\"notice\" role=\"status\">Deleted ").Append(E(deleted))
+                .Append(". Its tokens stop working within seconds.</p>");
         }
 
         html.Append("<form method=\"get\" action=\"/console/applications\" class=\"toolbar\" role=\"search\">")
@@ -52,19 +54,24 @@ public static class ApplicationsPages
         html.Append("</form>");
         if (shown.Count == 0)
         {
-            html.Append("<p class=\"empty\">").Append(all.Count == 0 ? "No applications yet." : $"No application matches “{E(search)}”.")
-                .Append(op.IsAdmin && all.Count == 0 ? " <a href=\"/console/applications/new\">Create the first one</a>." : "").Append("</p>");
+            html.Append("<p class=\"empty\">")
+                .Append(all.Count == 0 ? "No applications yet." : $"No application matches “{E(search)}”.")
+                .Append(op.IsAdmin && all.Count == 0 ? " <a href=\"/console/applications/new\">Create the first one</a>." : "")
+                .Append("</p>");
         }
         else
         {
             html.Append("<table><caption class=\"hint\">").Append(shown.Count).Append(" of ").Append(all.Count)
-                .Append(" applications</caption><thead><tr><th scope=\"col\">Name</th><th scope=\"col\">Client ID</th><th scope=\"col\">Type</th>")
+                .Append(" applications</caption><thead><tr><th scope=\"col\">Name</th><th scope=\"col\">Client ID</th><th " +
+                    "scope=\"col\">Type</th>")
                 .Append("<th scope=\"col\">Scopes</th><th scope=\"col\">Created</th></tr></thead><tbody>");
             foreach (var a in shown)
             {
-                html.Append("<tr><td data-label=\"Name\"><a href=\"/console/applications/").Append(Uri.EscapeDataString(a.ClientId)).Append("\">")
+                html.Append("<tr><td data-label=\"Name\"><a href=\"/console/applications/").Append(Uri.EscapeDataString(a.ClientId))
+                    .Append("\">")
                     .Append(E(a.Name)).Append("</a></td><td data-label=\"Client ID\"><code>").Append(E(a.ClientId)).Append("</code></td>")
-                    .Append("<td data-label=\"Type\">").Append(E(a.ClientType)).Append("</td><td data-label=\"Scopes\">").Append(Chips(a.Scopes))
+                    .Append("<td data-label=\"Type\">").Append(E(a.ClientType)).Append("</td><td data-label=\"Scopes\">")
+                    .Append(Chips(a.Scopes))
                     .Append("</td><td data-label=\"Created\">").Append(Time(a.CreatedAt)).Append("</td></tr>");
             }
 
@@ -83,7 +90,8 @@ public static class ApplicationsPages
         var form = ApplicationForm.Read(context.Request.Form);
         if (!ConsoleSubmissions.IsFormId(form.FormId))
         {
-            return CreateForm(op, form with { FormId = ConsoleSubmissions.NewFormId() }, new("name", "the form was incomplete; check it and save again"));
+            return CreateForm(op, form with { FormId = ConsoleSubmissions.NewFormId() },
+                new("name", "the form was incomplete; check it and save again"));
         }
 
         ApplicationWithSecret? created = null;
@@ -99,7 +107,8 @@ public static class ApplicationsPages
             return Page(op, Section, "Already created",
                 $"<p class=\"notice\" role=\"status\">This form was already submitted, and it created one application: " +
                 $"<a href=\"/console/applications/{Uri.EscapeDataString(clientId!)}\">{E(form.Name)}</a>.</p>" +
-                "<p>Its secret was shown only in the answer to the first submission. If you did not copy it, rotate the secret on the application's page.</p>");
+                "<p>Its secret was shown only in the answer to the first submission. If you did not copy it, rotate the secret on the " +
+                "application's page.</p>");
         }
 
         return created is null
@@ -112,7 +121,8 @@ public static class ApplicationsPages
     {
         var op = ConsoleGate.Operator(context);
         return await FindAsync(applications, clientId, ct) is { } app
-            ? DetailPage(op, app, ApplicationForm.From(app), null, null, options.Value.SecretRotationGracePeriodSeconds.ToString(CultureInfo.InvariantCulture))
+            ? DetailPage(op, app, ApplicationForm.From(app), null, null,
+                options.Value.SecretRotationGracePeriodSeconds.ToString(CultureInfo.InvariantCulture))
             : Missing(op, clientId);
     }
 
@@ -131,7 +141,8 @@ public static class ApplicationsPages
         var changes = new ApplicationChanges(form.Name, form.Description, form.Scopes,
             uris.SequenceEqual(current.RedirectUris) ? null : uris)
         {
-            AllowedTenantsChanged = !(tenants ?? []).SequenceEqual(current.AllowedTenants ?? []) || (tenants is null) != (current.AllowedTenants is null),
+            AllowedTenantsChanged = !(tenants ?? []).SequenceEqual(current.AllowedTenants ?? [])
+                || (tenants is null) != (current.AllowedTenants is null),
             AllowedTenants = tenants,
         };
         var (updated, error) = await applications.UpdateAsync(clientId, changes, ct);
@@ -157,10 +168,12 @@ public static class ApplicationsPages
             return Stale(op, context.Request.Form["originalName"].ToString());
         }
 
-        if (!int.TryParse(graceText, NumberStyles.None, CultureInfo.InvariantCulture, out var grace) || grace > ApplicationsApi.MaxGracePeriodSeconds)
+        if (!int.TryParse(graceText, NumberStyles.None, CultureInfo.InvariantCulture, out var grace)
+            || grace > ApplicationsApi.MaxGracePeriodSeconds)
         {
             return DetailPage(op, current, ApplicationForm.From(current),
-                new("gracePeriodSeconds", $"grace period must be a whole number of seconds from 0 to {ApplicationsApi.MaxGracePeriodSeconds}"),
+                new("gracePeriodSeconds",
+                    $"grace period must be a whole number of seconds from 0 to {ApplicationsApi.MaxGracePeriodSeconds}"),
                 null, graceText, StatusCodes.Status400BadRequest);
         }
 
@@ -169,13 +182,15 @@ public static class ApplicationsPages
             : Stale(op, current.Name);
     }
 
-    public static async Task<IResult> ConfirmDeleteAsync(HttpContext context, string clientId, ApplicationService applications, CancellationToken ct)
+    public static async Task<IResult> ConfirmDeleteAsync(HttpContext context, string clientId, ApplicationService applications,
+        CancellationToken ct)
     {
         var op = ConsoleGate.Operator(context);
         return await FindAsync(applications, clientId, ct) is { } app ? DeleteForm(op, app, "", null) : Missing(op, clientId);
     }
 
-    public static async Task<IResult> DeleteAsync(HttpContext context, string clientId, ApplicationService applications, CancellationToken ct)
+    public static async Task<IResult> DeleteAsync(HttpContext context, string clientId, ApplicationService applications,
+        CancellationToken ct)
     {
         var op = ConsoleGate.Operator(context);
         var typed = context.Request.Form["confirmName"].ToString();
@@ -202,7 +217,8 @@ public static class ApplicationsPages
         Page(op, Section, "Create application",
             ErrorSummary(error?.Field, error?.Message) +
             $"<form method=\"post\" action=\"/console/applications\" class=\"card\">{op.AntiforgeryField}" +
-            $"<input type=\"hidden\" name=\"formId\" value=\"{E(form.FormId)}\">{form.Fields(error?.Field, error?.Message, isEdit: false)}" +
+            $"<input type=\"hidden\" name=\"formId\" value=\"{E(form.FormId)}\">" +
+            $"{form.Fields(error?.Field, error?.Message, isEdit: false)}" +
             "<button type=\"submit\">Create application</button> <a href=\"/console/applications\">Cancel</a></form>", status);
 
     private static ConsolePage DetailPage(ConsoleOperator op, ApplicationView app, ApplicationForm form, ValidationError? error,
@@ -220,7 +236,8 @@ public static class ApplicationsPages
             .Append(E(app.ClientType)).Append("</dd><dt>Scopes</dt><dd>").Append(app.Scopes.Length == 0 ? "none" : Chips(app.Scopes))
             .Append("</dd><dt>Grant types</dt><dd>").Append(Chips(app.GrantTypes)).Append("</dd><dt>Allowed tenants</dt><dd>")
             .Append(app.AllowedTenants is null ? "any tenant" : app.AllowedTenants.Length == 0 ? "none" : Chips(app.AllowedTenants))
-            .Append("</dd><dt>Created</dt><dd>").Append(Time(app.CreatedAt)).Append("</dd><dt>Updated</dt><dd>").Append(Time(app.UpdatedAt)).Append("</dd>");
+            .Append("</dd><dt>Created</dt><dd>").Append(Time(app.CreatedAt)).Append("</dd><dt>Updated</dt><dd>").Append(Time(app.UpdatedAt))
+            .Append("</dd>");
         if (app.PreviousSecretExpiresAt is { } previous)
         {
             html.Append("<dt>Previous secret</dt><dd>works until ").Append(Time(previous)).Append("</dd>");
@@ -233,19 +250,23 @@ public static class ApplicationsPages
         }
 
         var original = $"<input type=\"hidden\" name=\"originalName\" value=\"{E(app.Name)}\">";
-        html.Append("<h2>Edit</h2><form method=\"post\" action=\"").Append(path).Append("\" class=\"card\">").Append(op.AntiforgeryField).Append(original)
+        html.Append("<h2>Edit</h2><form method=\"post\" action=\"").Append(path).Append("\" class=\"card\">").Append(op.AntiforgeryField)
+            .Append(original)
             .Append(form.Fields(error?.Field is "gracePeriodSeconds" ? null : error?.Field, error?.Message, isEdit: true))
             .Append("<button type=\"submit\">Save changes</button></form>");
         if (app.ClientType == Shared.Protocol.ClientTypes.Confidential)
         {
             html.Append("<h2>Rotate secret</h2><form method=\"post\" action=\"").Append(path).Append("/rotate-secret\" class=\"card\">")
                 .Append(op.AntiforgeryField).Append(original)
-                .Append(Field("gracePeriodSeconds", "Grace period (seconds)", grace, error?.Field == "gracePeriodSeconds" ? error.Message : null,
-                    extra: " inputmode=\"numeric\"", hint: "How long the old secret keeps working, so callers can switch without downtime. 0 stops it now."))
+                .Append(Field("gracePeriodSeconds", "Grace period (seconds)", grace,
+                    error?.Field == "gracePeriodSeconds" ? error.Message : null,
+                    extra: " inputmode=\"numeric\"",
+                    hint: "How long the old secret keeps working, so callers can switch without downtime. 0 stops it now."))
                 .Append("<button type=\"submit\">Rotate secret</button></form>");
         }
 
-        html.Append("<h2>Delete</h2><p><a class=\"button danger\" href=\"").Append(path).Append("/delete\">Delete ").Append(E(app.Name)).Append("…</a></p>");
+        html.Append("<h2>Delete</h2><p><a class=\"button danger\" href=\"").Append(path).Append("/delete\">Delete ").Append(E(app.Name))
+            .Append("…</a></p>");
         return Page(op, Section, app.Name, html.ToString(), status);
     }
 
@@ -263,26 +284,33 @@ public static class ApplicationsPages
             error is null ? StatusCodes.Status200OK : StatusCodes.Status400BadRequest);
     }
 
-    /// <summary>The secret, once: a copy button (script) or select-and-copy (no script), and the seed's steps 2 and 3 ready to paste.</summary>
-    private static ConsolePage SecretPage(ConsoleOperator op, string title, ApplicationWithSecret app, TokenServiceOptions token, ConsoleOptions console)
+    /// <summary>The secret, once: a copy button (script) or select-and-copy (no script), and the seed's steps 2 and 3 ready to
+    /// paste.</summary>
+    private static ConsolePage SecretPage(ConsoleOperator op, string title, ApplicationWithSecret app, TokenServiceOptions token,
+        ConsoleOptions console)
     {
         var html = new StringBuilder();
         var path = "/console/applications/" + Uri.EscapeDataString(app.ClientId);
-        html.Append("<div class=\"card\"><dl><dt>Name</dt><dd>").Append(E(app.Name)).Append("</dd><dt>Client ID</dt><dd><code id=\"client-id\">")
+        html.Append("<div class=\"card\"><dl><dt>Name</dt><dd>").Append(E(app.Name))
+            .Append("</dd><dt>Client ID</dt><dd><code id=\"client-id\">")
             .Append(E(app.ClientId)).Append("</code></dd></dl>");
         if (app.Secret is { } secret)
         {
             var scope = string.Join(' ', app.Scopes);
-            var tokenCurl = $"curl -s {token.IssuerTrimmed}/oauth2/token \\\n    -d grant_type=client_credentials -d client_id={app.ClientId} \\\n" +
+            var tokenCurl = $"curl -s {token.IssuerTrimmed}/oauth2/token \\\n    -d grant_type=client_credentials -d " +
+                $"client_id={app.ClientId} \\\n" +
                             $"    -d client_secret={secret}" + (scope.Length > 0 ? $" \\\n    -d 'scope={scope}'" : "");
             var graphQl = $"curl -s {console.ResourceApiUrl.TrimEnd('/')}/graphql -H \"Authorization: Bearer $TOKEN\" \\\n" +
                           "    -H 'Content-Type: application/json' -d '{\"query\":\"{ counter(metric: \\\"revenue\\\") { value } }\"}'";
-            html.Append("<p class=\"notice\" role=\"status\"><strong>Copy the secret now.</strong> It is shown only this once; it is stored only as a hash.</p>")
-                .Append("<div class=\"field\"><label for=\"secret\">Client secret</label><input id=\"secret\" class=\"secret\" readonly value=\"")
+            html.Append("<p class=\"notice\" role=\"status\"><strong>Copy the secret now.</strong> It is shown only this once; it is " +
+                "stored only as a hash.</p>")
+                .Append("<div class=\"field\"><label for=\"secret\">Client secret</label><input id=\"secret\" class=\"secret\" readonly " +
+                    "value=\"")
                 .Append(E(secret)).Append("\"> <button type=\"button\" data-copy=\"secret\" hidden>Copy secret</button></div>")
                 .Append("<h2>Get a token</h2><pre><code id=\"curl-token\">").Append(E(tokenCurl)).Append("</code></pre>")
                 .Append("<button type=\"button\" data-copy=\"curl-token\" hidden>Copy command</button>")
-                .Append("<h2>Call the GraphQL API with it</h2><p class=\"hint\">Put the access_token from the answer above in $TOKEN.</p><pre><code id=\"curl-graphql\">")
+                .Append("<h2>Call the GraphQL API with it</h2><p class=\"hint\">Put the access_token from the answer above in " +
+                    "$TOKEN.</p><pre><code id=\"curl-graphql\">")
                 .Append(E(graphQl)).Append("</code></pre><button type=\"button\" data-copy=\"curl-graphql\" hidden>Copy command</button>");
         }
         else
@@ -290,16 +318,19 @@ public static class ApplicationsPages
             html.Append("<p>A public client has no secret: it signs users in with the authorization code flow and PKCE.</p>");
         }
 
-        html.Append("</div><p><a href=\"").Append(path).Append("\">Go to ").Append(E(app.Name)).Append("</a> · <a href=\"/console/applications\">All applications</a></p>");
+        html.Append("</div><p><a href=\"").Append(path).Append("\">Go to ").Append(E(app.Name))
+            .Append("</a> · <a href=\"/console/applications\">All applications</a></p>");
         return Page(op, Section, title, html.ToString());
     }
 
     private static ConsolePage Missing(ConsoleOperator op, string clientId) =>
-        Message(op, "Not found", $"There is no application with client ID {Token.OAuthError.Truncate(clientId)}.", StatusCodes.Status404NotFound);
+        Message(op, "Not found", $"There is no application with client ID {Token.OAuthError.Truncate(clientId)}.",
+            StatusCodes.Status404NotFound);
 
     /// <summary>The form was opened before someone else deleted the application: say so, change nothing.</summary>
     private static ConsolePage Stale(ConsoleOperator op, string name) =>
         Message(op, "Application no longer exists",
-            $"The application {(name.Length is > 0 and <= 100 ? $"“{name}” " : "")}was deleted after this form was opened. Nothing was changed.",
+            $"The application {(name.Length is > 0 and <= 100 ? $"“{name}” " : "")}was deleted after this form was opened. Nothing " +
+            "was changed.",
             StatusCodes.Status409Conflict);
 }

@@ -27,21 +27,27 @@ public static class ConsoleAssets
         .card{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:1rem;margin-bottom:1rem}
         .field{margin:.75rem 0}
         label,legend{display:block;font-weight:600}
-        input[type=text],input[type=password],input[type=search],input[type=email],input[type=number],input:not([type]),textarea,select{width:100%;padding:.5rem;font:inherit;border:1px solid #767d87;border-radius:4px;background:#fff;color:var(--fg)}
+        input[type=text],input[type=password],input[type=search],input[type=email],input[type=number],input:not([type]),textarea,select{
+        """ + """
+        width:100%;padding:.5rem;font:inherit;border:1px solid #767d87;border-radius:4px;background:#fff;color:var(--fg)}
         textarea{font-family:ui-monospace,monospace}
         [aria-invalid=true]{border-color:var(--danger);outline:1px solid var(--danger)}
         .hint{margin:.1rem 0 .25rem;color:var(--muted);font-size:.9rem}
         .field-error,.error{color:var(--danger);font-weight:600;margin:.25rem 0}
         .error-summary{border:2px solid var(--danger);border-radius:6px;padding:.5rem 1rem;background:#fff5f5}
         .notice{border:2px solid var(--ok);border-radius:6px;padding:.5rem 1rem;background:#f3fbf5}
-        button,.button{display:inline-block;padding:.5rem 1rem;font:inherit;border:0;border-radius:4px;background:var(--accent);color:#fff;cursor:pointer;text-decoration:none}
+        button,.button{display:inline-block;padding:.5rem 1rem;font:inherit;border:0;border-radius:4px;background:var(--accent);color:#fff;
+        """ + """
+        cursor:pointer;text-decoration:none}
         button.danger,.button.danger{background:var(--danger)}
         button.secondary{background:#fff;color:var(--accent);border:1px solid var(--accent)}
         button.link{background:none;padding:0;text-decoration:underline}
         :focus-visible{outline:3px solid #f5a623;outline-offset:2px}
         table{width:100%;border-collapse:collapse;background:var(--card)}
         th,td{text-align:left;padding:.5rem;border-bottom:1px solid var(--line);vertical-align:top}
-        .chip{display:inline-block;margin:0 .25rem .25rem 0;padding:0 .5rem;border-radius:1rem;background:#e4eaf7;color:#10306f;font-size:.85rem;white-space:nowrap}
+        .chip{display:inline-block;margin:0 .25rem .25rem 0;padding:0 .5rem;border-radius:1rem;background:#e4eaf7;color:#10306f;
+        """ + """
+        font-size:.85rem;white-space:nowrap}
         .scopes{border:1px solid var(--line);border-radius:6px;padding:.5rem 1rem}
         .scopes label{font-weight:400}.scopes span{color:var(--muted)}
         .toolbar{display:flex;flex-wrap:wrap;gap:.5rem;align-items:end;margin-bottom:1rem}

@@ -21,14 +21,18 @@ public static class ConsoleGate
         var services = context.RequestServices;
         var sessions = services.GetRequiredService<ConsoleSessions>();
         var session = sessions.Read(context.Request);
-        var user = session is null ? null : await services.GetRequiredService<UserStore>().FindByIdAsync(session.UserId, context.RequestAborted);
+        var user = session is null
+            ? null
+            : await services.GetRequiredService<UserStore>().FindByIdAsync(session.UserId, context.RequestAborted);
         if (session is null || user is null || user.SessionVersion != session.SessionVersion)
         {
             ConsoleSessions.End(context);
             return HttpMethods.IsGet(context.Request.Method)
                 ? TypedResults.Redirect(SignInPages.PathFor(context.Request.Path + context.Request.QueryString))
-                : ConsoleHtml.Bare("Session ended", "<p class=\"error\" role=\"alert\">Your Console session ended, so nothing was changed.</p>" +
-                                                    "<p><a href=\"/console/sign-in\">Sign in again</a></p>", StatusCodes.Status401Unauthorized);
+                : ConsoleHtml.Bare("Session ended",
+                    "<p class=\"error\" role=\"alert\">Your Console session ended, so nothing was changed.</p>" +
+                                                    "<p><a href=\"/console/sign-in\">Sign in again</a></p>",
+                                                        StatusCodes.Status401Unauthorized);
         }
 
         var antiforgery = services.GetRequiredService<IAntiforgery>();
@@ -44,7 +48,8 @@ public static class ConsoleGate
             return NoRole(user.Username);
         }
 
-        if (HttpMethods.IsPost(context.Request.Method) && !op.IsAdmin && context.GetEndpoint()?.Metadata.GetMetadata<ReadOnlyAction>() is null)
+        if (HttpMethods.IsPost(context.Request.Method) && !op.IsAdmin
+            && context.GetEndpoint()?.Metadata.GetMetadata<ReadOnlyAction>() is null)
         {
             return ConsoleHtml.Message(op, "Read-only access", "Your role console-viewer lets you look, not change. Nothing was changed.",
                 StatusCodes.Status403Forbidden);
@@ -52,7 +57,8 @@ public static class ConsoleGate
 
         sessions.Touch(context, session);
         context.Items[OperatorKey] = op;
-        context.Items[AuditActor.ItemKey] = new AuditActor(AuditActor.User, user.Id.ToString(), context.Connection.RemoteIpAddress?.ToString() ?? "");
+        context.Items[AuditActor.ItemKey] = new AuditActor(AuditActor.User, user.Id.ToString(),
+            context.Connection.RemoteIpAddress?.ToString() ?? "");
         return await next(invocation);
     }
 
@@ -71,7 +77,8 @@ public static class ConsoleGate
     {
         if (!context.Request.HasFormContentType)
         {
-            return ConsoleHtml.Bare("Bad request", "<p class=\"error\" role=\"alert\">Expected a form post.</p>", StatusCodes.Status400BadRequest);
+            return ConsoleHtml.Bare("Bad request", "<p class=\"error\" role=\"alert\">Expected a form post.</p>",
+                StatusCodes.Status400BadRequest);
         }
 
         try
@@ -80,11 +87,13 @@ public static class ConsoleGate
         }
         catch (Exception e) when (e is InvalidDataException or BadHttpRequestException)
         {
-            return ConsoleHtml.Bare("Bad request", "<p class=\"error\" role=\"alert\">The form could not be read.</p>", StatusCodes.Status400BadRequest);
+            return ConsoleHtml.Bare("Bad request", "<p class=\"error\" role=\"alert\">The form could not be read.</p>",
+                StatusCodes.Status400BadRequest);
         }
 
         return await antiforgery.IsRequestValidAsync(context) ? null : ConsoleHtml.Bare("Form expired",
-            "<p class=\"error\" role=\"alert\">This form expired or did not come from the Console, so nothing was changed. Go back, reload and try again.</p>",
+            "<p class=\"error\" role=\"alert\">This form expired or did not come from the Console, so nothing was changed. Go back, " +
+            "reload and try again.</p>",
             StatusCodes.Status400BadRequest);
     }
 

@@ -11,7 +11,8 @@ namespace TokenService.WebConsole;
 public sealed record ConsolePage(string Html, int StatusCode = StatusCodes.Status200OK) : IResult
 {
     public const string ContentSecurityPolicy =
-        "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+        "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri " +
+        "'none'";
 
     public Task ExecuteAsync(HttpContext httpContext)
     {
@@ -52,7 +53,8 @@ public static class ConsoleHtml
     {
         var html = new StringBuilder(4096);
         Head(html, title);
-        html.Append("<header class=\"top\"><a class=\"brand\" href=\"/console/applications\">TokenService Console</a><nav aria-label=\"Sections\"><ul>");
+        html.Append("<header class=\"top\"><a class=\"brand\" href=\"/console/applications\">TokenService Console</a><nav " +
+            "aria-label=\"Sections\"><ul>");
         foreach (var (path, label) in Navigation)
         {
             html.Append("<li><a href=\"").Append(path).Append('"').Append(path == section ? " aria-current=\"page\"" : "").Append('>')
@@ -83,15 +85,18 @@ public static class ConsoleHtml
 
     private static void Head(StringBuilder html, string title) =>
         html.Append("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">")
-            .Append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><meta name=\"referrer\" content=\"no-referrer\">")
+            .Append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><meta name=\"referrer\" " +
+                "content=\"no-referrer\">")
             .Append("<title>").Append(E(title)).Append(" · TokenService Console</title>")
-            .Append("<link rel=\"stylesheet\" href=\"/console/console.css\"><script src=\"/console/console.js\" defer></script></head><body>")
+            .Append("<link rel=\"stylesheet\" href=\"/console/console.css\"><script src=\"/console/console.js\" " +
+                "defer></script></head><body>")
             .Append("<a class=\"skip\" href=\"#main\">Skip to content</a>");
 
     private static string Close(StringBuilder html) => html.Append("</body></html>").ToString();
 
     /// <summary>A labelled text input; with an error the field is marked invalid and the message is tied to it.</summary>
-    public static string Field(string name, string label, string? value, string? error, string type = "text", string extra = "", string? hint = null)
+    public static string Field(string name, string label, string? value, string? error, string type = "text", string extra = "",
+        string? hint = null)
     {
         var described = Describe(name, error, hint);
         return $"<div class=\"field\"><label for=\"{name}\">{E(label)}</label>{Hint(name, hint)}{ErrorText(name, error)}" +
@@ -128,10 +133,12 @@ public static class ConsoleHtml
             ids.Add(name + "-error");
         }
 
-        return (ids.Count > 0 ? $" aria-describedby=\"{string.Join(' ', ids)}\"" : "") + (error is not null ? " aria-invalid=\"true\"" : "");
+        return (ids.Count > 0 ? $" aria-describedby=\"{string.Join(' ', ids)}\"" : "") +
+            (error is not null ? " aria-invalid=\"true\"" : "");
     }
 
     private static string Hint(string name, string? hint) => hint is null ? "" : $"<p class=\"hint\" id=\"{name}-hint\">{E(hint)}</p>";
 
-    private static string ErrorText(string name, string? error) => error is null ? "" : $"<p class=\"field-error\" id=\"{name}-error\">{E(error)}</p>";
+    private static string ErrorText(string name, string? error) =>
+        error is null ? "" : $"<p class=\"field-error\" id=\"{name}-error\">{E(error)}</p>";
 }

@@ -44,7 +44,9 @@ public sealed class ConsoleUserStore(NpgsqlDataSource db)
                    coalesce((SELECT array_agg(r.role ORDER BY r.role) FROM user_roles r WHERE r.user_id = u.id), '{}') AS roles,
                    coalesce((SELECT array_agg(t.tenant ORDER BY t.tenant) FROM user_tenants t WHERE t.user_id = u.id), '{}') AS tenants
             FROM users u
-            WHERE @search::text IS NULL OR strpos(lower(u.username), lower(@search::text)) > 0 OR strpos(lower(u.email), lower(@search::text)) > 0
+            WHERE @search::text IS NULL OR strpos(lower(u.username), lower(@search::text)) > 0 OR strpos(lower(u.email),
+            """ + """
+             lower(@search::text)) > 0
             ORDER BY lower(u.username)
             LIMIT 500
             """;

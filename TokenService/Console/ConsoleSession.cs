@@ -61,7 +61,8 @@ public sealed class ConsoleSessions(IDataProtectionProvider protection, IOptions
             return null;
         }
 
-        var session = new ConsoleSession(userId, version, DateTimeOffset.FromUnixTimeSeconds(signedIn), DateTimeOffset.FromUnixTimeSeconds(lastSeen));
+        var session = new ConsoleSession(userId, version, DateTimeOffset.FromUnixTimeSeconds(signedIn),
+            DateTimeOffset.FromUnixTimeSeconds(lastSeen));
         var now = time.GetUtcNow();
         return now - session.LastSeenAt >= TimeSpan.FromSeconds(options.Value.IdleTimeoutSeconds) ||
                now - session.SignedInAt >= TimeSpan.FromSeconds(options.Value.AbsoluteTimeoutSeconds)
@@ -76,7 +77,8 @@ public sealed class ConsoleSessions(IDataProtectionProvider protection, IOptions
     public void Touch(HttpContext context, ConsoleSession session) => Write(context, session with { LastSeenAt = time.GetUtcNow() });
 
     public static void End(HttpContext context) =>
-        context.Response.Cookies.Delete(CookieName, new CookieOptions { Path = CookiePath, HttpOnly = true, SameSite = SameSiteMode.Strict });
+        context.Response.Cookies.Delete(CookieName,
+            new CookieOptions { Path = CookiePath, HttpOnly = true, SameSite = SameSiteMode.Strict });
 
     private void Write(HttpContext context, ConsoleSession session)
     {

@@ -22,7 +22,8 @@ public static class KeysPage
 
     public static async Task<IResult> ShowAsync(HttpContext context, SigningKeyStore store,
         KeyRingRefresher refresher, TimeProvider time, CancellationToken ct) =>
-        await PageAsync(ConsoleGate.Operator(context), store, refresher.Lifecycle, time, DefaultLeadSeconds.ToString(CultureInfo.InvariantCulture), null, null, ct);
+        await PageAsync(ConsoleGate.Operator(context), store, refresher.Lifecycle, time,
+            DefaultLeadSeconds.ToString(CultureInfo.InvariantCulture), null, null, ct);
 
     public static async Task<IResult> RotateAsync(HttpContext context, SigningKeyStore store, AuditTrail audit,
         IOptions<TokenServiceOptions> options, KeyRingRefresher refresher, TimeProvider time, CancellationToken ct)
@@ -31,7 +32,8 @@ public static class KeysPage
         var leadText = context.Request.Form["leadSeconds"].ToString().Trim();
         if (!int.TryParse(leadText, NumberStyles.None, CultureInfo.InvariantCulture, out var lead) || lead > MaxLeadSeconds)
         {
-            return await PageAsync(op, store, refresher.Lifecycle, time, leadText, $"lead time must be a whole number of seconds from 0 to {MaxLeadSeconds}",
+            return await PageAsync(op, store, refresher.Lifecycle, time, leadText,
+                $"lead time must be a whole number of seconds from 0 to {MaxLeadSeconds}",
                 null, ct, StatusCodes.Status400BadRequest);
         }
 
@@ -64,8 +66,10 @@ public static class KeysPage
                 .Append("<th scope=\"col\">Signs from</th><th scope=\"col\">Retired</th></tr></thead><tbody>");
             foreach (var key in keys.OrderByDescending(k => k.ActivatesAt))
             {
-                html.Append("<tr><td data-label=\"Key ID\"><code>").Append(E(key.Kid)).Append("</code></td><td data-label=\"State\"><span class=\"chip\">")
-                    .Append(E(lifecycle.StateOf(key, keys, now).ToString().ToLowerInvariant())).Append("</span></td><td data-label=\"Created\">")
+                html.Append("<tr><td data-label=\"Key ID\"><code>").Append(E(key.Kid))
+                    .Append("</code></td><td data-label=\"State\"><span class=\"chip\">")
+                    .Append(E(lifecycle.StateOf(key, keys, now).ToString().ToLowerInvariant()))
+                    .Append("</span></td><td data-label=\"Created\">")
                     .Append(Time(key.CreatedAt)).Append("</td><td data-label=\"Signs from\">").Append(Time(key.ActivatesAt))
                     .Append("</td><td data-label=\"Retired\">").Append(Time(key.RetiredAt)).Append("</td></tr>");
             }

@@ -27,8 +27,8 @@ public static class SignInPages
     public static IResult Show(HttpContext context, string? returnUrl, IAntiforgery antiforgery) =>
         Form(context, antiforgery, returnUrl, username: null, message: null, StatusCodes.Status200OK);
 
-    public static async Task<IResult> SignInAsync(HttpContext context, IAntiforgery antiforgery, LoginThrottle throttle, UserAccounts accounts,
-        UserAccessStore access, ConsoleSessions sessions, CancellationToken ct)
+    public static async Task<IResult> SignInAsync(HttpContext context, IAntiforgery antiforgery, LoginThrottle throttle,
+        UserAccounts accounts, UserAccessStore access, ConsoleSessions sessions, CancellationToken ct)
     {
         if (await ConsoleGate.CheckFormAsync(context, antiforgery) is { } refused)
         {
@@ -85,7 +85,8 @@ public static class SignInPages
             ? url
             : "/console/applications";
 
-    private static ConsolePage Form(HttpContext context, IAntiforgery antiforgery, string? returnUrl, string? username, string? message, int status)
+    private static ConsolePage Form(HttpContext context, IAntiforgery antiforgery, string? returnUrl, string? username, string? message,
+        int status)
     {
         var error = message is null ? "" : $"<p class=\"error\" role=\"alert\" id=\"signin-error\">{E(message)}</p>";
         var body = $"<p>Operators with a Console role sign in here.</p>{error}<form method=\"post\" action=\"{Path}\">" +

@@ -26,7 +26,8 @@ public static class UsersPages
         pages.MapPost("/users/{username}/delete", DeleteAsync);
     }
 
-    public static async Task<IResult> ListAsync(HttpContext context, string? q, string? deleted, ConsoleUserStore users, CancellationToken ct)
+    public static async Task<IResult> ListAsync(HttpContext context, string? q, string? deleted, ConsoleUserStore users,
+        CancellationToken ct)
     {
         var op = ConsoleGate.Operator(context);
         var search = q?.Trim() ?? "";
@@ -34,15 +35,18 @@ public static class UsersPages
         var html = new StringBuilder();
         if (deleted is { Length: > 0 and <= UserAccounts.MaxUsernameLength })
         {
-            html.Append("<p class=\"notice\" role=\"status\">Deleted ").Append(E(deleted)).Append(". Their sessions and refresh tokens no longer work.</p>");
+            html.Append("<p class=\"notice\" role=\"status\">Deleted ").Append(E(deleted))
+                .Append(". Their sessions and refresh tokens no longer work.</p>");
         }
 
         html.Append("<form method=\"get\" action=\"/console/users\" class=\"toolbar\" role=\"search\">")
-            .Append(Field("q", "Search by username or email", search, null, "search")).Append("<button type=\"submit\" class=\"secondary\">Search</button>")
+            .Append(Field("q", "Search by username or email", search, null, "search"))
+            .Append("<button type=\"submit\" class=\"secondary\">Search</button>")
             .Append(op.IsAdmin ? "<a class=\"button\" href=\"/console/users/new\">Create user</a>" : "").Append("</form>");
         if (rows.Count == 0)
         {
-            html.Append("<p class=\"empty\">").Append(search.Length == 0 ? "No users yet." : $"No user matches “{E(search)}”.").Append("</p>");
+            html.Append("<p class=\"empty\">").Append(search.Length == 0 ? "No users yet." : $"No user matches “{E(search)}”.")
+                .Append("</p>");
             return Page(op, Section, "Users", html.ToString());
         }
 
@@ -50,9 +54,12 @@ public static class UsersPages
             .Append("<th scope=\"col\">Tenants</th><th scope=\"col\">Created</th></tr></thead><tbody>");
         foreach (var u in rows)
         {
-            html.Append("<tr><td data-label=\"Username\"><a href=\"/console/users/").Append(Uri.EscapeDataString(u.Username)).Append("\">").Append(E(u.Username))
-                .Append("</a></td><td data-label=\"Email\">").Append(E(u.Email)).Append("</td><td data-label=\"Roles\">").Append(Chips(u.Roles))
-                .Append("</td><td data-label=\"Tenants\">").Append(Chips(u.Tenants)).Append("</td><td data-label=\"Created\">").Append(Time(u.CreatedAt))
+            html.Append("<tr><td data-label=\"Username\"><a href=\"/console/users/").Append(Uri.EscapeDataString(u.Username)).Append("\">")
+                .Append(E(u.Username))
+                .Append("</a></td><td data-label=\"Email\">").Append(E(u.Email)).Append("</td><td data-label=\"Roles\">")
+                .Append(Chips(u.Roles))
+                .Append("</td><td data-label=\"Tenants\">").Append(Chips(u.Tenants)).Append("</td><td data-label=\"Created\">")
+                .Append(Time(u.CreatedAt))
                 .Append("</td></tr>");
         }
 
@@ -64,13 +71,15 @@ public static class UsersPages
         var op = ConsoleGate.Operator(context);
         var form = context.Request.Form;
         var (username, email, name) = (form["username"].ToString(), form["email"].ToString(), form["name"].ToString());
-        var (created, error) = await accounts.CreateAsync(username, form["password"].ToString(), email, name, form["emailVerified"] == "on", ct);
+        var (created, error) = await accounts.CreateAsync(username, form["password"].ToString(), email, name, form["emailVerified"] == "on",
+            ct);
         return created is null
             ? CreateForm(op, username, email, name, error, StatusCodes.Status400BadRequest)
             : TypedResults.Redirect("/console/users/" + Uri.EscapeDataString(created.Username) + "?notice=created");
     }
 
-    public static async Task<IResult> ShowAsync(HttpContext context, string username, string? notice, UserStore users, ConsoleUserStore consoleUsers,
+    public static async Task<IResult> ShowAsync(HttpContext context, string username, string? notice, UserStore users,
+        ConsoleUserStore consoleUsers,
         CancellationToken ct)
     {
         var op = ConsoleGate.Operator(context);
@@ -89,7 +98,8 @@ public static class UsersPages
         UserAccounts accounts, CancellationToken ct) => ChangeMembershipAsync(Roles, context, username, users, consoleUsers, accounts, ct);
 
     public static Task<IResult> SetTenantAsync(HttpContext context, string username, UserStore users, ConsoleUserStore consoleUsers,
-        UserAccounts accounts, CancellationToken ct) => ChangeMembershipAsync(Tenants, context, username, users, consoleUsers, accounts, ct);
+        UserAccounts accounts, CancellationToken ct) =>
+        ChangeMembershipAsync(Tenants, context, username, users, consoleUsers, accounts, ct);
 
     /// <summary>The same change as <c>users grant-role</c> and the management API: one check, one store, one audit row.</summary>
     private static async Task<IResult> ChangeMembershipAsync(Membership membership, HttpContext context, string username, UserStore users,
@@ -117,7 +127,8 @@ public static class UsersPages
         var (found, error) = await accounts.SetPasswordAsync(username, context.Request.Form["password"].ToString(), ct);
         if (error is not null)
         {
-            return await DetailAsync(op, username, users, consoleUsers, null, (error.Field, error.Message, ""), ct, StatusCodes.Status400BadRequest);
+            return await DetailAsync(op, username, users, consoleUsers, null, (error.Field, error.Message, ""), ct,
+                StatusCodes.Status400BadRequest);
         }
 
         return found
@@ -128,10 +139,13 @@ public static class UsersPages
     public static async Task<IResult> ConfirmDeleteAsync(HttpContext context, string username, UserStore users, CancellationToken ct)
     {
         var op = ConsoleGate.Operator(context);
-        return await users.FindByUsernameAsync(username, ct) is { } user ? DeleteForm(op, user.Username, "", null) : Gone(op, username, StatusCodes.Status404NotFound);
+        return await users.FindByUsernameAsync(username, ct) is { } user
+            ? DeleteForm(op, user.Username, "", null)
+            : Gone(op, username, StatusCodes.Status404NotFound);
     }
 
-    public static async Task<IResult> DeleteAsync(HttpContext context, string username, UserStore users, UserAccounts accounts, CancellationToken ct)
+    public static async Task<IResult> DeleteAsync(HttpContext context, string username, UserStore users, UserAccounts accounts,
+        CancellationToken ct)
     {
         var op = ConsoleGate.Operator(context);
         if (await users.FindByUsernameAsync(username, ct) is not { } user)
@@ -150,7 +164,8 @@ public static class UsersPages
             : Gone(op, username);
     }
 
-    private static async Task<IResult> DetailAsync(ConsoleOperator op, string username, UserStore users, ConsoleUserStore consoleUsers, string? notice,
+    private static async Task<IResult> DetailAsync(ConsoleOperator op, string username, UserStore users, ConsoleUserStore consoleUsers,
+        string? notice,
         (string Field, string Message, string Typed)? error, CancellationToken ct, int status = StatusCodes.Status200OK)
     {
         if (await users.FindByUsernameAsync(username, ct) is not { } user)
@@ -167,8 +182,10 @@ public static class UsersPages
         }
 
         html.Append(ErrorSummary(error?.Field, error?.Message))
-            .Append("<div class=\"card\"><dl><dt>Username</dt><dd>").Append(E(user.Username)).Append("</dd><dt>Email</dt><dd>").Append(E(user.Email))
-            .Append(user.EmailVerified ? " (verified)" : "").Append("</dd><dt>Name</dt><dd>").Append(E(user.Name)).Append("</dd><dt>Created</dt><dd>")
+            .Append("<div class=\"card\"><dl><dt>Username</dt><dd>").Append(E(user.Username)).Append("</dd><dt>Email</dt><dd>")
+            .Append(E(user.Email))
+            .Append(user.EmailVerified ? " (verified)" : "").Append("</dd><dt>Name</dt><dd>").Append(E(user.Name))
+            .Append("</dd><dt>Created</dt><dd>")
             .Append(Time(user.CreatedAt)).Append("</dd></dl></div>");
         string? ErrorFor(string field) => error?.Field == field ? error.Value.Message : null;
         string TypedFor(string field) => error?.Field == field ? error.Value.Typed : "";
@@ -176,9 +193,11 @@ public static class UsersPages
         if (op.IsAdmin)
         {
             html.Append("<form method=\"post\" action=\"").Append(path).Append("/roles\" class=\"card\">").Append(op.AntiforgeryField)
-                .Append(Field("role", "Grant a role", TypedFor("role"), ErrorFor("role"), extra: " list=\"known-roles\" autocomplete=\"off\"",
+                .Append(Field("role", "Grant a role", TypedFor("role"), ErrorFor("role"),
+                    extra: " list=\"known-roles\" autocomplete=\"off\"",
                     hint: $"{ConsoleRoles.Admin} may change everything here; {ConsoleRoles.Viewer} may only look."))
-                .Append("<datalist id=\"known-roles\"><option value=\"").Append(ConsoleRoles.Admin).Append("\"><option value=\"").Append(ConsoleRoles.Viewer)
+                .Append("<datalist id=\"known-roles\"><option value=\"").Append(ConsoleRoles.Admin).Append("\"><option value=\"")
+                .Append(ConsoleRoles.Viewer)
                 .Append("\"></datalist><button type=\"submit\" name=\"action\" value=\"grant\">Grant role</button></form>");
         }
 
@@ -188,11 +207,13 @@ public static class UsersPages
             html.Append("<form method=\"post\" action=\"").Append(path).Append("/tenants\" class=\"card\">").Append(op.AntiforgeryField)
                 .Append(Field("tenant", "Add a tenant", TypedFor("tenant"), ErrorFor("tenant"), extra: " autocomplete=\"off\""))
                 .Append("<button type=\"submit\" name=\"action\" value=\"add\">Add tenant</button></form>")
-                .Append("<h2>Reset password</h2><form method=\"post\" action=\"").Append(path).Append("/password\" class=\"card\">").Append(op.AntiforgeryField)
+                .Append("<h2>Reset password</h2><form method=\"post\" action=\"").Append(path).Append("/password\" class=\"card\">")
+                .Append(op.AntiforgeryField)
                 .Append(Field("password", "New password", "", ErrorFor("password"), "password", " autocomplete=\"new-password\"",
                     $"{UserAccounts.MinPasswordLength} to {UserAccounts.MaxPasswordLength} characters. The user's sessions end."))
                 .Append("<button type=\"submit\">Set password</button></form>")
-                .Append("<h2>Delete</h2><p><a class=\"button danger\" href=\"").Append(path).Append("/delete\">Delete ").Append(E(user.Username)).Append("…</a></p>");
+                .Append("<h2>Delete</h2><p><a class=\"button danger\" href=\"").Append(path).Append("/delete\">Delete ")
+                .Append(E(user.Username)).Append("…</a></p>");
         }
 
         return Page(op, Section, user.Username, html.ToString(), status);
@@ -233,9 +254,11 @@ public static class UsersPages
             Field("username", "Username", username, ErrorFor("username"), extra: " required autocomplete=\"off\"") +
             Field("email", "Email", email, ErrorFor("email"), "email", " autocomplete=\"off\"") +
             Field("name", "Full name", name, ErrorFor("name"), extra: " autocomplete=\"off\"") +
-            "<div class=\"field\"><input type=\"checkbox\" id=\"emailVerified\" name=\"emailVerified\"> <label for=\"emailVerified\" class=\"inline\">Email verified</label></div>" +
+            "<div class=\"field\"><input type=\"checkbox\" id=\"emailVerified\" name=\"emailVerified\"> <label for=\"emailVerified\" " +
+            "class=\"inline\">Email verified</label></div>" +
             Field("password", "Password", "", ErrorFor("password"), "password", " required autocomplete=\"new-password\"",
-                $"{UserAccounts.MinPasswordLength} to {UserAccounts.MaxPasswordLength} characters. Never shown again, and not kept if the form has an error.") +
+                $"{UserAccounts.MinPasswordLength} to {UserAccounts.MaxPasswordLength} characters. Never shown again, and not kept if " +
+                "the form has an error.") +
             "<button type=\"submit\">Create user</button> <a href=\"/console/users\">Cancel</a></form>", status);
     }
 
@@ -251,5 +274,6 @@ public static class UsersPages
     }
 
     private static ConsolePage Gone(ConsoleOperator op, string username, int status = StatusCodes.Status409Conflict) =>
-        Message(op, "User no longer exists", $"There is no user named {Token.OAuthError.Truncate(username)} (any more). Nothing was changed.", status);
+        Message(op, "User no longer exists",
+            $"There is no user named {Token.OAuthError.Truncate(username)} (any more). Nothing was changed.", status);
 }

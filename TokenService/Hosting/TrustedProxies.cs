@@ -24,11 +24,13 @@ public sealed class TrustedProxyOptions
         Split(KnownProxies).Select(p => IPAddress.TryParse(p, out var address) ? address : null).OfType<IPAddress>();
 
     public IEnumerable<System.Net.IPNetwork> Networks() =>
-        Split(KnownNetworks).Select(n => System.Net.IPNetwork.TryParse(n, out var network) ? (System.Net.IPNetwork?)network : null).OfType<System.Net.IPNetwork>();
+        Split(KnownNetworks).Select(n => System.Net.IPNetwork.TryParse(n, out var network) ? (System.Net.IPNetwork?)network : null)
+            .OfType<System.Net.IPNetwork>();
 
     /// <summary>Entries that are not an address or a CIDR network: each is one start-up error.</summary>
     public IEnumerable<string> Problems() =>
-        Split(KnownProxies).Where(p => !IPAddress.TryParse(p, out _)).Select(p => $"ForwardedHeaders:KnownProxies: '{p}' is not an IP address")
+        Split(KnownProxies).Where(p => !IPAddress.TryParse(p, out _))
+            .Select(p => $"ForwardedHeaders:KnownProxies: '{p}' is not an IP address")
             .Concat(Split(KnownNetworks).Where(n => !System.Net.IPNetwork.TryParse(n, out _))
                 .Select(n => $"ForwardedHeaders:KnownNetworks: '{n}' is not a network in CIDR form (e.g. 10.0.0.0/24)"));
 

@@ -14,7 +14,8 @@ namespace TokenService.Introspection;
 /// <summary>
 /// POST /oauth2/introspect (RFC 7662). An authenticated confidential client learns about its own access tokens, and
 /// a resource server listed in IntrospectionClients about any (s.4); the answer holds only what the JWT itself says,
-/// plus whether it is still good. A refresh token is introspected only by the client it was issued to. Everything not provably active is <c>{"active": false}</c> and nothing more (s.2.2).
+/// plus whether it is still good. A refresh token is introspected only by the client it was issued to. Everything not provably active is
+/// <c>{"active": false}</c> and nothing more (s.2.2).
 /// </summary>
 public static partial class IntrospectionEndpoint
 {
@@ -53,7 +54,8 @@ public static partial class IntrospectionEndpoint
 
             var caller = request.Client.ClientId;
             var now = time.GetUtcNow().UtcDateTime;
-            if (!request.RefreshTokenFirst && await IntrospectAccessTokenAsync(request.Token, caller, reader, options.Value, ct) is { } first)
+            if (!request.RefreshTokenFirst
+                && await IntrospectAccessTokenAsync(request.Token, caller, reader, options.Value, ct) is { } first)
             {
                 return first;
             }
@@ -65,7 +67,8 @@ public static partial class IntrospectionEndpoint
                 return IntrospectionResponse.ForRefreshToken(refresh);
             }
 
-            return request.RefreshTokenFirst && await IntrospectAccessTokenAsync(request.Token, caller, reader, options.Value, ct) is { } hinted
+            return request.RefreshTokenFirst
+                && await IntrospectAccessTokenAsync(request.Token, caller, reader, options.Value, ct) is { } hinted
                 ? hinted
                 : IntrospectionResponse.Inactive;
         }
@@ -102,7 +105,8 @@ public sealed record IntrospectionResponse(IReadOnlyList<KeyValuePair<string, ob
         M(ClaimNames.Scope, c.Scope), M(ClaimNames.ClientId, c.ClientId), M(ClaimNames.Subject, c.Subject), M(ClaimNames.Tenant, c.Tenant),
         M(ClaimNames.Expires, c.ExpiresAt.ToUnixTimeSeconds()), M(ClaimNames.IssuedAt, c.IssuedAt.ToUnixTimeSeconds()),
         M(ClaimNames.NotBefore, c.NotBefore?.ToUnixTimeSeconds()), M(IntrospectionMembers.TokenType, TokenTypes.Bearer),
-        M(ClaimNames.Issuer, c.Issuer), M(ClaimNames.Audience, c.Audiences.Count == 1 ? c.Audiences[0] : c.Audiences.ToArray()), M(ClaimNames.JwtId, c.Jti)));
+        M(ClaimNames.Issuer, c.Issuer), M(ClaimNames.Audience, c.Audiences.Count == 1 ? c.Audiences[0] : c.Audiences.ToArray()),
+        M(ClaimNames.JwtId, c.Jti)));
 
     public static IntrospectionResponse ForRefreshToken(RefreshTokenFacts r) => new(Present(
         M(ClaimNames.Scope, string.Join(' ', r.Scopes)), M(ClaimNames.ClientId, r.ClientId), M(ClaimNames.Subject, r.UserId.ToString()),

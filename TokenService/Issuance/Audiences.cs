@@ -48,13 +48,16 @@ public sealed class Audiences(IOptions<TokenServiceOptions> options)
         var foreign = scopes.Where(s => !Scopes.IsUserScope(s) && !Serves(resource, s)).ToArray();
         if (foreign.Length > 0 && scopeNamed)
         {
-            return (null, null, OAuthError.InvalidScope($"scope {foreign[0]} is not served by resource '{OAuthError.Truncate(resource)}' (RFC 8707 s.2.2)"));
+            return (null, null,
+                OAuthError.InvalidScope(
+                $"scope {foreign[0]} is not served by resource '{OAuthError.Truncate(resource)}' (RFC 8707 s.2.2)"));
         }
 
         var kept = scopes.Except(foreign, StringComparer.Ordinal).ToArray();
         return kept.Any(s => !Scopes.IsUserScope(s)) || resource == ResourceApi
             ? ([resource], kept, null)
-            : (null, null, OAuthError.InvalidTarget($"this application holds no scope that resource '{OAuthError.Truncate(resource)}' serves"));
+            : (null, null,
+                OAuthError.InvalidTarget($"this application holds no scope that resource '{OAuthError.Truncate(resource)}' serves"));
     }
 
     private bool Serves(string audience, string scope) =>

@@ -22,7 +22,8 @@ public sealed class RefreshTokenStore(NpgsqlDataSource db, IOptions<TokenService
     /// locked first: a replay of the code either happened before (the family starts revoked) or waits until this
     /// commits (and then revokes it), never in between.
     /// </summary>
-    public async Task<string> StartFamilyAsync(Guid familyId, string clientId, Guid userId, Guid? codeId, string[] scopes, DateTime authTime,
+    public async Task<string> StartFamilyAsync(Guid familyId, string clientId, Guid userId, Guid? codeId, string[] scopes,
+        DateTime authTime,
         string? tenant, string? resource, CancellationToken ct)
     {
         const string lockCode = "SELECT replayed_at IS NOT NULL FROM authorization_codes WHERE id = @codeId FOR UPDATE";
@@ -88,7 +89,8 @@ public sealed class RefreshTokenStore(NpgsqlDataSource db, IOptions<TokenService
             if (familyId is { } reused)
             {
                 // RFC 9700 s.4.14.2: the family and every access token it minted, the thief's included.
-                await connection.ExecuteAsync(new CommandDefinition(revokeFamily, new { familyId, now }, transaction, cancellationToken: ct));
+                await connection.ExecuteAsync(new CommandDefinition(revokeFamily, new { familyId, now }, transaction,
+                    cancellationToken: ct));
                 await GrantRevocations.RevokeAsync(connection, transaction, reused, clientId, now, accessLifetime, ct);
             }
 
@@ -139,7 +141,8 @@ public sealed class RefreshTokenStore(NpgsqlDataSource db, IOptions<TokenService
 
     /// <summary>Each token lives for the idle lifetime, never past the family's absolute expiry.</summary>
     private async Task<string> InsertTokenAsync(
-        NpgsqlConnection connection, NpgsqlTransaction transaction, Guid familyId, DateTime now, DateTime familyExpiresAt, CancellationToken ct)
+        NpgsqlConnection connection, NpgsqlTransaction transaction, Guid familyId, DateTime now, DateTime familyExpiresAt,
+        CancellationToken ct)
     {
         const string sql = """
             INSERT INTO refresh_tokens (id, token_hash, family_id, created_at, expires_at)

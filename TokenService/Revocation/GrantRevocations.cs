@@ -13,7 +13,8 @@ namespace TokenService.Revocation;
 /// </summary>
 public static class GrantRevocations
 {
-    public static async Task RevokeAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid grantId, string clientId, DateTime now,
+    public static async Task RevokeAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, Guid grantId, string clientId,
+        DateTime now,
         TimeSpan accessTokenLifetime, CancellationToken ct)
     {
         await RevocationStore.InsertAsync(connection, transaction, new RevocationEntry
@@ -43,8 +44,10 @@ public static class GrantRevocations
             RETURNING id AS grant_id, client_id
             """;
         var args = new { userId, now, oldest = now - accessTokenLifetime };
-        var grants = (await connection.QueryAsync<(Guid? GrantId, string ClientId)>(new CommandDefinition(codes, args, transaction, cancellationToken: ct)))
-            .Concat(await connection.QueryAsync<(Guid? GrantId, string ClientId)>(new CommandDefinition(families, args, transaction, cancellationToken: ct)))
+        var grants = (await connection.QueryAsync<(Guid? GrantId, string ClientId)>(new CommandDefinition(codes, args, transaction,
+            cancellationToken: ct)))
+            .Concat(await connection.QueryAsync<(Guid? GrantId, string ClientId)>(new CommandDefinition(families, args, transaction,
+                cancellationToken: ct)))
             .Where(g => g.GrantId is not null).Distinct().ToList();
         foreach (var (grantId, clientId) in grants)
         {

@@ -22,7 +22,8 @@ public sealed class RevocationList(RevocationStore store, TimeProvider time)
         /// <summary>Live entries in cursor order.</summary>
         public IReadOnlyList<RevocationEntry> Entries { get; } = entries;
 
-        public FrozenSet<string> Jtis { get; } = entries.Where(e => e.Kind == RevocationEntry.KindJti).Select(e => e.Value).ToFrozenSet(StringComparer.Ordinal);
+        public FrozenSet<string> Jtis { get; } = entries.Where(e => e.Kind == RevocationEntry.KindJti).Select(e => e.Value)
+            .ToFrozenSet(StringComparer.Ordinal);
 
         public FrozenSet<string> Grants { get; } =
             entries.Where(e => e.Kind == RevocationEntry.KindGrant).Select(e => e.Value).ToFrozenSet(StringComparer.Ordinal);
@@ -45,13 +46,15 @@ public sealed class RevocationList(RevocationStore store, TimeProvider time)
     }
 
     /// <summary>Is a token with this jti, client, issue time and grant revoked now?</summary>
-    public async ValueTask<bool> IsRevokedAsync(string? jti, string? clientId, DateTimeOffset? issuedAt, string? grantId, CancellationToken ct)
+    public async ValueTask<bool> IsRevokedAsync(string? jti, string? clientId, DateTimeOffset? issuedAt, string? grantId,
+        CancellationToken ct)
     {
         var snapshot = await GetAsync(ct);
         return IsRevoked(snapshot, jti, clientId, issuedAt, grantId, time.GetUtcNow());
     }
 
-    public static bool IsRevoked(Snapshot snapshot, string? jti, string? clientId, DateTimeOffset? issuedAt, string? grantId, DateTimeOffset now)
+    public static bool IsRevoked(Snapshot snapshot, string? jti, string? clientId, DateTimeOffset? issuedAt, string? grantId,
+        DateTimeOffset now)
     {
         if ((jti is not null && snapshot.Jtis.Contains(jti)) || (grantId is not null && snapshot.Grants.Contains(grantId)))
         {

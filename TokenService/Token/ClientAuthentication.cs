@@ -42,7 +42,8 @@ public sealed partial class ClientAuthentication(
     /// <summary>The outcome of one secret verification, shared by every request that joined it.</summary>
     private readonly record struct Verdict(Application? Application, int? RetryAfter = null);
 
-    public async Task<(Application? Application, OAuthError? Error)> AuthenticateAsync(HttpRequest http, FormCredentials request, CancellationToken ct)
+    public async Task<(Application? Application, OAuthError? Error)> AuthenticateAsync(HttpRequest http, FormCredentials request,
+        CancellationToken ct)
     {
         string? authorization = http.Headers.Authorization;
         var usedBasic = authorization is not null;
@@ -52,7 +53,8 @@ public sealed partial class ClientAuthentication(
             // RFC 6749 s.2.3: exactly one authentication method per request.
             if (request.ClientSecret is not null)
             {
-                return (null, OAuthError.InvalidRequest("use one client authentication method: HTTP Basic or client_secret in the body, not both"));
+                return (null,
+                    OAuthError.InvalidRequest("use one client authentication method: HTTP Basic or client_secret in the body, not both"));
             }
 
             if (!BasicCredentials.TryParse(authorization, out var basic))
@@ -178,7 +180,8 @@ public sealed partial class ClientAuthentication(
             if (result == VerifyResult.SuccessRehashNeeded)
             {
                 // Parameters were raised since this secret was hashed: store a hash at today's cost.
-                await store.RehashAsync(application.ClientId, application.SecretVersion, await hasher.HashAsync(secret), CancellationToken.None);
+                await store.RehashAsync(application.ClientId, application.SecretVersion, await hasher.HashAsync(secret),
+                    CancellationToken.None);
             }
 
             return new Verdict(application);

@@ -103,17 +103,20 @@ public sealed partial class RefreshTokenGrant(
         }
 
         var access = await users.GetAsync(family.UserId, ct);
-        var (entitled, _) = Roles.Entitled(family.Scopes.Intersect(application.Scopes, StringComparer.Ordinal).ToArray(), access.Roles, named: false);
+        var (entitled, _) = Roles.Entitled(family.Scopes.Intersect(application.Scopes, StringComparer.Ordinal).ToArray(), access.Roles,
+            named: false);
         if (requested?.FirstOrDefault(s => !entitled!.Contains(s, StringComparer.Ordinal)) is { } wider)
         {
             return new Decision(null, null, null, OAuthError.InvalidScope(
-                $"scope {wider} is not part of this grant any more, or never was (RFC 6749 s.6: a refresh may narrow the scope, not widen it)"));
+                $"scope {wider} is not part of this grant any more, or never was (RFC 6749 s.6: a refresh may narrow the scope, not " +
+                "widen it)"));
         }
 
         var scopes = requested ?? entitled!;
         if (!scopes.Any(s => s != Scopes.OfflineAccess))
         {
-            return new Decision(null, null, null, OAuthError.InvalidGrant("nothing this grant gave is still allowed to the application or the user"));
+            return new Decision(null, null, null,
+                OAuthError.InvalidGrant("nothing this grant gave is still allowed to the application or the user"));
         }
 
         var (tenant, tenantError) = TenantParameter.ForUser(family.Tenant, access.Tenants, application.AllowedTenants);

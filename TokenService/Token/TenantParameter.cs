@@ -32,7 +32,8 @@ public static partial class TenantParameter
     /// limited to one of them; a user without any gets no tenant, which a tenant-limited application refuses (no
     /// token of such an application is ever without a tenant). Checked at /oauth2/authorize and again at each refresh.
     /// </summary>
-    public static (string? Tenant, OAuthError? Error) ForUser(string? requested, IReadOnlyCollection<string> memberships, string[]? allowedTenants)
+    public static (string? Tenant, OAuthError? Error) ForUser(string? requested, IReadOnlyCollection<string> memberships,
+        string[]? allowedTenants)
     {
         if (Validate(requested) is { } malformed)
         {
@@ -43,7 +44,8 @@ public static partial class TenantParameter
         if (requested is not null)
         {
             return candidates.Contains(requested, StringComparer.Ordinal) ? (requested, null)
-                : (null, OAuthError.InvalidRequest($"tenant '{OAuthError.Truncate(requested)}' is not one of this user's tenants that the application allows"));
+                : (null, OAuthError.InvalidRequest($"tenant '{OAuthError.Truncate(requested)}' is not one of this user's tenants that " +
+                    "the application allows"));
         }
 
         return candidates.Length switch

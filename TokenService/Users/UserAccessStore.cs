@@ -49,20 +49,27 @@ public sealed class UserAccessStore(NpgsqlDataSource db)
     /// Adds (<paramref name="add"/>) or removes one role or tenant. Found: the user exists; Changed: the set changed
     /// (a repeated grant or a missing revoke changes nothing, and is not audited).
     /// </summary>
-    public async Task<(bool Found, bool Changed)> ChangeAsync(UserAccessKind kind, string username, string value, bool add, CancellationToken ct)
+    public async Task<(bool Found, bool Changed)> ChangeAsync(UserAccessKind kind, string username, string value, bool add,
+        CancellationToken ct)
     {
         var sql = (kind, add) switch
         {
-            (UserAccessKind.Role, true) => "INSERT INTO user_roles (user_id, role) SELECT id, @value FROM users WHERE lower(username) = lower(@username) " +
+            (UserAccessKind.Role, true) =>
+                "INSERT INTO user_roles (user_id, role) SELECT id, @value FROM users WHERE lower(username) = lower(@username) " +
                               "ON CONFLICT DO NOTHING",
-            (UserAccessKind.Role, false) => "DELETE FROM user_roles WHERE role = @value AND user_id = (SELECT id FROM users WHERE lower(username) = lower(@username))",
-            (UserAccessKind.Tenant, true) => "INSERT INTO user_tenants (user_id, tenant) SELECT id, @value FROM users WHERE lower(username) = lower(@username) " +
+            (UserAccessKind.Role, false) =>
+                "DELETE FROM user_roles WHERE role = @value AND user_id = (SELECT id FROM users WHERE lower(username) = lower(@username))",
+            (UserAccessKind.Tenant, true) =>
+                "INSERT INTO user_tenants (user_id, tenant) SELECT id, @value FROM users WHERE lower(username) = lower(@username) " +
                                 "ON CONFLICT DO NOTHING",
-            _ => "DELETE FROM user_tenants WHERE tenant = @value AND user_id = (SELECT id FROM users WHERE lower(username) = lower(@username))",
+            _ => "DELETE FROM user_tenants WHERE tenant = @value AND user_id = (SELECT id FROM users WHERE lower(username) = " +
+            "lower(@username))",
         };
         const string exists = "SELECT EXISTS (SELECT 1 FROM users WHERE lower(username) = lower(@username))";
         await using var connection = await db.OpenConnectionAsync(ct);
         var changed = await connection.ExecuteAsync(new CommandDefinition(sql, new { username, value }, cancellationToken: ct)) == 1;
-        return (changed || await connection.ExecuteScalarAsync<bool>(new CommandDefinition(exists, new { username }, cancellationToken: ct)), changed);
+        var found = changed ||
+                    await connection.ExecuteScalarAsync<bool>(new CommandDefinition(exists, new { username }, cancellationToken: ct));
+        return (found, changed);
     }
 }

@@ -6,7 +6,8 @@ using TokenService.Token;
 namespace TokenService.Users;
 
 /// <summary>Create, delete and re-password users, and check a sign-in: the one implementation behind the CLI and the login page.</summary>
-public sealed partial class UserAccounts(UserStore store, UserAccessStore access, Argon2idHasher hasher, TimeProvider time, AuditTrail audit)
+public sealed partial class UserAccounts(UserStore store, UserAccessStore access, Argon2idHasher hasher, TimeProvider time,
+    AuditTrail audit)
 {
     public const int MinPasswordLength = 8;
 
@@ -83,7 +84,9 @@ public sealed partial class UserAccounts(UserStore store, UserAccessStore access
     {
         if (kind == UserAccessKind.Role && !Roles.IsKnown(value))
         {
-            return (null, new ValidationError("role", $"unknown role '{OAuthError.Truncate(value)}'; known roles: {string.Join(", ", Roles.ScopesByRole.Keys)}"));
+            return (null,
+                new ValidationError("role",
+                $"unknown role '{OAuthError.Truncate(value)}'; known roles: {string.Join(", ", Roles.ScopesByRole.Keys)}"));
         }
 
         if (kind == UserAccessKind.Tenant && (value.Length == 0 || TenantParameter.Validate(value) is not null))

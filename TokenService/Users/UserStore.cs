@@ -78,7 +78,8 @@ public sealed class UserStore(NpgsqlDataSource db, IOptions<TokenServiceOptions>
         const string lockUser = "SELECT id FROM users WHERE lower(username) = lower(@username) FOR UPDATE";
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
-        if (await connection.QuerySingleOrDefaultAsync<Guid?>(new CommandDefinition(lockUser, new { username }, transaction, cancellationToken: ct))
+        if (await connection.QuerySingleOrDefaultAsync<Guid?>(new CommandDefinition(lockUser, new { username }, transaction,
+            cancellationToken: ct))
             is not { } id)
         {
             return false;

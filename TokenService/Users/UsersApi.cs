@@ -30,8 +30,11 @@ public static class UsersApi
     public static async Task<Ok<IReadOnlyList<UserView>>> ListAsync(UserAccounts users, CancellationToken ct) =>
         TypedResults.Ok(await users.ListAsync(ct));
 
-    public static async Task<Results<Ok<UserView>, ProblemHttpResult>> GetAsync(string username, UserAccounts users, CancellationToken ct) =>
-        username.Length <= UserAccounts.MaxUsernameLength && await users.FindAsync(username, ct) is { } found ? TypedResults.Ok(found) : NotFound();
+    public static async Task<Results<Ok<UserView>, ProblemHttpResult>> GetAsync(string username, UserAccounts users,
+        CancellationToken ct) =>
+        username.Length <= UserAccounts.MaxUsernameLength && await users.FindAsync(username, ct) is { } found
+            ? TypedResults.Ok(found)
+            : NotFound();
 
     public static async Task<Results<Ok<UserView>, ValidationProblem, ProblemHttpResult>> ChangeAsync(
         UserAccessKind kind, string username, string value, bool add, UserAccounts users, CancellationToken ct)
@@ -46,8 +49,11 @@ public static class UsersApi
     }
 
     /// <summary>Every login session and every grant of the user ends; their access tokens are refused within seconds.</summary>
-    public static async Task<Results<NoContent, ProblemHttpResult>> SignOutAsync(string username, UserAccounts users, CancellationToken ct) =>
-        username.Length <= UserAccounts.MaxUsernameLength && await users.SignOutEverywhereAsync(username, ct) ? TypedResults.NoContent() : NotFound();
+    public static async Task<Results<NoContent, ProblemHttpResult>> SignOutAsync(string username, UserAccounts users,
+        CancellationToken ct) =>
+        username.Length <= UserAccounts.MaxUsernameLength && await users.SignOutEverywhereAsync(username, ct)
+            ? TypedResults.NoContent()
+            : NotFound();
 
     private static ProblemHttpResult NotFound() => TypedResults.Problem("no such user", statusCode: StatusCodes.Status404NotFound);
 }

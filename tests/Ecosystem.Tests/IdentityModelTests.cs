@@ -66,7 +66,8 @@ public sealed class IdentityModelTests
         Assert.That(disco.IsError, Is.False, disco.Error);
         var token = await http.RequestClientCredentialsTokenAsync(new ClientCredentialsTokenRequest
         {
-            Address = disco.TokenEndpoint, ClientId = Ecosystem.Application.ClientId, ClientSecret = Ecosystem.Application.Secret, Scope = "metric:read",
+            Address = disco.TokenEndpoint, ClientId = Ecosystem.Application.ClientId, ClientSecret = Ecosystem.Application.Secret,
+            Scope = "metric:read",
         });
         Assert.That(token.IsError, Is.False, token.Error);
         using var api = Ecosystem.Api.CreateClient();
@@ -84,7 +85,8 @@ public sealed class IdentityModelTests
             Token = token.AccessToken!,
         });
         var status = HttpStatusCode.OK;
-        while (clock.Elapsed < TimeSpan.FromSeconds(5) && (status = (await ResourceApiCall.QueryAsync(api, token.AccessToken!)).Status) == HttpStatusCode.OK)
+        while (clock.Elapsed < TimeSpan.FromSeconds(5)
+            && (status = (await ResourceApiCall.QueryAsync(api, token.AccessToken!)).Status) == HttpStatusCode.OK)
         {
             await Task.Delay(50);
         }

@@ -165,7 +165,8 @@ public sealed class AuditTrailTests
     public async Task No_secret_password_hash_or_token_ever_reaches_the_audit_table()
     {
         var secrets = new List<string> { adminSecret, adminToken, Password };
-        using (var created = await admin.PostAsJsonAsync("/applications", new { name = "secretive-" + Guid.NewGuid().ToString("N")[..8], scopes = new[] { "data_pool:query" } }))
+        using (var created = await admin.PostAsJsonAsync("/applications",
+            new { name = "secretive-" + Guid.NewGuid().ToString("N")[..8], scopes = new[] { "data_pool:query" } }))
         {
             var body = await created.Content.ReadFromJsonAsync<JsonElement>();
             var clientId = body.GetProperty("clientId").GetString()!;
@@ -214,9 +215,14 @@ public sealed class AuditTrailTests
 
     private Task<(int Code, string Out, string Error)> CliAsync(string? stdin, params string[] args) => CliAsync(stdin, null, args);
 
-    private async Task<(int Code, string Out, string Error)> CliAsync(string? stdin, IDictionary<string, string?>? extra, params string[] args)
+    private async Task<(int Code, string Out, string Error)> CliAsync(string? stdin, IDictionary<string, string?>? extra,
+        params string[] args)
     {
-        var settings = new Dictionary<string, string?> { ["DATABASE_URL"] = host.ConnectionString, ["KEY_ENCRYPTION_KEY"] = host.KeyEncryptionKey };
+        var settings = new Dictionary<string, string?>
+        {
+            ["DATABASE_URL"] = host.ConnectionString,
+            ["KEY_ENCRYPTION_KEY"] = host.KeyEncryptionKey
+        };
         foreach (var (key, value) in extra ?? new Dictionary<string, string?>())
         {
             settings[key] = value;

@@ -34,9 +34,13 @@ public sealed class ConsoleApplicationsTests : ConsoleBrowser
         Assert.Multiple(async () =>
         {
             Assert.That(secret, Does.StartWith("tss_"));
-            Assert.That(curl, Does.Contain($"client_id={clientId}").And.Contain($"client_secret={secret}").And.Contain("scope=metric:query metric:stats"));
-            Assert.That(await page.Locator("#curl-graphql").TextContentAsync(), Does.Contain("/graphql").And.Contain("Authorization: Bearer $TOKEN"));
-            Assert.That(await page.GetByRole(AriaRole.Button, new() { Name = "Copy secret" }).IsVisibleAsync(), Is.True, "the script revealed the copy button");
+            Assert.That(curl,
+                Does.Contain($"client_id={clientId}").And.Contain($"client_secret={secret}")
+                .And.Contain("scope=metric:query metric:stats"));
+            Assert.That(await page.Locator("#curl-graphql").TextContentAsync(),
+                Does.Contain("/graphql").And.Contain("Authorization: Bearer $TOKEN"));
+            Assert.That(await page.GetByRole(AriaRole.Button, new() { Name = "Copy secret" }).IsVisibleAsync(), Is.True,
+                "the script revealed the copy button");
             Assert.That(CspViolations, Is.Empty);
         });
         await AssertAccessibleAsync(page);
@@ -62,7 +66,8 @@ public sealed class ConsoleApplicationsTests : ConsoleBrowser
         Assert.Multiple(async () =>
         {
             Assert.That(await page.Locator("tbody tr").CountAsync(), Is.EqualTo(1));
-            Assert.That(await page.Locator("tbody tr .chip").AllTextContentsAsync(), Is.EqualTo(new[] { "data_pool:query", "data_pool:stats" }));
+            Assert.That(await page.Locator("tbody tr .chip").AllTextContentsAsync(),
+                Is.EqualTo(new[] { "data_pool:query", "data_pool:stats" }));
         });
         await page.GotoAsync("/console/applications?q=SEARCHABLE");
         Assert.That(await page.Locator("tbody tr").CountAsync(), Is.EqualTo(1), "the name matches case-insensitively");
@@ -129,7 +134,8 @@ public sealed class ConsoleApplicationsTests : ConsoleBrowser
         Assert.Multiple(async () =>
         {
             Assert.That(response.Status, Is.EqualTo(409));
-            Assert.That(await page.GetByRole(AriaRole.Alert).TextContentAsync(), Does.Contain($"“{name}” was deleted after this form was opened"));
+            Assert.That(await page.GetByRole(AriaRole.Alert).TextContentAsync(),
+                Does.Contain($"“{name}” was deleted after this form was opened"));
         });
     }
 
@@ -157,7 +163,8 @@ public sealed class ConsoleApplicationsTests : ConsoleBrowser
         Assert.Multiple(async () =>
         {
             Assert.That(newSecret, Is.Not.EqualTo(oldSecret));
-            Assert.That(await TestSupport.TokenServiceHost.GetTokenAsync(http, clientId, oldSecret), Does.StartWith("eyJ"), "the old one still works in its grace");
+            Assert.That(await TestSupport.TokenServiceHost.GetTokenAsync(http, clientId, oldSecret), Does.StartWith("eyJ"),
+                "the old one still works in its grace");
             Assert.That(await TestSupport.TokenServiceHost.GetTokenAsync(http, clientId, newSecret), Does.StartWith("eyJ"));
         });
 
@@ -180,7 +187,11 @@ public sealed class ConsoleApplicationsTests : ConsoleBrowser
     [Test]
     public async Task Every_action_works_without_javascript()
     {
-        var context = await Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = BaseAddress.ToString().TrimEnd('/'), JavaScriptEnabled = false });
+        var context = await Browser.NewContextAsync(new BrowserNewContextOptions
+        {
+            BaseURL = BaseAddress.ToString().TrimEnd('/'),
+            JavaScriptEnabled = false
+        });
         var page = await context.NewPageAsync();
         await SignInAsync(page, "ada", Password);
         await page.GotoAsync("/console/applications/new");
@@ -189,8 +200,10 @@ public sealed class ConsoleApplicationsTests : ConsoleBrowser
         await ClickAndLoadAsync(page, page.GetByRole(AriaRole.Button, new() { Name = "Create application" }));
         Assert.Multiple(async () =>
         {
-            Assert.That(await page.GetByLabel("Client secret").InputValueAsync(), Does.StartWith("tss_"), "readable and selectable without script");
-            Assert.That(await page.GetByRole(AriaRole.Button, new() { Name = "Copy secret" }).IsVisibleAsync(), Is.False, "no dead button without script");
+            Assert.That(await page.GetByLabel("Client secret").InputValueAsync(), Does.StartWith("tss_"),
+                "readable and selectable without script");
+            Assert.That(await page.GetByRole(AriaRole.Button, new() { Name = "Copy secret" }).IsVisibleAsync(), Is.False,
+                "no dead button without script");
         });
         await context.CloseAsync();
     }
@@ -229,7 +242,8 @@ public sealed class ConsoleApplicationsTests : ConsoleBrowser
     {
         await using var db = new NpgsqlConnection(Host.ConnectionString);
         await db.OpenAsync();
-        await using var query = new NpgsqlCommand("SELECT actor_kind, actor FROM audit_events WHERE target = @target AND action = @action", db);
+        await using var query = new NpgsqlCommand("SELECT actor_kind, actor FROM audit_events WHERE target = @target AND action = @action",
+            db);
         query.Parameters.AddWithValue("target", target);
         query.Parameters.AddWithValue("action", action);
         await using var reader = await query.ExecuteReaderAsync();

@@ -35,7 +35,8 @@ public abstract class ConsoleBrowser
     {
         if (!File.Exists(ChromiumPath))
         {
-            Assert.Fail($"{ChromiumPath} is missing: install it with `apt-get update && apt-get install -y chromium` (.ci/run does this). " +
+            Assert.Fail($"{ChromiumPath} is missing: install it with `apt-get update && apt-get install -y chromium` " +
+                "(.ci/run does this). " +
                 "These tests never let Playwright download a browser.");
         }
 

@@ -26,7 +26,8 @@ public sealed class ConsoleOperationsTests : ConsoleBrowser
         Assert.Multiple(async () =>
         {
             Assert.That(await page.Locator("tbody tr").CountAsync(), Is.EqualTo(before + 1));
-            Assert.That(await page.Locator("tbody tr .chip").First.TextContentAsync(), Is.EqualTo("pending"), "newest first: pending, not yet signing");
+            Assert.That(await page.Locator("tbody tr .chip").First.TextContentAsync(), Is.EqualTo("pending"),
+                "newest first: pending, not yet signing");
             Assert.That(await CountAuditAsync("key.rotate", "user"), Is.EqualTo(1));
         });
         await AssertAccessibleAsync(page);
@@ -168,7 +169,8 @@ public sealed class ConsoleOperationsTests : ConsoleBrowser
     {
         await using var db = new NpgsqlConnection(Host.ConnectionString);
         await db.OpenAsync();
-        await using var query = new NpgsqlCommand("SELECT action FROM audit_events WHERE target = @target AND actor_kind = 'user' ORDER BY id", db);
+        await using var query = new NpgsqlCommand("SELECT action FROM audit_events WHERE target = @target AND actor_kind = 'user' ORDER " +
+            "BY id", db);
         query.Parameters.AddWithValue("target", target);
         var actions = new List<string>();
         await using var reader = await query.ExecuteReaderAsync();

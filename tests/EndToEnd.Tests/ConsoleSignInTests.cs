@@ -90,11 +90,13 @@ public sealed class ConsoleSignInTests : ConsoleBrowser
         var name = await page.Locator("form.signout input[type=hidden]").First.GetAttributeAsync("name");
         var post = await page.APIRequest.PostAsync("/console/applications", new()
         {
-            Form = page.APIRequest.CreateFormData().Append(name!, token!).Append("name", "from-a-viewer").Append("formId", new string('a', 32)),
+            Form = page.APIRequest.CreateFormData().Append(name!, token!).Append("name", "from-a-viewer")
+                .Append("formId", new string('a', 32)),
             MaxRedirects = 0,
         });
         Assert.That(post.Status, Is.EqualTo(403));
-        Assert.That((await Host.Services.GetRequiredServiceOf<TokenService.Applications.Applications>().ListAsync(default)).Any(a => a.Name == "from-a-viewer"),
+        Assert.That((await Host.Services.GetRequiredServiceOf<TokenService.Applications.Applications>().ListAsync(default))
+            .Any(a => a.Name == "from-a-viewer"),
             Is.False);
     }
 
@@ -108,7 +110,8 @@ public sealed class ConsoleSignInTests : ConsoleBrowser
             MaxRedirects = 0,
         });
         Assert.That(post.Status, Is.EqualTo((int)HttpStatusCode.BadRequest));
-        Assert.That((await Host.Services.GetRequiredServiceOf<TokenService.Applications.Applications>().ListAsync(default)).Any(a => a.Name == "forged"),
+        Assert.That((await Host.Services.GetRequiredServiceOf<TokenService.Applications.Applications>().ListAsync(default))
+            .Any(a => a.Name == "forged"),
             Is.False);
     }
 

@@ -17,7 +17,8 @@ public sealed class CatalogCacheTests
         var name = "cached_" + Guid.NewGuid().ToString("N")[..10];
         var counter = $"{{ counter(metric: \"{name}\") {{ value }} }}";
         var before = await GraphQLCall.PostAsync(otherClient, counter, token); // the other instance now has a cached miss... or not
-        var created = await Fixture.QueryAsync($"mutation {{ createMetric(input: {{uniqueName: \"{name}\", dataPool: \"orders\", type: COUNT}}) {{ id }} }}", token);
+        var created = await Fixture.QueryAsync($"mutation {{ createMetric(input: {{uniqueName: \"{name}\", dataPool: \"orders\", type: " +
+            $"COUNT}}) {{ id }} }}", token);
         var here = await Fixture.QueryAsync(counter, token);
 
         GraphQLCall? there = null;

@@ -17,9 +17,13 @@ public sealed class GraphQLOverHttpTests
 {
     private const string GraphQLResponseJson = "application/graphql-response+json";
 
-    private static async Task<(HttpResponseMessage Response, GraphQLCall Call)> PostAsync(string body, string? accept, string scope = Scopes.Admin)
+    private static async Task<(HttpResponseMessage Response, GraphQLCall Call)> PostAsync(string body, string? accept,
+        string scope = Scopes.Admin)
     {
-        var request = new HttpRequestMessage(HttpMethod.Post, "/graphql") { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+        var request = new HttpRequestMessage(HttpMethod.Post, "/graphql")
+        {
+            Content = new StringContent(body, Encoding.UTF8, "application/json")
+        };
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", await Fixture.TokenAsync(scope));
         if (accept is not null)
         {
@@ -35,7 +39,8 @@ public sealed class GraphQLOverHttpTests
     [TestCase("{ counter(metric: \"order_count\") { value } }", HttpStatusCode.OK, TestName = "Graphql_response_json_executed_is_200")]
     [TestCase("{ counter(metric: ", HttpStatusCode.BadRequest, TestName = "Graphql_response_json_syntax_error_is_400")]
     [TestCase("{ nosuchfield }", HttpStatusCode.BadRequest, TestName = "Graphql_response_json_validation_error_is_400")]
-    [TestCase("query ($m: String!) { counter(metric: $m) { value } }", HttpStatusCode.BadRequest, TestName = "Graphql_response_json_missing_variable_is_400")]
+    [TestCase("query ($m: String!) { counter(metric: $m) { value } }", HttpStatusCode.BadRequest,
+        TestName = "Graphql_response_json_missing_variable_is_400")]
     public async Task Graphql_response_json_uses_the_specifications_status_codes(string query, HttpStatusCode expected)
     {
         var (response, call) = await PostAsync(Body(query), GraphQLResponseJson);
@@ -105,7 +110,8 @@ public sealed class GraphQLOverHttpTests
         var (r1, unknown) = await PostAsync(JsonSerializer.Serialize(new { extensions = persisted }), null);
         var (r2, registered) = await PostAsync(Body(query, persisted), null);
         var (r3, byHash) = await PostAsync(JsonSerializer.Serialize(new { extensions = persisted }), null);
-        using var get = new HttpRequestMessage(HttpMethod.Get, "/graphql?extensions=" + Uri.EscapeDataString(JsonSerializer.Serialize(persisted)));
+        using var get = new HttpRequestMessage(HttpMethod.Get, "/graphql?extensions=" +
+            Uri.EscapeDataString(JsonSerializer.Serialize(persisted)));
         get.Headers.Authorization = new AuthenticationHeaderValue("Bearer", await Fixture.TokenAsync(Scopes.Admin));
         using var r4 = await Fixture.ApiClient.SendAsync(get);
         var overGet = await GraphQLCall.ReadAsync(r4);
@@ -116,7 +122,8 @@ public sealed class GraphQLOverHttpTests
         {
             Assert.That(unknown.Status, Is.EqualTo(HttpStatusCode.OK), "Apollo clients read PersistedQueryNotFound from a 200");
             Assert.That(unknown.FirstErrorMessage, Is.EqualTo("PersistedQueryNotFound"));
-            Assert.That(unknown.Errors[0].GetProperty("extensions").GetProperty("code").GetString(), Is.EqualTo("PERSISTED_QUERY_NOT_FOUND"));
+            Assert.That(unknown.Errors[0].GetProperty("extensions").GetProperty("code").GetString(),
+                Is.EqualTo("PERSISTED_QUERY_NOT_FOUND"));
             Assert.That(registered.Data.GetProperty("counter").GetProperty("value").GetString(), Is.EqualTo("100000"));
             Assert.That(byHash.Data.GetProperty("counter").GetProperty("value").GetString(), Is.EqualTo("100000"));
             Assert.That(overGet.Data.GetProperty("counter").GetProperty("value").GetString(), Is.EqualTo("100000"), overGet.ToString());

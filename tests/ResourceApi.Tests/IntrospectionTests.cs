@@ -28,7 +28,8 @@ public sealed class IntrospectionTests
             Assert.That(summary.GetProperty("valid").GetBoolean(), Is.True, summary.GetRawText());
             Assert.That(summary.GetProperty("queryType").GetString(), Is.EqualTo("Query"));
             Assert.That(summary.GetProperty("mutationType").GetString(), Is.EqualTo("Mutation"));
-            Assert.That(summary.GetProperty("queryFields").EnumerateArray().Select(f => f.GetString()), Does.Contain("counter").And.Contain("dataGrid"));
+            Assert.That(summary.GetProperty("queryFields").EnumerateArray().Select(f => f.GetString()),
+                Does.Contain("counter").And.Contain("dataGrid"));
             Assert.That(summary.GetProperty("counterDescription").GetString(), Does.EndWith("Requires scope: metric:query or admin."));
         });
     }
@@ -73,7 +74,8 @@ public sealed class IntrospectionTests
     {
         // 16 levels of ordinary fields through fragments is not possible in this schema, so nest introspection under an
         // ordinary root: the operation is no longer introspection only, and the ordinary limit (15) applies.
-        var nested = "{ metrics(first: 1) { edges { cursor } } __schema { types { fields { type" + string.Concat(Enumerable.Repeat(" { ofType", 11)) +
+        var nested = "{ metrics(first: 1) { edges { cursor } } __schema { types { fields { type" +
+            string.Concat(Enumerable.Repeat(" { ofType", 11)) +
             " { name }" + new string('}', 11) + " } } } }";
         var call = await Fixture.QueryAsync(nested, await Fixture.TokenAsync(Scopes.MetricRead));
         Assert.Multiple(() =>

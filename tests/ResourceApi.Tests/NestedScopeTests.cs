@@ -22,7 +22,8 @@ public sealed class NestedScopeTests
             Assert.That(call.Status, Is.EqualTo(HttpStatusCode.Forbidden), call.ToString());
             Assert.That(call.WwwAuthenticate, Is.EqualTo("Bearer error=\"insufficient_scope\", scope=\"data_pool:query admin\""));
             Assert.That(error.GetProperty("extensions").GetProperty("coordinate").GetString(), Is.EqualTo("Metric.dataPool"));
-            Assert.That(error.GetProperty("path").EnumerateArray().Select(p => p.GetString()), Is.EqualTo(new[] { "metrics", "edges", "node", "dataPool" }));
+            Assert.That(error.GetProperty("path").EnumerateArray().Select(p => p.GetString()),
+                Is.EqualTo(new[] { "metrics", "edges", "node", "dataPool" }));
             Assert.That(call.Body.TryGetProperty("data", out _), Is.False, "nothing executes");
         });
     }
@@ -35,7 +36,8 @@ public sealed class NestedScopeTests
         {
             Assert.That(call.Status, Is.EqualTo(HttpStatusCode.OK), call.ToString());
             Assert.That(call.HasErrors, Is.False, call.ToString());
-            Assert.That(call.Data.GetProperty("metrics").GetProperty("edges")[0].GetProperty("node").GetProperty("dataPool").GetProperty("table").GetString(),
+            Assert.That(call.Data.GetProperty("metrics").GetProperty("edges")[0].GetProperty("node").GetProperty("dataPool")
+                .GetProperty("table").GetString(),
                 Is.Not.Empty);
         });
     }
@@ -43,7 +45,8 @@ public sealed class NestedScopeTests
     [Test]
     public async Task Forbidden_error_names_the_coordinate_the_alias_path_and_the_allowing_scopes()
     {
-        var call = await Fixture.QueryAsync("{ pools: dataPools(first: 1) { edges { cursor } } }", await Fixture.TokenAsync(Scopes.MetricRead));
+        var call = await Fixture.QueryAsync("{ pools: dataPools(first: 1) { edges { cursor } } }",
+            await Fixture.TokenAsync(Scopes.MetricRead));
         var error = call.Errors.Single();
         Assert.Multiple(() =>
         {
@@ -57,7 +60,8 @@ public sealed class NestedScopeTests
         });
     }
 
-    [TestCase("mutation { createMetric(input: {uniqueName: \"tenant_made\", dataPool: \"orders\", type: COUNT}) { id } }", "Mutation.createMetric")]
+    [TestCase("mutation { createMetric(input: {uniqueName: \"tenant_made\", dataPool: \"orders\", type: COUNT}) { id } }",
+        "Mutation.createMetric")]
     [TestCase("mutation { deleteMetric(id: \"00000000-0000-0000-0000-000000000000\") }", "Mutation.deleteMetric")]
     [TestCase("mutation { deleteDataPool(id: \"00000000-0000-0000-0000-000000000000\") }", "Mutation.deleteDataPool")]
     public async Task Tenant_scoped_admin_token_cannot_change_the_shared_catalog(string mutation, string coordinate)
@@ -77,7 +81,8 @@ public sealed class NestedScopeTests
     [Test]
     public async Task Tenant_scoped_admin_token_still_reads_its_tenants_data()
     {
-        var call = await Fixture.QueryAsync("{ counter(metric: \"order_count\") { value } }", await Fixture.TokenAsync(Scopes.Admin, "acme"));
+        var call = await Fixture.QueryAsync("{ counter(metric: \"order_count\") { value } }",
+            await Fixture.TokenAsync(Scopes.Admin, "acme"));
         Assert.That(call.Status, Is.EqualTo(HttpStatusCode.OK), call.ToString());
     }
 

@@ -47,7 +47,8 @@ public sealed class PlaygroundTests
             Assert.That(page.StatusCode, Is.EqualTo(HttpStatusCode.OK));
             Assert.That(page.Content.Headers.ContentType?.MediaType, Is.EqualTo("text/html"));
             Assert.That(html, Does.Contain("src=\"/graphql/playground.js\"").And.Not.Contain("https://"));
-            Assert.That(page.Headers.GetValues("Content-Security-Policy").Single(), Does.Contain("script-src 'self'").And.Contain("connect-src 'self'"));
+            Assert.That(page.Headers.GetValues("Content-Security-Policy").Single(),
+                Does.Contain("script-src 'self'").And.Contain("connect-src 'self'"));
             Assert.That(script.StatusCode, Is.EqualTo(HttpStatusCode.OK));
             Assert.That(script.Content.Headers.ContentType?.MediaType, Is.EqualTo("text/javascript"));
             Assert.That(api401.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized), "an API client still gets the API");

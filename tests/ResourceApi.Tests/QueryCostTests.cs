@@ -26,7 +26,9 @@ public sealed class QueryCostTests
         Assert.Multiple(() =>
         {
             Assert.That(call.Status, Is.EqualTo(HttpStatusCode.BadRequest), call.ToString());
-            Assert.That(call.FirstErrorMessage, Is.EqualTo("the document is too complex: it selects 2000 fields (aliases count, fragments once); at most 250 are allowed per request"));
+            Assert.That(call.FirstErrorMessage, Is.EqualTo(
+                "the document is too complex: it selects 2000 fields (aliases count, fragments once); " +
+                "at most 250 are allowed per request"));
             Assert.That(call.Body.TryGetProperty("data", out _), Is.False, "nothing executes");
         });
     }
@@ -77,11 +79,15 @@ public sealed class QueryCostTests
     {
         await using var api = new ResourceApiHost("Host=127.0.0.1;Port=1;Username=nobody;Database=none;Timeout=2", Fixture.Issuer);
         using var client = api.CreateClient();
-        using var request = new HttpRequestMessage(HttpMethod.Post, "/graphql") { Content = JsonContent.Create(new { query = "{ counter(metric: \"revenue\") { value } }" }) };
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/graphql")
+        {
+            Content = JsonContent.Create(new { query = "{ counter(metric: \"revenue\") { value } }" })
+        };
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", await Fixture.TokenAsync(Scopes.Admin));
         using var response = await client.SendAsync(request);
         var text = await response.Content.ReadAsStringAsync();
-        var partial = await GraphQLCall.PostAsync(client, "{ __typename counter(metric: \"revenue\") { value } }", await Fixture.TokenAsync(Scopes.Admin));
+        var partial = await GraphQLCall.PostAsync(client, "{ __typename counter(metric: \"revenue\") { value } }",
+            await Fixture.TokenAsync(Scopes.Admin));
         Assert.Multiple(() =>
         {
             Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.ServiceUnavailable), text);
@@ -146,14 +152,17 @@ public sealed class QueryCostTests
         {
             Assert.That(refused, Is.GreaterThan(10), "the flood really ran");
             Assert.That(success, Is.GreaterThanOrEqualTo(0.95));
-            Assert.That(floodedP99, Is.LessThanOrEqualTo(3 * Math.Max(aloneP99, 5)), "p99 under flood within 3x alone (alone floored at 5 ms)");
+            Assert.That(floodedP99, Is.LessThanOrEqualTo(3 * Math.Max(aloneP99, 5)),
+                "p99 under flood within 3x alone (alone floored at 5 ms)");
         });
     }
 
-    private static double P99(List<double> samples) => samples.Count == 0 ? double.MaxValue : samples.Order().ElementAt((int)(0.99 * (samples.Count - 1)));
+    private static double P99(List<double> samples) =>
+        samples.Count == 0 ? double.MaxValue : samples.Order().ElementAt((int)(0.99 * (samples.Count - 1)));
 
     /// <summary>4 connections of normal queries for <paramref name="duration"/>; adds each latency, returns how many failed.</summary>
-    private static async Task<long> NormalTrafficAsync(HttpClient http, string token, string query, TimeSpan duration, List<double> latencies)
+    private static async Task<long> NormalTrafficAsync(HttpClient http, string token, string query, TimeSpan duration,
+        List<double> latencies)
     {
         var bag = new System.Collections.Concurrent.ConcurrentBag<double>();
         long failed = 0;

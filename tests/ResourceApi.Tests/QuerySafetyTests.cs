@@ -88,7 +88,8 @@ public sealed class QuerySafetyTests
     [Test]
     public async Task Document_nested_beyond_the_parsers_limit_is_400_not_500()
     {
-        var nested = string.Concat(Enumerable.Repeat("{ dataPools(first: 100) { edges { node ", 40)) + "{ uniqueName }" + new string('}', 40 * 3);
+        var nested = string.Concat(Enumerable.Repeat("{ dataPools(first: 100) { edges { node ", 40)) + "{ uniqueName }" +
+                     new string('}', 40 * 3);
         var call = await Fixture.QueryAsync(nested, await Fixture.TokenAsync(Scopes.Admin));
         Assert.Multiple(() =>
         {

@@ -59,7 +59,8 @@ public sealed class StrangerFloodTests
 
     [Test]
     [CancelAfter(180_000)]
-    public Task Wrong_secret_flood_at_the_token_endpoint_from_one_address_leaves_other_clients_served() => StrangerCannotLockOutAsync(tokenUrl, TokenAsync);
+    public Task Wrong_secret_flood_at_the_token_endpoint_from_one_address_leaves_other_clients_served() =>
+        StrangerCannotLockOutAsync(tokenUrl, TokenAsync);
 
     /// <summary>
     /// A valid caller on 127.0.0.1 keeps being served while the flood runs; afterwards a caller never seen before
@@ -78,13 +79,15 @@ public sealed class StrangerFloodTests
         Assert.That(newcomerStatus, Is.EqualTo(HttpStatusCode.OK), "a never-seen caller is not locked out by the stranger");
     }
 
-    private sealed record FloodOutcome(double NormalP99Ms, double FloodP99Ms, IReadOnlyList<HttpStatusCode> Legitimate, IReadOnlyList<HttpStatusCode> Stranger)
+    private sealed record FloodOutcome(double NormalP99Ms, double FloodP99Ms, IReadOnlyList<HttpStatusCode> Legitimate,
+        IReadOnlyList<HttpStatusCode> Stranger)
     {
         public void AssertLegitimateCallerUnharmed()
         {
             TestContext.Out.WriteLine($"{Flood} concurrent wrong credentials from 127.0.0.2: legitimate caller p99 {FloodP99Ms:F1} ms " +
                                       $"(normal {NormalP99Ms:F1} ms, target ≤ {3 * NormalP99Ms:F1} ms), {Legitimate.Count} requests; " +
-                                      $"stranger got {string.Join(", ", Stranger.GroupBy(s => s).Select(g => $"{g.Count()} × {(int)g.Key}"))}");
+                                      "stranger " +
+                                      $"got {string.Join(", ", Stranger.GroupBy(s => s).Select(g => $"{g.Count()} × {(int)g.Key}"))}");
             Assert.Multiple(() =>
             {
                 Assert.That(Legitimate.Count(s => s != HttpStatusCode.OK), Is.Zero, "legitimate requests not answered 200");
@@ -102,7 +105,8 @@ public sealed class StrangerFloodTests
     /// The legitimate caller's p99 alone (after a warm-up), then again while <see cref="Flood"/> stranger requests run
     /// at once from 127.0.0.2; the caller keeps going until the flood has been answered.
     /// </summary>
-    private static async Task<FloodOutcome> FloodWhileMeasuringAsync(Func<Task<HttpStatusCode>> legitimate, Func<HttpClient, Task<HttpStatusCode>> wrong, Uri target)
+    private static async Task<FloodOutcome> FloodWhileMeasuringAsync(Func<Task<HttpStatusCode>> legitimate,
+        Func<HttpClient, Task<HttpStatusCode>> wrong, Uri target)
     {
         for (var i = 0; i < 50; i++)
         {
@@ -122,7 +126,8 @@ public sealed class StrangerFloodTests
         return new FloodOutcome(Percentile99(normal), Percentile99(during), statuses, await flood);
     }
 
-    private static async Task<(List<HttpStatusCode> Statuses, List<double> Ms)> MeasureAsync(Func<Task<HttpStatusCode>> call, Task? until, int atLeast)
+    private static async Task<(List<HttpStatusCode> Statuses, List<double> Ms)> MeasureAsync(Func<Task<HttpStatusCode>> call, Task? until,
+        int atLeast)
     {
         var (statuses, ms) = (new List<HttpStatusCode>(), new List<double>());
         while (statuses.Count < atLeast || until is { IsCompleted: false })

@@ -42,7 +42,8 @@ internal static class PlaygroundEndpoints
 
     public static IEndpointRouteBuilder MapGraphQLPlayground(this IEndpointRouteBuilder app)
     {
-        app.MapGet(GraphQLEndpoint.Path, (HttpContext c, IOptions<ResourceApiOptions> o, IHostEnvironment e) => ServeAsset(c, o.Value, e, ""))
+        app.MapGet(GraphQLEndpoint.Path, (HttpContext c, IOptions<ResourceApiOptions> o, IHostEnvironment e) =>
+            ServeAsset(c, o.Value, e, ""))
             .AllowAnonymous().WithMetadata(HtmlPageMatcherPolicy.Marker);
         app.MapGet(GraphQLEndpoint.Path + "/{asset:regex(^playground\\.(js|css)$)}",
             (HttpContext c, string asset, IOptions<ResourceApiOptions> o, IHostEnvironment e) => ServeAsset(c, o.Value, e, "/" + asset))
@@ -51,7 +52,8 @@ internal static class PlaygroundEndpoints
         return app;
     }
 
-    public static bool IsEnabled(ResourceApiOptions options, IHostEnvironment environment) => options.Playground ?? environment.IsDevelopment();
+    public static bool IsEnabled(ResourceApiOptions options, IHostEnvironment environment) =>
+        options.Playground ?? environment.IsDevelopment();
 
     private static async Task ServeAsset(HttpContext context, ResourceApiOptions options, IHostEnvironment environment, string name)
     {
@@ -116,7 +118,8 @@ internal sealed class HtmlPageMatcherPolicy : MatcherPolicy, IEndpointSelectorPo
 
     public override int Order => 0;
 
-    public bool AppliesToEndpoints(IReadOnlyList<Endpoint> endpoints) => endpoints.Any(e => e.Metadata.GetMetadata<HtmlPageMarker>() is not null);
+    public bool AppliesToEndpoints(IReadOnlyList<Endpoint> endpoints) =>
+        endpoints.Any(e => e.Metadata.GetMetadata<HtmlPageMarker>() is not null);
 
     public Task ApplyAsync(HttpContext httpContext, CandidateSet candidates)
     {

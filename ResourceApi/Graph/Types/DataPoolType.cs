@@ -19,6 +19,7 @@ internal sealed class DataPoolType : ObjectGraphType<DataPool>
         Field(p => p.CreatedAt, type: typeof(NonNullGraphType<DateTimeGraphType>));
         Field<NonNullGraphType<ListGraphType<NonNullGraphType<DataPoolColumnType>>>>("columns")
             .CostsDatabase(1)
-            .ResolveAsync(async c => await c.RequestServices!.GetRequiredService<DataPoolStore>().ColumnsAsync(c.Source.TableName, c.CancellationToken));
+            .ResolveAsync(async c =>
+                await c.RequestServices!.GetRequiredService<DataPoolStore>().ColumnsAsync(c.Source.TableName, c.CancellationToken));
     }
 }

@@ -23,6 +23,7 @@ internal sealed class MetricType : ObjectGraphType<Metric>
             .Description("The Data Pool the Metric aggregates.")
             .RequireScopes(Scopes.DataPoolQuery, Scopes.Admin)
             .CostsDatabase(1)
-            .ResolveAsync(async c => await c.RequestServices!.GetRequiredService<DataPoolStore>().FindAsync(c.Source.DataPoolId, c.CancellationToken));
+            .ResolveAsync(async c =>
+                await c.RequestServices!.GetRequiredService<DataPoolStore>().FindAsync(c.Source.DataPoolId, c.CancellationToken));
     }
 }

@@ -34,7 +34,8 @@ internal sealed class QueryType : ObjectGraphType
             .Description("Lists Data Pools.")
             .RequireScopes(Scopes.DataPoolQuery, Scopes.Admin)
             .CostsDatabase(1)
-            .ResolveAsync(async c => Relay.ToConnection(await c.Service<DataPoolStore>().ListAsync(Relay.PageOf(c), c.CancellationToken), Relay.PageOf(c)));
+            .ResolveAsync(async c =>
+                Relay.ToConnection(await c.Service<DataPoolStore>().ListAsync(Relay.PageOf(c), c.CancellationToken), Relay.PageOf(c)));
 
         Field<NonNullGraphType<DataGridConnectionType>>("dataGrid").Paged()
             .Argument<NonNullGraphType<StringGraphType>>("dataPool", "The Data Pool's unique name.")
@@ -43,10 +44,12 @@ internal sealed class QueryType : ObjectGraphType
             .CostsDatabase(3)
             .ResolveAsync(async c =>
             {
-                var (pool, columns) = await c.Service<DataPoolStore>().RequireWithColumnsAsync(c.GetArgument<string>("dataPool"), c.CancellationToken);
+                var (pool, columns) = await c.Service<DataPoolStore>()
+                    .RequireWithColumnsAsync(c.GetArgument<string>("dataPool"), c.CancellationToken);
                 var page = Relay.PageOf(c);
                 var grid = await c.Service<DataQueries>().RowsAsync(pool, columns, ScopePolicy.TenantOf(c.User), page, c.CancellationToken);
-                var connection = Relay.ToConnection<DataGridConnection, DataGridRow>(grid.Rows.Select(r => new DataGridRow(r)).ToList(), page);
+                var connection = Relay.ToConnection<DataGridConnection, DataGridRow>(grid.Rows.Select(r => new DataGridRow(r)).ToList(),
+                    page);
                 connection.Headers = grid.Headers;
                 return connection;
             });
@@ -59,7 +62,8 @@ internal sealed class QueryType : ObjectGraphType
             .CostsDatabase(3)
             .ResolveAsync(async c =>
             {
-                var (pool, columns) = await c.Service<DataPoolStore>().RequireWithColumnsAsync(c.GetArgument<string>("dataPool"), c.CancellationToken);
+                var (pool, columns) = await c.Service<DataPoolStore>()
+                    .RequireWithColumnsAsync(c.GetArgument<string>("dataPool"), c.CancellationToken);
                 return await c.Service<DataQueries>().DimensionStatsAsync(
                     pool, columns, c.GetArgument<string>("dimension"), ScopePolicy.TenantOf(c.User), [], c.CancellationToken);
             });
@@ -68,7 +72,8 @@ internal sealed class QueryType : ObjectGraphType
             .Description("Lists Metrics.")
             .RequireScopes(Scopes.MetricRead, Scopes.Admin)
             .CostsDatabase(1)
-            .ResolveAsync(async c => Relay.ToConnection(await c.Service<MetricStore>().ListAsync(Relay.PageOf(c), c.CancellationToken), Relay.PageOf(c)));
+            .ResolveAsync(async c =>
+                Relay.ToConnection(await c.Service<MetricStore>().ListAsync(Relay.PageOf(c), c.CancellationToken), Relay.PageOf(c)));
 
         Field<NonNullGraphType<CounterResponseType>>("counter").MetricArguments()
             .Description("A Metric's single value over the time range.")
@@ -77,7 +82,8 @@ internal sealed class QueryType : ObjectGraphType
             .ResolveAsync(async c =>
             {
                 var source = await c.Service<Catalog>().LoadMetricAsync(c.GetArgument<string>("metric"), c.CancellationToken);
-                return new CounterResponse(await c.Service<MetricQueries>().CounterAsync(source, ScopePolicy.TenantOf(c.User), TimeRangeOf(c), c.CancellationToken));
+                return new CounterResponse(await c.Service<MetricQueries>()
+                    .CounterAsync(source, ScopePolicy.TenantOf(c.User), TimeRangeOf(c), c.CancellationToken));
             });
 
         Field<NonNullGraphType<TimeSeriesResponseType>>("timeSeries").MetricArguments()

@@ -27,14 +27,16 @@ public sealed class GrantRevocationTests
     [OneTimeTearDown]
     public async Task StopAsync() => await stack.DisposeAsync();
 
-    private sealed record SignedIn(string ClientId, string Secret, string Username, string Password, string AccessToken, string RefreshToken,
+    private sealed record SignedIn(string ClientId, string Secret, string Username, string Password, string AccessToken,
+        string RefreshToken,
         string Code, string Verifier);
 
     private async Task<SignedIn> SignInAsync()
     {
         var (clientId, secret, username, password) = await stack.CreateUserAppAsync();
         using var browser = stack.CreateBrowser();
-        var (code, verifier) = await UserSignIn.AuthorizeAsync(browser, clientId, username, password, "openid profile offline_access metric:query");
+        var (code, verifier) = await UserSignIn.AuthorizeAsync(browser, clientId, username, password,
+            "openid profile offline_access metric:query");
         var tokens = await UserSignIn.ExchangeAsync(stack.TokenClient, clientId, secret, code, verifier);
         return new SignedIn(clientId, secret, username, password, tokens.GetProperty("access_token").GetString()!,
             tokens.GetProperty("refresh_token").GetString()!, code, verifier);
@@ -61,10 +63,11 @@ public sealed class GrantRevocationTests
 
     private async Task<bool> ActiveAsync(string token, string clientId, string secret)
     {
-        using var response = await stack.TokenClient.PostAsync("/oauth2/introspect", new FormUrlEncodedContent(new Dictionary<string, string>
-        {
-            ["token"] = token, ["client_id"] = clientId, ["client_secret"] = secret,
-        }));
+        using var response = await stack.TokenClient.PostAsync("/oauth2/introspect",
+            new FormUrlEncodedContent(new Dictionary<string, string>
+            {
+                ["token"] = token, ["client_id"] = clientId, ["client_secret"] = secret,
+            }));
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
         return JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.GetProperty("active").GetBoolean();
     }
@@ -218,10 +221,12 @@ public sealed class GrantRevocationTests
             var revoke = Task.Run(async () =>
             {
                 await go.WaitAsync();
-                using var response = await stack.TokenClient.PostAsync("/oauth2/revoke", new FormUrlEncodedContent(new Dictionary<string, string>
-                {
-                    ["token"] = user.RefreshToken, ["token_type_hint"] = "refresh_token", ["client_id"] = user.ClientId, ["client_secret"] = user.Secret,
-                }));
+                using var response = await stack.TokenClient.PostAsync("/oauth2/revoke",
+                    new FormUrlEncodedContent(new Dictionary<string, string>
+                    {
+                        ["token"] = user.RefreshToken, ["token_type_hint"] = "refresh_token", ["client_id"] = user.ClientId,
+                        ["client_secret"] = user.Secret,
+                    }));
                 return response.StatusCode;
             });
             go.Release(2);

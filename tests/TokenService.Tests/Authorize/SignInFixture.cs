@@ -48,9 +48,11 @@ public abstract class SignInFixture
         (WebClientId, secret) = await Host.CreateClientAsync("confidential", [WebRedirect],
             "openid", "profile", "email", "offline_access", "metric:query");
         WebSecret = secret!;
-        (NativeClientId, _) = await Host.CreateClientAsync("public", [NativeRedirect], "openid", "profile", "offline_access", "metric:query");
+        (NativeClientId, _) = await Host.CreateClientAsync("public", [NativeRedirect], "openid", "profile", "offline_access",
+            "metric:query");
         // The web client doubles as a resource server that may introspect the native client's tokens (RFC 7662 s.4).
-        App.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<TokenServiceOptions>>().Value.IntrospectionClients = [WebClientId];
+        App.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<TokenServiceOptions>>()
+            .Value.IntrospectionClients = [WebClientId];
     }
 
     [OneTimeTearDown]
@@ -64,11 +66,13 @@ public abstract class SignInFixture
     protected SignInDriver NewBrowser() => SignInDriver.Create(App);
 
     /// <summary>An authorization request for the native (public) client with PKCE; <paramref name="extra"/> overrides or adds.</summary>
-    protected static Dictionary<string, string?> NativeRequest(string clientId, string challenge, params (string Key, string? Value)[] extra)
+    protected static Dictionary<string, string?> NativeRequest(string clientId, string challenge,
+        params (string Key, string? Value)[] extra)
     {
         var query = new Dictionary<string, string?>
         {
-            ["response_type"] = "code", ["client_id"] = clientId, ["redirect_uri"] = NativeRedirect, ["scope"] = "openid profile offline_access",
+            ["response_type"] = "code", ["client_id"] = clientId, ["redirect_uri"] = NativeRedirect,
+            ["scope"] = "openid profile offline_access",
             ["state"] = "st-" + Guid.NewGuid().ToString("N")[..8], ["nonce"] = "n-" + Guid.NewGuid().ToString("N")[..8],
             ["code_challenge"] = challenge, ["code_challenge_method"] = "S256",
         };

@@ -35,7 +35,8 @@ public sealed class ConnectionBudgetTests
         TestContext.Out.WriteLine(message);
         Assert.Multiple(() =>
         {
-            Assert.That(new NpgsqlConnectionStringBuilder(fitting.ConnectionString).MaxPoolSize, Is.EqualTo(Postgres.DefaultPoolSizes["TokenService"]));
+            Assert.That(new NpgsqlConnectionStringBuilder(fitting.ConnectionString).MaxPoolSize,
+                Is.EqualTo(Postgres.DefaultPoolSizes["TokenService"]));
             Assert.That(fits, Is.True, message);
             Assert.That(oversizedFits, Is.False);
             Assert.That(oversizedMessage, Does.Contain("pool 5000").And.Contain("max_connections"));

@@ -33,7 +33,8 @@ public sealed class RefreshTokenTests : SignInFixture
     {
         var token = await NewRefreshTokenAsync();
         var hashed = await ScalarAsync<long>(
-            "SELECT count(*) FROM refresh_tokens WHERE token_hash = sha256(convert_to(@token, 'UTF8')) AND octet_length(token_hash) = 32", new { token });
+            "SELECT count(*) FROM refresh_tokens WHERE token_hash = sha256(convert_to(@token, 'UTF8')) AND octet_length(token_hash) = 32",
+                new { token });
         Assert.Multiple(() =>
         {
             Assert.That(token, Has.Length.EqualTo(43));
@@ -167,10 +168,12 @@ public sealed class RefreshTokenTests : SignInFixture
         }));
         using var afterRevoke = await RefreshNativeAsync(refreshToken);
         // Both access tokens carry the grant's id; one 'grant' revocation covers them and any minted meanwhile.
-        var grants = new[] { first, second }.Select(j => new JsonWebToken(j.GetProperty("access_token").GetString()).GetPayloadValue<string>("grant_id"))
+        var grants = new[] { first, second }.Select(j =>
+            new JsonWebToken(j.GetProperty("access_token").GetString()).GetPayloadValue<string>("grant_id"))
             .Distinct().ToArray();
         var revokedJtis = grants.Length == 1
-            ? 2 * await ScalarAsync<long>("SELECT count(*) FROM revocations WHERE kind = 'grant' AND value = @grant", new { grant = grants[0] })
+            ? 2 * await ScalarAsync<long>("SELECT count(*) FROM revocations WHERE kind = 'grant' AND value = @grant",
+                new { grant = grants[0] })
             : 0;
         using var introspection = await Client.PostAsync("/oauth2/introspect", new FormUrlEncodedContent(new Dictionary<string, string>
         {

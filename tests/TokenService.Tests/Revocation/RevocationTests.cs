@@ -28,7 +28,8 @@ public sealed class RevocationTests
         }
 
         introspector = await host.CreateApplicationAsync(null, "metric:query");
-        host.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<TokenServiceOptions>>().Value.IntrospectionClients = [introspector.Id];
+        host.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<TokenServiceOptions>>()
+            .Value.IntrospectionClients = [introspector.Id];
     }
 
     [OneTimeTearDown]
@@ -38,7 +39,8 @@ public sealed class RevocationTests
         await host.DisposeAsync();
     }
 
-    internal static async Task<HttpResponseMessage> PostAsync(HttpClient http, string path, string clientId, string secret, string token, string? hint = null)
+    internal static async Task<HttpResponseMessage> PostAsync(HttpClient http, string path, string clientId, string secret, string token,
+        string? hint = null)
     {
         var form = new Dictionary<string, string> { ["token"] = token, ["client_id"] = clientId, ["client_secret"] = secret };
         if (hint is not null)
@@ -148,8 +150,10 @@ public sealed class RevocationTests
         var token = await TokenServiceHost.GetTokenAsync(client, owner, ownerSecret);
         Assert.Multiple(async () =>
         {
-            Assert.That((await IntrospectAsync(client, owner, ownerSecret, token)).GetProperty("active").GetBoolean(), Is.True, "its own client");
-            Assert.That((await IntrospectAsync(client, introspector.Id, introspector.Secret, token)).GetProperty("active").GetBoolean(), Is.True,
+            Assert.That((await IntrospectAsync(client, owner, ownerSecret, token)).GetProperty("active").GetBoolean(), Is.True,
+                "its own client");
+            Assert.That((await IntrospectAsync(client, introspector.Id, introspector.Secret, token)).GetProperty("active").GetBoolean(),
+                Is.True,
                 "a listed resource server");
             var stranger = await IntrospectAsync(client, other, otherSecret, token);
             Assert.That(stranger.GetProperty("active").GetBoolean(), Is.False, "another client");

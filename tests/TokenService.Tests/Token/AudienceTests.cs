@@ -34,7 +34,10 @@ public sealed class AudienceTests
 
     private async Task<(HttpStatusCode Status, JsonElement Body)> TokenAsync(string? resource, string? scope = null)
     {
-        var form = new Dictionary<string, string> { ["grant_type"] = "client_credentials", ["client_id"] = both.Id, ["client_secret"] = both.Secret };
+        var form = new Dictionary<string, string>
+        {
+            ["grant_type"] = "client_credentials", ["client_id"] = both.Id, ["client_secret"] = both.Secret
+        };
         if (resource is not null)
         {
             form["resource"] = resource;
@@ -49,7 +52,8 @@ public sealed class AudienceTests
         return (response.StatusCode, JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone());
     }
 
-    private static string[] Audiences(JsonElement body) => new JsonWebToken(body.GetProperty("access_token").GetString()).Audiences.ToArray();
+    private static string[] Audiences(JsonElement body) =>
+        new JsonWebToken(body.GetProperty("access_token").GetString()).Audiences.ToArray();
 
     private async Task<HttpResponseMessage> ListApplicationsAsync(JsonElement body)
     {
@@ -118,7 +122,8 @@ public sealed class AudienceTests
         var json = JsonDocument.Parse(await client.GetStringAsync("/.well-known/openid-configuration")).RootElement;
         Assert.Multiple(() =>
         {
-            Assert.That(json.GetProperty("resources_supported").EnumerateArray().Select(e => e.GetString()), Is.EquivalentTo(new[] { "resource-api", Issuer }));
+            Assert.That(json.GetProperty("resources_supported").EnumerateArray().Select(e => e.GetString()),
+                Is.EquivalentTo(new[] { "resource-api", Issuer }));
             Assert.That(json.GetProperty("request_uri_parameter_supported").GetBoolean(), Is.False);
             Assert.That(json.TryGetProperty("token_endpoint_auth_signing_alg_values_supported", out _), Is.False,
                 "no JWT client authentication, so no signing algorithms for it");
@@ -144,7 +149,8 @@ public sealed class AudienceTests
         using var missing = await SendAsync(HttpMethod.Put, "/users/nobody-here/tenants/acme");
         using var removed = await SendAsync(HttpMethod.Delete, $"/users/{username}/tenants/acme");
         using var signOut = await SendAsync(HttpMethod.Post, $"/users/{username}/sign-out");
-        var shown = JsonDocument.Parse(await (await SendAsync(HttpMethod.Get, $"/users/{username}")).Content.ReadAsStringAsync()).RootElement;
+        var shown = JsonDocument.Parse(await (await SendAsync(HttpMethod.Get, $"/users/{username}")).Content.ReadAsStringAsync())
+            .RootElement;
         var roleBody = JsonDocument.Parse(await tenant.Content.ReadAsStringAsync()).RootElement;
         Assert.Multiple(() =>
         {

@@ -61,7 +61,11 @@ public sealed class ForwardedAddressTests
     [Test]
     public void A_proxy_entry_that_is_no_address_stops_the_start()
     {
-        var problems = new Hosting.TrustedProxyOptions { KnownProxies = ["10.0.0.5", "proxy.example"], KnownNetworks = ["10.0.0.0/33"] }.Problems().ToList();
+        var problems = new Hosting.TrustedProxyOptions
+        {
+            KnownProxies = ["10.0.0.5", "proxy.example"],
+            KnownNetworks = ["10.0.0.0/33"]
+        }.Problems().ToList();
         Assert.That(problems, Has.Count.EqualTo(2));
     }
 }

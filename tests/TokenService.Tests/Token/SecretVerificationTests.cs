@@ -177,7 +177,8 @@ public sealed partial class SecretVerificationTests
         Assert.Multiple(() =>
         {
             Assert.That(results.Select(r => r.Status), Is.All.EqualTo(HttpStatusCode.Unauthorized));
-            Assert.That(Verifications - before, Is.LessThanOrEqualTo(2), "joined, not repeated (at most a second flight started as the first ended)");
+            Assert.That(Verifications - before, Is.LessThanOrEqualTo(2),
+                "joined, not repeated (at most a second flight started as the first ended)");
         });
     }
 
@@ -186,7 +187,8 @@ public sealed partial class SecretVerificationTests
         var text = await client.GetStringAsync("/metrics");
         double Total(string name) => Sample().Matches(text).Where(m => m.Groups["name"].Value == name)
             .Sum(m => double.Parse(m.Groups["value"].Value, CultureInfo.InvariantCulture));
-        return (Total("tokenservice_argon2_verification_duration_seconds_count"), Total("tokenservice_argon2_verification_duration_seconds_sum"));
+        return (Total("tokenservice_argon2_verification_duration_seconds_count"),
+            Total("tokenservice_argon2_verification_duration_seconds_sum"));
     }
 
     [GeneratedRegex(@"^(?<name>[a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})? (?<value>\S+)", RegexOptions.Multiline)]

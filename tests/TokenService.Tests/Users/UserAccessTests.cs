@@ -18,7 +18,8 @@ public sealed class UserAccessTests : SignInFixture
 {
     private UserAccounts Accounts => Host.Services.GetRequiredService<UserAccounts>();
 
-    private TokenService.Applications.Applications Applications => Host.Services.GetRequiredService<TokenService.Applications.Applications>();
+    private TokenService.Applications.Applications Applications =>
+        Host.Services.GetRequiredService<TokenService.Applications.Applications>();
 
     /// <summary>A public client on the native redirect URI, optionally limited to tenants.</summary>
     private async Task<string> CreatePublicClientAsync(string[]? allowedTenants, params string[] scopes)
@@ -60,7 +61,8 @@ public sealed class UserAccessTests : SignInFixture
     {
         var (query, verifier) = await AuthorizeAsync(clientId, username, extra);
         Assert.That(query, Does.ContainKey("code"), string.Join("; ", query.Select(q => q.Key + "=" + q.Value)));
-        using var response = await TokenAsync(("grant_type", "authorization_code"), ("code", query["code"]), ("redirect_uri", NativeRedirect),
+        using var response = await TokenAsync(("grant_type", "authorization_code"), ("code", query["code"]),
+            ("redirect_uri", NativeRedirect),
             ("client_id", clientId), ("code_verifier", verifier));
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK), await response.Content.ReadAsStringAsync());
         return await SignInDriver.JsonAsync(response);
@@ -166,7 +168,8 @@ public sealed class UserAccessTests : SignInFixture
         var client = await CreatePublicClientAsync(null, "openid", "offline_access", "metric:query", "metric:read");
         var user = await CreateUserAsync([]);
         var tokens = await TokensAsync(client, user, ("scope", "openid offline_access metric:query metric:read"));
-        var (_, error) = await Applications.UpdateAsync(client, new ApplicationChanges(Scopes: ["openid", "offline_access", "metric:read"]), default);
+        var (_, error) = await Applications.UpdateAsync(client, new ApplicationChanges(Scopes: ["openid", "offline_access", "metric:read"]),
+            default);
         Assert.That(error, Is.Null);
         using var narrowed = await RefreshAsync(client, tokens.GetProperty("refresh_token").GetString()!);
         var body = await SignInDriver.JsonAsync(narrowed);
@@ -196,13 +199,16 @@ public sealed class UserAccessTests : SignInFixture
     {
         var (verifier, challenge) = SignInSupport.NewPkce();
         using var browser = NewBrowser();
-        using var redirect = await browser.SignInAsync(NativeRequest(NativeClientId, challenge, ("redirect_uri", "http://127.0.0.1:51999/callback")),
+        using var redirect = await browser.SignInAsync(NativeRequest(NativeClientId, challenge,
+            ("redirect_uri", "http://127.0.0.1:51999/callback")),
             Username, Password);
         var location = redirect.Headers.Location!;
         using var redeemed = await TokenAsync(("grant_type", "authorization_code"), ("code", SignInDriver.QueryOf(redirect)["code"]),
             ("redirect_uri", "http://127.0.0.1:51999/callback"), ("client_id", NativeClientId), ("code_verifier", verifier));
-        using var otherPath = await browser.AuthorizeAsync(NativeRequest(NativeClientId, challenge, ("redirect_uri", "http://127.0.0.1:51999/other")));
-        using var otherHost = await browser.AuthorizeAsync(NativeRequest(NativeClientId, challenge, ("redirect_uri", "http://localhost:51999/callback")));
+        using var otherPath = await browser.AuthorizeAsync(NativeRequest(NativeClientId, challenge,
+            ("redirect_uri", "http://127.0.0.1:51999/other")));
+        using var otherHost = await browser.AuthorizeAsync(NativeRequest(NativeClientId, challenge,
+            ("redirect_uri", "http://localhost:51999/callback")));
         Assert.Multiple(async () =>
         {
             Assert.That(location.GetLeftPart(UriPartial.Path), Is.EqualTo("http://127.0.0.1:51999/callback"));

@@ -72,7 +72,8 @@ public sealed class UsersCommandTests
     [TestCase("", "users", "create", "--username", "erin", "--password-stdin", TestName = "Empty_password_stdin_is_a_usage_error")]
     [TestCase(null, "users", "create", "--username", "erin", "--password", "short", TestName = "Short_password_is_a_usage_error")]
     [TestCase(null, "users", "create", "--username", "bad name", "--password", Secret, TestName = "Username_with_spaces_is_a_usage_error")]
-    [TestCase(null, "users", "create", "--username", "erin", "--email", "not-an-email", "--password", Secret, TestName = "Bad_email_is_a_usage_error")]
+    [TestCase(null, "users", "create", "--username", "erin", "--email", "not-an-email", "--password", Secret,
+        TestName = "Bad_email_is_a_usage_error")]
     public async Task Invalid_input_exits_2_with_one_line(string? stdin, params string[] args)
     {
         var (code, output, error) = await RunAsync(stdin, args);
@@ -132,8 +133,10 @@ public sealed class UsersCommandTests
             Assert.That(granted.Code, Is.EqualTo(OpsCli.Ok), granted.Error);
             Assert.That(console.Code, Is.EqualTo(OpsCli.Ok), console.Error);
             Assert.That(added.Code, Is.EqualTo(OpsCli.Ok), added.Error);
-            Assert.That(before.GetProperty("roles").EnumerateArray().Select(r => r.GetString()), Is.EqualTo(new[] { "console-viewer", "data-admin" }));
-            Assert.That(before.GetProperty("tenants").EnumerateArray().Select(r => r.GetString()), Is.EqualTo(new[] { "acme" }), "a set: added twice, once");
+            Assert.That(before.GetProperty("roles").EnumerateArray().Select(r => r.GetString()),
+                Is.EqualTo(new[] { "console-viewer", "data-admin" }));
+            Assert.That(before.GetProperty("tenants").EnumerateArray().Select(r => r.GetString()), Is.EqualTo(new[] { "acme" }),
+                "a set: added twice, once");
             Assert.That(listCode, Is.EqualTo(OpsCli.Ok));
             Assert.That(after.GetProperty("roles").EnumerateArray().Select(r => r.GetString()), Is.EqualTo(new[] { "console-viewer" }));
             Assert.That(after.GetProperty("tenants").GetArrayLength(), Is.Zero);
@@ -146,10 +149,13 @@ public sealed class UsersCommandTests
     [TestCase("add-tenant", "dora2", "acme\n", 2)]
     [TestCase("add-tenant", "dora2", "-leading-dash", 2)]
     [TestCase("sign-out", "nobody", null, 3)]
-    public async Task Bad_roles_tenants_and_users_get_one_line_and_a_usage_or_not_found_code(string command, string user, string? value, int expected)
+    public async Task Bad_roles_tenants_and_users_get_one_line_and_a_usage_or_not_found_code(string command, string user, string? value,
+        int expected)
     {
         await RunAsync(Secret + "\n", "users", "create", "--username", "dora2", "--password-stdin");
-        var (code, _, error) = value is null ? await RunAsync(null, "users", command, user) : await RunAsync(null, "users", command, user, value);
+        var (code, _, error) = value is null
+            ? await RunAsync(null, "users", command, user)
+            : await RunAsync(null, "users", command, user, value);
         Assert.Multiple(() =>
         {
             Assert.That(code, Is.EqualTo(expected), error);
