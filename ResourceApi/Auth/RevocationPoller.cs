@@ -52,6 +52,11 @@ internal sealed partial class RevocationPoller(
 
                 revoked.Prune();
             }
+            catch (Exception) when (stoppingToken.IsCancellationRequested)
+            {
+                // Stopping (or disposed after a failed start): an exception here would be logged as a Critical host failure.
+                return;
+            }
             catch (Exception e) when (e is HttpRequestException or JsonException or TaskCanceledException or KeyNotFoundException or InvalidOperationException
                                        && !stoppingToken.IsCancellationRequested)
             {

@@ -26,9 +26,20 @@ public sealed partial class ConnectionBudget(NpgsqlDataSource db, ILogger<Connec
                 LogOverBudget(logger, message);
             }
         }
-        catch (Exception e) when (Postgres.IsUnavailable(e) || e is OperationCanceledException)
+        catch (Exception) when (stoppingToken.IsCancellationRequested)
+        {
+            // Stopping, or a host that never started being disposed: an exception here would be logged as a Critical
+            // host failure, and the operator would read more than the one line naming the real problem.
+        }
+        catch (Exception e) when (Postgres.IsUnavailable(e))
         {
             // Readiness reports an unreachable database; this check is advice only.
+        }
+        catch (Exception e) when (e is PostgresException or InvalidOperationException or OperationCanceledException)
+        {
+            // Advice only, so it never stops the host: a query refused by the server (a short statement_timeout,
+            // missing rights on pg_stat_activity) leaves the budget unchecked, said once.
+            LogCheckFailed(logger, e.Message);
         }
     }
 
@@ -51,6 +62,9 @@ public sealed partial class ConnectionBudget(NpgsqlDataSource db, ILogger<Connec
         return (needed <= max, $"pool {pool} ({applicationName}) + {others} connections of other clients now + ops reserve {OpsReserve} " +
                                $"+ server reserved {reserved} = {needed}, max_connections {max}");
     }
+
+    [LoggerMessage(2951, LogLevel.Warning, "Connection budget not checked: {Reason}")]
+    private static partial void LogCheckFailed(ILogger logger, string reason);
 
     [LoggerMessage(2950, LogLevel.Warning,
         "Connection budget exceeded: {Figures}. Lower Maximum Pool Size in DATABASE_URL or raise max_connections (docs/operations.md)")]

@@ -15,22 +15,31 @@ public sealed partial class AuditRetention(AuditStore store, Microsoft.Extension
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(Interval, time);
-        do
+        try
         {
-            try
+            do
             {
-                var deleted = await PruneOnceAsync(stoppingToken);
-                if (deleted > 0)
+                try
                 {
-                    LogPruned(logger, deleted);
+                    var deleted = await PruneOnceAsync(stoppingToken);
+                    if (deleted > 0)
+                    {
+                        LogPruned(logger, deleted);
+                    }
+                }
+                catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+                {
+                    LogPruneFailed(logger, e.GetType().Name);
                 }
             }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                LogPruneFailed(logger, e.GetType().Name);
-            }
+            while (await timer.WaitForNextTickAsync(stoppingToken));
         }
-        while (await timer.WaitForNextTickAsync(stoppingToken));
+        catch (Exception) when (stoppingToken.IsCancellationRequested)
+        {
+            // Stopping, or a host that never started being disposed (the port was taken): the host logs a
+            // BackgroundService that ends in an exception as a Critical failure unless StopAsync was called first,
+            // so stopping ends quietly here.
+        }
     }
 
     public Task<int> PruneOnceAsync(CancellationToken ct) =>

@@ -41,6 +41,11 @@ public sealed partial class KeyRingRefresher(
                 await ReloadAsync(stoppingToken);
                 first = false;
             }
+            catch (Exception) when (stoppingToken.IsCancellationRequested)
+            {
+                // Stopping (or disposed after a failed start): an exception here would be logged as a Critical host failure.
+                return;
+            }
             catch (Exception e) when (Postgres.IsUnavailable(e) || e is Npgsql.NpgsqlException)
             {
                 LogDatabaseUnavailable(logger, e.Message);
