@@ -151,14 +151,16 @@ public sealed partial class ClientAuthentication(
             return new Verdict(null, retryAfter);
         }
 
-        var proven = false;
+        // Counted as a failure only when the answer is "wrong credentials": an attempt that ends in an exception (the
+        // database is down) told the caller nothing about the secret, and a valid client must not spend its budget
+        // on an outage (nor an unknown id's budget fill up with 503s and turn into 429s after recovery).
+        var failed = false;
         try
         {
             var application = await applications.FindAsync(clientId, CancellationToken.None);
             if (application is not null && verifiedSecrets.Check(application, secret) != SecretProof.Unknown)
             {
                 // Proven already; only the row had left its cache.
-                proven = true;
                 return new Verdict(application);
             }
 
@@ -166,16 +168,15 @@ public sealed partial class ClientAuthentication(
             if (application is not null && result == VerifyResult.Failed && await PreviousSecretMatchesAsync(application, secret))
             {
                 // Tokens got with the old secret die with it (AccessTokenRequest.NotAfter).
-                proven = true;
                 return new Verdict(application with { CredentialExpiresAt = application.PreviousSecretExpiresAt });
             }
 
             if (application is null || result == VerifyResult.Failed)
             {
+                failed = true;
                 return new Verdict(null);
             }
 
-            proven = true;
             verifiedSecrets.Remember(application, secret);
             if (result == VerifyResult.SuccessRehashNeeded)
             {
@@ -188,7 +189,7 @@ public sealed partial class ClientAuthentication(
         }
         finally
         {
-            limiter.End(clientId, address, failed: !proven);
+            limiter.End(clientId, address, failed);
         }
     }
 
