@@ -20,7 +20,20 @@ internal static partial class JwtBearerSetup
         // A bounded number of connections to the token endpoint: a burst of new Basic callers queues here instead of
         // opening a socket each (and overflowing the TokenService's accept backlog).
         services.AddHttpClient(BasicExchange.HttpClientName, c => c.Timeout = TimeSpan.FromSeconds(10))
-            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { MaxConnectionsPerServer = 64 });
+            // Configures the primary handler in effect rather than replacing it, so a handler set for every client
+            // (a proxy, a trusted certificate) still applies.
+            .ConfigurePrimaryHttpMessageHandler((handler, _) =>
+            {
+                switch (handler)
+                {
+                    case SocketsHttpHandler sockets:
+                        sockets.MaxConnectionsPerServer = 64;
+                        break;
+                    case HttpClientHandler client:
+                        client.MaxConnectionsPerServer = 64;
+                        break;
+                }
+            });
         services.AddSingleton<BasicExchange>();
         services.AddRevocationPolling();
         return services;
