@@ -83,15 +83,24 @@ public sealed partial class SecretVerificationTests
         var verified = metricAfter.Count - metricBefore.Count;
         var oneVerification = TimeSpan.FromSeconds((metricAfter.Sum - metricBefore.Sum) / Math.Max(1, verified));
         var p99 = results.Select(r => r.Elapsed).Order().ElementAt(296);
+        // The same burst once the secret is proven: what 300 concurrent token requests cost here without any Argon2id
+        // (RSA signing and HTTP in this Debug process). The tests' Argon2id parameters are light, so the burst itself
+        // is no longer small beside one verification; the cold burst may cost at most 3 verifications more than it.
+        // Without single flight the 300 verifications would queue on the two cores (~100 × one verification).
+        // `make bench fleet` checks the absolute figure (p99 ≤ 3 × one verification) in Release.
+        var warm = await BurstAsync(300, id, secret);
+        var warmP99 = warm.Select(r => r.Elapsed).Order().ElementAt(296);
         TestContext.Out.WriteLine($"300 concurrent first requests: {Verifications - before} Argon2id verifications (metric: {verified}), " +
                                   $"one took {oneVerification.TotalMilliseconds:F0} ms, p99 {p99.TotalMilliseconds:F0} ms " +
-                                  $"(target ≤ {3 * oneVerification.TotalMilliseconds:F0} ms)");
+                                  $"(warm burst p99 {warmP99.TotalMilliseconds:F0} ms, target ≤ " +
+                                  $"{(warmP99 + 3 * oneVerification).TotalMilliseconds:F0} ms)");
         Assert.Multiple(() =>
         {
             Assert.That(results.Select(r => r.Status), Is.All.EqualTo(HttpStatusCode.OK));
+            Assert.That(warm.Select(r => r.Status), Is.All.EqualTo(HttpStatusCode.OK));
             Assert.That(Verifications - before, Is.EqualTo(1), "one Argon2id computation shared by the whole burst");
             Assert.That(verified, Is.EqualTo(1), "tokenservice_argon2_verification_duration_seconds_count shows the one verification");
-            Assert.That(p99, Is.LessThanOrEqualTo(3 * oneVerification));
+            Assert.That(p99, Is.LessThanOrEqualTo(warmP99 + 3 * oneVerification));
         });
     }
 
