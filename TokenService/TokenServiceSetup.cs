@@ -40,9 +40,6 @@ public static class TokenServiceSetup
     public static MigrationSet TokenMigrations() =>
         MigrationSet.FromEmbeddedResources("tokens", "schema_migrations", typeof(TokenServiceSetup).Assembly, "migrations/");
 
-    public static MigrationSet ResourceMigrations() =>
-        MigrationSet.FromEmbeddedResources("resource", "resource_schema_migrations", typeof(TokenServiceSetup).Assembly, "resource/");
-
     /// <summary>
     /// The KEK from KEY_ENCRYPTION_KEY. Only in Development may it be missing; then a fixed development key is used,
     /// so local restarts keep their keys. The host resolves this at start (through the key ring), so a missing KEK

@@ -4,7 +4,7 @@ using Shared.Database;
 
 namespace TokenService.Cli;
 
-/// <summary><c>migrate [--status]</c>: applies db/migrations (TokenService) then db/resource (ResourceApi).</summary>
+/// <summary><c>migrate [--status]</c>: applies db/migrations (TokenService) then db/resource (owned by the ResourceApi).</summary>
 public static class MigrateCommand
 {
     public static Command Create(CliContext context)
@@ -14,7 +14,7 @@ public static class MigrateCommand
         command.SetAction(async (parse, ct) =>
         {
             var db = context.Get<NpgsqlDataSource>();
-            var sets = new[] { TokenServiceSetup.TokenMigrations(), TokenServiceSetup.ResourceMigrations() };
+            var sets = new[] { TokenServiceSetup.TokenMigrations(), ResourceApi.Data.ResourceSchemaMigrations.All() };
             foreach (var set in sets)
             {
                 var migrator = new Migrator(db, set);

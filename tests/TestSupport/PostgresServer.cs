@@ -74,7 +74,7 @@ public static class PostgresServer
                 await using (var dataSource = NpgsqlDataSource.Create(admin.ConnectionString))
                 {
                     await new Migrator(dataSource, TokenService.TokenServiceSetup.TokenMigrations()).MigrateAsync();
-                    await new Migrator(dataSource, TokenService.TokenServiceSetup.ResourceMigrations()).MigrateAsync();
+                    await new Migrator(dataSource, ResourceApi.Data.ResourceSchemaMigrations.All()).MigrateAsync();
                 }
 
                 template = name;

@@ -38,6 +38,28 @@ public sealed class MigratorTests
     }
 
     [Test]
+    public void Each_service_carries_its_own_schema_and_the_ops_cli_binary_keeps_the_token_services_settings()
+    {
+        var root = RepoRoot();
+        var resourceFiles = Directory.GetFiles(Path.Combine(root, "db", "resource"), "*.sql").Select(Path.GetFileName).Order();
+        var tokenFiles = Directory.GetFiles(Path.Combine(root, "db", "migrations"), "*.sql").Select(Path.GetFileName).Order();
+        // The TokenService binary references the ResourceApi (for its migrations); both ship an appsettings.json,
+        // and the one beside the TokenService must be its own, not the ResourceApi's.
+        // artifacts/bin/TokenService.Tests/<config>/ -> artifacts/bin/TokenService/<config>/appsettings.json
+        var testOutput = new DirectoryInfo(AppContext.BaseDirectory);
+        var copied = Path.Combine(testOutput.Parent!.Parent!.FullName, "TokenService", testOutput.Name, "appsettings.json");
+        Assert.Multiple(() =>
+        {
+            Assert.That(ResourceApi.Data.ResourceSchemaMigrations.All().Files.Select(f => f.Name), Is.EqualTo(resourceFiles));
+            Assert.That(TokenServiceSetup.TokenMigrations().Files.Select(f => f.Name), Is.EqualTo(tokenFiles));
+            var embedded = typeof(TokenServiceSetup).Assembly.GetManifestResourceNames();
+            Assert.That(embedded.Where(n => n.StartsWith("resource/", StringComparison.Ordinal)), Is.Empty,
+                "the ResourceApi's files are embedded in the ResourceApi only");
+            Assert.That(File.ReadAllText(copied), Is.EqualTo(File.ReadAllText(Path.Combine(root, "TokenService", "appsettings.json"))));
+        });
+    }
+
+    [Test]
     public async Task Concurrent_runs_serialise_on_the_advisory_lock_and_apply_each_file_once()
     {
         await using var db = await EmptyDatabaseAsync();
