@@ -1,8 +1,7 @@
 using System.Globalization;
-using System.Net;
-using System.Security.Cryptography;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.Options;
+using TokenService.Crypto;
 using TokenService.Users;
 
 namespace TokenService.Authorize;
@@ -24,23 +23,8 @@ public sealed class LoginSessions(IDataProtectionProvider protection, IOptions<T
 
     public LoginSession? Read(HttpRequest request)
     {
-        if (request.Cookies[CookieName] is not { Length: > 0 and < 2048 } cookie)
-        {
-            return null;
-        }
-
-        string payload;
-        try
-        {
-            payload = protector.Unprotect(cookie);
-        }
-        catch (CryptographicException)
-        {
-            return null;
-        }
-
-        var parts = payload.Split('|');
-        if (parts.Length != 4 || !Guid.TryParse(parts[0], out var userId) ||
+        var parts = SealedCookie.Open(request, CookieName, protector, fields: 4);
+        if (parts is null || !Guid.TryParse(parts[0], out var userId) ||
             !long.TryParse(parts[1], CultureInfo.InvariantCulture, out var authTime) ||
             !int.TryParse(parts[2], CultureInfo.InvariantCulture, out var version) ||
             !long.TryParse(parts[3], CultureInfo.InvariantCulture, out var expires) ||
@@ -53,24 +37,15 @@ public sealed class LoginSessions(IDataProtectionProvider protection, IOptions<T
     }
 
     /// <summary>
-    /// HttpOnly (no script reads it), SameSite=Lax (sent on the top-level GET a client redirects to, not on cross-site
-    /// POSTs), Secure except on loopback hosts, where browsers and tests talk plain http.
+    /// SameSite=Lax: sent on the top-level GET a client redirects to, not on cross-site POSTs (HttpOnly, and Secure
+    /// except on loopback, as every sealed cookie).
     /// </summary>
     public void Write(HttpContext context, User user, DateTimeOffset authTime)
     {
         var expires = authTime + lifetime;
         var payload = string.Create(CultureInfo.InvariantCulture,
             $"{user.Id}|{authTime.ToUnixTimeSeconds()}|{user.SessionVersion}|{expires.ToUnixTimeSeconds()}");
-        context.Response.Cookies.Append(CookieName, protector.Protect(payload), new CookieOptions
-        {
-            HttpOnly = true,
-            Secure = !IsLoopback(context.Request.Host.Host),
-            SameSite = SameSiteMode.Lax,
-            Path = "/",
-            IsEssential = true,
-        });
+        SealedCookie.Seal(context, CookieName, protector, payload, SameSiteMode.Lax, "/");
     }
 
-    public static bool IsLoopback(string host) =>
-        host.Equals("localhost", StringComparison.OrdinalIgnoreCase) || (IPAddress.TryParse(host, out var ip) && IPAddress.IsLoopback(ip));
 }

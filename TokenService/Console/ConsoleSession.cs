@@ -1,8 +1,7 @@
 using System.Globalization;
-using System.Security.Cryptography;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.Options;
-using TokenService.Authorize;
+using TokenService.Crypto;
 using TokenService.Users;
 
 namespace TokenService.WebConsole;
@@ -37,23 +36,8 @@ public sealed class ConsoleSessions(IDataProtectionProvider protection, IOptions
 
     public ConsoleSession? Read(HttpRequest request)
     {
-        if (request.Cookies[CookieName] is not { Length: > 0 and < 2048 } cookie)
-        {
-            return null;
-        }
-
-        string payload;
-        try
-        {
-            payload = protector.Unprotect(cookie);
-        }
-        catch (CryptographicException)
-        {
-            return null;
-        }
-
-        var parts = payload.Split('|');
-        if (parts.Length != 4 || !Guid.TryParse(parts[0], out var userId) ||
+        var parts = SealedCookie.Open(request, CookieName, protector, fields: 4);
+        if (parts is null || !Guid.TryParse(parts[0], out var userId) ||
             !int.TryParse(parts[1], CultureInfo.InvariantCulture, out var version) ||
             !long.TryParse(parts[2], CultureInfo.InvariantCulture, out var signedIn) ||
             !long.TryParse(parts[3], CultureInfo.InvariantCulture, out var lastSeen))
@@ -84,13 +68,6 @@ public sealed class ConsoleSessions(IDataProtectionProvider protection, IOptions
     {
         var payload = string.Create(CultureInfo.InvariantCulture,
             $"{session.UserId}|{session.SessionVersion}|{session.SignedInAt.ToUnixTimeSeconds()}|{session.LastSeenAt.ToUnixTimeSeconds()}");
-        context.Response.Cookies.Append(CookieName, protector.Protect(payload), new CookieOptions
-        {
-            HttpOnly = true,
-            Secure = !LoginSessions.IsLoopback(context.Request.Host.Host),
-            SameSite = SameSiteMode.Strict,
-            Path = CookiePath,
-            IsEssential = true,
-        });
+        SealedCookie.Seal(context, CookieName, protector, payload, SameSiteMode.Strict, CookiePath);
     }
 }

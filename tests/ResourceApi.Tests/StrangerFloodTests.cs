@@ -29,7 +29,7 @@ public sealed class StrangerFloodTests
     public async Task StartAsync()
     {
         var connectionString = await PostgresServer.CreateDatabaseAsync("strangers");
-        var port = FreePort();
+        var port = Loopback.FreePort();
         tokenUrl = new Uri($"http://127.0.0.1:{port}");
         tokens = new TokenServiceHost(connectionString, new Dictionary<string, string?>
         {
@@ -177,11 +177,4 @@ public sealed class StrangerFloodTests
         },
     })
     { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(60) };
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }
