@@ -1,8 +1,8 @@
 using System.Security.Cryptography;
 using System.Text;
 using GraphQL;
-using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Options;
+using Shared.Caching;
 
 namespace ResourceApi.Graph;
 
@@ -12,14 +12,14 @@ namespace ResourceApi.Graph;
 /// hash once, which stores it. The hash is always checked against the text, so nobody can store a query under
 /// someone else's hash. Bounded by the characters held; an evicted query just costs the client one round trip.
 /// </summary>
-internal sealed class PersistedQueries : IDisposable
+internal sealed class PersistedQueries
 {
     public const string NotFoundCode = "PERSISTED_QUERY_NOT_FOUND";
 
-    private readonly MemoryCache cache;
+    private readonly BoundedCache<string, string> cache;
 
-    public PersistedQueries(IOptions<ResourceApiOptions> options) =>
-        cache = new MemoryCache(new MemoryCacheOptions { SizeLimit = Math.Max(1, options.Value.PersistedQueryCacheCharacters) });
+    public PersistedQueries(IOptions<ResourceApiOptions> options, TimeProvider time) =>
+        cache = new BoundedCache<string, string>(options.Value.PersistedQueryCacheCharacters, time, (_, query) => query.Length);
 
     /// <summary>The query to run: the request's own, or the stored one for its hash; an error the client can act on otherwise.</summary>
     public (string? Query, ExecutionError? Error) Resolve(string? query, Inputs? extensions)
@@ -47,7 +47,7 @@ internal sealed class PersistedQueries : IDisposable
         hash = hash.ToLowerInvariant();
         if (string.IsNullOrEmpty(query))
         {
-            return cache.TryGetValue(hash, out string? stored)
+            return cache.TryGet(hash, out var stored)
                 ? (stored, null)
                 : (null, new ExecutionError("PersistedQueryNotFound") { Code = NotFoundCode });
         }
@@ -57,7 +57,7 @@ internal sealed class PersistedQueries : IDisposable
             return (null, new ExecutionError("provided sha256Hash does not match the query") { Code = "PERSISTED_QUERY_HASH_MISMATCH" });
         }
 
-        cache.Set(hash, query, new MemoryCacheEntryOptions { Size = query.Length });
+        cache.Set(hash, query);
         return (query, null);
     }
 
@@ -65,5 +65,4 @@ internal sealed class PersistedQueries : IDisposable
 
     private static bool IsSha256Hex(string value) => value.Length == 64 && value.All(Uri.IsHexDigit);
 
-    public void Dispose() => cache.Dispose();
 }

@@ -4,8 +4,8 @@ using GraphQL.Instrumentation;
 using GraphQL.Types;
 using GraphQL.Validation;
 using GraphQLParser.AST;
-using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Options;
+using Shared.Caching;
 
 namespace ResourceApi.Graph;
 
@@ -31,40 +31,37 @@ internal sealed record PreparedDocument(
 /// depend on the request is checked every time by the caller: scopes against the token, then the size and
 /// database cost once the variables are known.
 /// </summary>
-internal sealed class PreparedDocuments : IDisposable
+internal sealed class PreparedDocuments
 {
     private readonly ISchema schema;
     private readonly IDocumentBuilder parser = new GraphQLDocumentBuilder();
     private readonly IDocumentValidator validator = new DocumentValidator();
-    private readonly MemoryCache cache;
-    private long hits;
-    private long misses;
+    private readonly BoundedCache<Key, PreparedDocument> cache;
 
     private readonly ResourceApiOptions settings;
 
-    public PreparedDocuments(ResourceSchema schema, IOptions<ResourceApiOptions> options)
+    public PreparedDocuments(ResourceSchema schema, IOptions<ResourceApiOptions> options, TimeProvider time)
     {
         this.schema = schema;
         settings = options.Value;
-        cache = new MemoryCache(new MemoryCacheOptions { SizeLimit = Math.Max(1, options.Value.DocumentCacheCharacters) });
+        cache = new BoundedCache<Key, PreparedDocument>(options.Value.DocumentCacheCharacters, time,
+            (key, _) => key.Query.Length + (key.OperationName?.Length ?? 0));
     }
 
-    public long Hits => Interlocked.Read(ref hits);
+    public long Hits => cache.Hits;
 
-    public long Misses => Interlocked.Read(ref misses);
+    public long Misses => cache.Misses;
 
     public async ValueTask<PreparedDocument> GetAsync(string query, string? operationName, IServiceProvider services, CancellationToken ct)
     {
         var key = new Key(schema, query, operationName);
-        if (cache.TryGetValue(key, out PreparedDocument? known))
+        if (cache.TryGet(key, out var known))
         {
-            Interlocked.Increment(ref hits);
-            return known!;
+            return known;
         }
 
-        Interlocked.Increment(ref misses);
         var prepared = await PrepareAsync(query, operationName, services, ct);
-        cache.Set(key, prepared, new MemoryCacheEntryOptions { Size = query.Length + (operationName?.Length ?? 0) });
+        cache.Set(key, prepared);
         return prepared;
     }
 
@@ -165,8 +162,6 @@ internal sealed class PreparedDocuments : IDisposable
 
         return count;
     }
-
-    public void Dispose() => cache.Dispose();
 
     private sealed record Key(ISchema Schema, string Query, string? OperationName);
 }

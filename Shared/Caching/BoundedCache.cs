@@ -3,23 +3,31 @@ using System.Collections.Concurrent;
 namespace Shared.Caching;
 
 /// <summary>
-/// The one in-memory cache type of both services: entries expire at their own time, and the number of entries is
-/// capped, so no caller (and no flood of made-up keys) can grow a process's memory without bound. Past capacity the
-/// expired entries go first; if that is not enough, an arbitrary tenth goes too (a few misses, never a full flush).
-/// Lookups are counted for metrics. Thread-safe; an entry is replaced whole, never mutated.
+/// The one in-memory cache type of both services: entries expire at their own time (or never), and what the cache
+/// holds is capped, so no caller (and no flood of made-up keys) can grow a process's memory without bound. The cap
+/// counts entries, or, with <c>weigh</c>, units of each entry's own size (the GraphQL caches count characters of
+/// query text, which is what a document's memory grows with). Past capacity the expired entries go first; if that
+/// is not enough, arbitrary ones go until a tenth of the capacity is free (a few misses, never a full flush). A
+/// value heavier than the whole capacity is not kept. Lookups are counted for metrics. Thread-safe; an entry is
+/// replaced whole, never mutated.
 /// </summary>
-public sealed class BoundedCache<TKey, TValue>(int capacity, TimeProvider time)
+public sealed class BoundedCache<TKey, TValue>(int capacity, TimeProvider time, Func<TKey, TValue, int>? weigh = null)
     where TKey : notnull
 {
     private readonly ConcurrentDictionary<TKey, Entry> entries = new();
+    private long weight;
     private long hits;
     private long misses;
 
-    private sealed record Entry(TValue Value, DateTimeOffset ExpiresAt);
+    private sealed record Entry(TValue Value, DateTimeOffset ExpiresAt, int Weight);
 
+    /// <summary>Entries, or units of weight when the cache weighs its values.</summary>
     public int Capacity { get; } = Math.Max(1, capacity);
 
     public int Count => entries.Count;
+
+    /// <summary>What the entries weigh together (their number when the cache does not weigh).</summary>
+    public long Weight => Interlocked.Read(ref weight);
 
     /// <summary>Lookups that found an unexpired entry since start (metrics).</summary>
     public long Hits => Interlocked.Read(ref hits);
@@ -48,49 +56,77 @@ public sealed class BoundedCache<TKey, TValue>(int capacity, TimeProvider time)
     public void Set(TKey key, TValue value, DateTimeOffset expiresAt)
     {
         var now = time.GetUtcNow();
-        if (expiresAt <= now)
+        var entry = new Entry(value, expiresAt, Math.Max(1, weigh?.Invoke(key, value) ?? 1));
+        if (expiresAt <= now || entry.Weight > Capacity)
         {
             return;
         }
 
-        if (entries.Count >= Capacity && !entries.ContainsKey(key))
+        var replaced = entries.TryGetValue(key, out var current) ? current.Weight : 0;
+        if (Weight - replaced + entry.Weight > Capacity)
         {
-            MakeRoom(now);
+            MakeRoom(now, entry.Weight);
         }
 
-        entries[key] = new Entry(value, expiresAt);
+        // Replace or add so that the weight follows exactly what the dictionary holds, even under concurrent sets.
+        while (true)
+        {
+            if (entries.TryGetValue(key, out var old))
+            {
+                if (entries.TryUpdate(key, entry, old))
+                {
+                    Interlocked.Add(ref weight, entry.Weight - old.Weight);
+                    return;
+                }
+            }
+            else if (entries.TryAdd(key, entry))
+            {
+                Interlocked.Add(ref weight, entry.Weight);
+                return;
+            }
+        }
     }
 
     public void Set(TKey key, TValue value, TimeSpan timeToLive) => Set(key, value, time.GetUtcNow() + timeToLive);
 
-    public void Remove(TKey key) => entries.TryRemove(key, out _);
+    /// <summary>Stores <paramref name="value"/> until capacity pushes it out (content that never goes stale).</summary>
+    public void Set(TKey key, TValue value) => Set(key, value, DateTimeOffset.MaxValue);
 
-    public void Clear() => entries.Clear();
+    public void Remove(TKey key)
+    {
+        if (entries.TryRemove(key, out var old))
+        {
+            Interlocked.Add(ref weight, -old.Weight);
+        }
+    }
 
-    private void MakeRoom(DateTimeOffset now)
+    public void Clear()
+    {
+        foreach (var key in entries.Keys)
+        {
+            Remove(key);
+        }
+    }
+
+    private void MakeRoom(DateTimeOffset now, int needed)
     {
         foreach (var (key, entry) in entries)
         {
             if (entry.ExpiresAt <= now)
             {
-                entries.TryRemove(key, out _);
+                Remove(key);
             }
         }
 
-        if (entries.Count < Capacity)
-        {
-            return;
-        }
-
-        var excess = entries.Count - Capacity + Math.Max(1, Capacity / 10);
+        var target = Capacity - needed - (Capacity / 10);
         foreach (var key in entries.Keys)
         {
-            if (excess-- <= 0)
+            if (Weight <= target)
             {
                 break;
             }
 
-            entries.TryRemove(key, out _);
+            Remove(key);
         }
     }
 }
