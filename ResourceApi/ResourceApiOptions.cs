@@ -46,6 +46,13 @@ public sealed class ResourceApiOptions
     /// </summary>
     public int BasicRefusalCacheSeconds { get; set; } = 10;
 
+    /// <summary>
+    /// How long a refused or rate-limited Basic request waits before its 401/429 (the tarpit, as at the token
+    /// endpoint): a closed-loop flood of wrong credentials then retries once per delay per connection instead of
+    /// thousands of times a second, and cannot win this process's CPU from the callers it serves. 0 turns it off.
+    /// </summary>
+    public int BasicRefusalDelayMilliseconds { get; set; } = 1000;
+
     /// <summary>How often the TokenService's revocation feed is polled: a revocation is refused here within about this.</summary>
     public int RevocationPollMilliseconds { get; set; } = 1000;
 

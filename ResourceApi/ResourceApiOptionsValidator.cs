@@ -29,6 +29,7 @@ public sealed class ResourceApiOptionsValidator : IValidateOptions<ResourceApiOp
         Range(failures, nameof(o.MaxRequestBodyBytes), o.MaxRequestBodyBytes, 1024, 16 * 1024 * 1024);
         Range(failures, nameof(o.BasicTokenCacheCapacity), o.BasicTokenCacheCapacity, 1, 10_000_000);
         Range(failures, nameof(o.RevocationPollMilliseconds), o.RevocationPollMilliseconds, 100, 60_000);
+        Range(failures, nameof(o.BasicRefusalDelayMilliseconds), o.BasicRefusalDelayMilliseconds, 0, 10_000);
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 

@@ -9,6 +9,7 @@ using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.Extensions.Options;
 using Shared;
 using Shared.Caching;
+using Shared.Http;
 using Shared.Protocol;
 
 namespace ResourceApi.Auth;
@@ -73,6 +74,9 @@ internal sealed partial class BasicExchange(
     private readonly ConcurrentDictionary<IPAddress, int> exchangesByAddress = new();
 
     public const int MaxExchangesPerAddress = 8;
+
+    /// <summary>Refused and rate-limited Basic requests wait here before their answer (BasicRefusalDelayMilliseconds).</summary>
+    public RefusalTarpit Tarpit { get; } = new(TimeSpan.FromMilliseconds(options.Value.BasicRefusalDelayMilliseconds));
 
     public async Task<ExchangeResult> GetTokenAsync(BasicCredentials credentials, IPAddress? caller, CancellationToken ct)
     {
@@ -228,8 +232,13 @@ internal static class BasicExchangeMiddleware
             return;
         }
 
-        var result = await context.RequestServices.GetRequiredService<BasicExchange>()
-            .GetTokenAsync(credentials, context.Connection.RemoteIpAddress, ct);
+        var exchange = context.RequestServices.GetRequiredService<BasicExchange>();
+        var result = await exchange.GetTokenAsync(credentials, context.Connection.RemoteIpAddress, ct);
+        if (result.Outcome is ExchangeOutcome.Refused or ExchangeOutcome.RateLimited)
+        {
+            await exchange.Tarpit.PauseAsync(ct);
+        }
+
         switch (result.Outcome)
         {
             case ExchangeOutcome.Issued:

@@ -90,7 +90,7 @@ public sealed partial class ClientAuthentication(
         var verdict = await VerifySecretAsync(clientId, secret, http.HttpContext.Connection.RemoteIpAddress, ct);
         if (verdict.RetryAfter is { } retryAfter)
         {
-            await limiter.PauseBeforeRefusalAsync(ct);
+            await limiter.Tarpit.PauseAsync(ct);
             return (null, OAuthError.TooManyRequests(retryAfter));
         }
 

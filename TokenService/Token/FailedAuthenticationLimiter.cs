@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
 using Microsoft.Extensions.Options;
+using Shared.Http;
 
 namespace TokenService.Token;
 
@@ -8,46 +9,12 @@ namespace TokenService.Token;
 /// Counts failed client authentications per client id and per client address in fixed windows. Past the limit,
 /// requests that would need an Argon2id verification get 429 with Retry-After before any hashing, so a flood
 /// of wrong secrets costs almost nothing; requests proven by the verified-secret cache are never held back.
-/// Refusals are answered after a pause (a tarpit): a closed-loop flood on many connections would otherwise
-/// win the server's time by sheer number of requests, even at a few microseconds each, and starve warm callers.
+/// Refusals are answered after a pause (<see cref="RefusalTarpit"/>), so a closed-loop flood cannot starve warm callers.
 /// </summary>
 public sealed class FailedAuthenticationLimiter(TimeProvider time, IOptions<TokenServiceOptions> options)
 {
-    /// <summary>Refusals held at once; past this they are answered at once, so the tarpit's memory is bounded.</summary>
-    public const int MaxPaused = 10_000;
-
-    private readonly TimeSpan refusalDelay = TimeSpan.FromMilliseconds(Math.Max(0, options.Value.RateLimitRefusalDelayMilliseconds));
-    private int paused;
-
-    /// <summary>
-    /// Holds a refused request for the configured delay (wall clock, no thread held). The caller was told to wait
-    /// anyway (Retry-After); a client that retries at once now does so once a second per connection, not thousands.
-    /// </summary>
-    public async Task PauseBeforeRefusalAsync(CancellationToken ct)
-    {
-        if (refusalDelay <= TimeSpan.Zero || Interlocked.Increment(ref paused) > MaxPaused)
-        {
-            if (refusalDelay > TimeSpan.Zero)
-            {
-                Interlocked.Decrement(ref paused);
-            }
-
-            return;
-        }
-
-        try
-        {
-            await Task.Delay(refusalDelay, ct);
-        }
-        catch (OperationCanceledException)
-        {
-            // The caller went away: nothing to answer.
-        }
-        finally
-        {
-            Interlocked.Decrement(ref paused);
-        }
-    }
+    /// <summary>Refusals (429) wait here before they are answered (RateLimitRefusalDelayMilliseconds).</summary>
+    public RefusalTarpit Tarpit { get; } = new(TimeSpan.FromMilliseconds(options.Value.RateLimitRefusalDelayMilliseconds));
 
     public static readonly TimeSpan Window = TimeSpan.FromSeconds(10);
     public const int MaxFailuresPerClient = 20;

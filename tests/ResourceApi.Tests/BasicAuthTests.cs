@@ -66,6 +66,41 @@ public sealed class BasicAuthTests
         });
     }
 
+    /// <summary>
+    /// The tarpit (BasicRefusalDelayMilliseconds): a refused request waits before its 401, the next one from the refusal
+    /// cache too, so a closed-loop flood retries once per delay per connection; good credentials never wait.
+    /// </summary>
+    [Test]
+    [Category("Timing")]
+    public async Task Refused_Basic_credentials_wait_for_the_tarpit_and_good_ones_do_not()
+    {
+        await using var tarpitted = new ResourceApiHost(Fixture.ConnectionString, Fixture.Issuer.ToString().TrimEnd('/'),
+            settings: new Dictionary<string, string?> { ["BasicRefusalDelayMilliseconds"] = "400" });
+        using var http = tarpitted.CreateClient();
+        var (id, secret) = await Fixture.TokenService.CreateApplicationAsync(null, Scopes.MetricRead);
+        Assert.That((await BasicAsync(http, "{ __typename }", id, secret)).Status, Is.EqualTo(HttpStatusCode.OK), "warm-up");
+
+        async Task<(HttpStatusCode Status, double Ms)> TimedAsync(string withSecret)
+        {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            var call = await BasicAsync(http, "{ __typename }", id, withSecret);
+            return (call.Status, clock.Elapsed.TotalMilliseconds);
+        }
+
+        var fresh = await TimedAsync(secret + "x");
+        var cached = await TimedAsync(secret + "x");
+        var good = await TimedAsync(secret);
+        Assert.Multiple(() =>
+        {
+            Assert.That(fresh.Status, Is.EqualTo(HttpStatusCode.Unauthorized));
+            Assert.That(fresh.Ms, Is.GreaterThanOrEqualTo(390), "a refusal from the token endpoint waits");
+            Assert.That(cached.Status, Is.EqualTo(HttpStatusCode.Unauthorized));
+            Assert.That(cached.Ms, Is.GreaterThanOrEqualTo(390), "a refusal from the refusal cache waits too");
+            Assert.That(good.Status, Is.EqualTo(HttpStatusCode.OK));
+            Assert.That(good.Ms, Is.LessThan(390), "good credentials are never held");
+        });
+    }
+
     [Test]
     public async Task Basic_caller_gets_exactly_its_applications_scopes()
     {

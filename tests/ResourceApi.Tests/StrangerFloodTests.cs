@@ -41,7 +41,11 @@ public sealed class StrangerFloodTests
         tokens.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, port));
         tokens.StartServer();
         tokenClient = await tokens.CreateReadyClientAsync();
-        api = new ResourceApiHost(connectionString, tokenUrl);
+        api = new ResourceApiHost(connectionString, tokenUrl.ToString().TrimEnd('/'), settings: new Dictionary<string, string?>
+        {
+            // The production tarpit here too: the flood's refusals are held 1 s.
+            ["BasicRefusalDelayMilliseconds"] = "1000",
+        });
         apiUrl = api.StartOnLoopback();
     }
 

@@ -25,6 +25,8 @@ public sealed class ResourceApiHost(string connectionString, string issuer, Acti
         builder.UseSetting("Issuer", issuer);
         // Tests rotate keys and want the kid-miss refresh quickly; production keeps a few seconds.
         builder.UseSetting("JwksRefreshSeconds", "1");
+        // Wrong-credential tests want their 401 at once; the tarpit has its own tests, which turn it on.
+        builder.UseSetting("BasicRefusalDelayMilliseconds", "0");
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
