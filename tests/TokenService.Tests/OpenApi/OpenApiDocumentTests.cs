@@ -65,6 +65,17 @@ public sealed class OpenApiDocumentTests
     }
 
     [Test]
+    public void The_management_api_is_described_applications_users_and_audit()
+    {
+        var paths = document.GetProperty("paths").EnumerateObject().Select(p => p.Name).ToList();
+        Assert.That(paths, Is.SupersetOf(new[]
+        {
+            "/applications", "/applications/{clientId}", "/applications/{clientId}/rotate-secret", "/users", "/audit",
+            "/oauth2/revoke", "/oauth2/introspect", "/userinfo",
+        }));
+    }
+
+    [Test]
     public void Html_pages_and_the_metrics_endpoint_are_left_out()
     {
         var paths = document.GetProperty("paths").EnumerateObject().Select(p => p.Name).ToList();
