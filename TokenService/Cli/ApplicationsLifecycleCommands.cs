@@ -48,14 +48,16 @@ public static class ApplicationsLifecycleCommands
         };
         update.SetAction(async (parse, ct) =>
         {
-            var tenantList = parse.GetValue(tenants);
+            // A list option's value is an empty array when it is not given at all: only what the operator typed is a
+            // change, everything else keeps its current value (as a PATCH without the member does).
+            var tenantList = Given(parse, tenants);
             if (tenantList is not null && parse.GetValue(anyTenant))
             {
                 return await context.FailAsync(OpsCli.Usage, "use one of --allowed-tenants and --any-tenant, not both");
             }
 
-            var changes = new ApplicationChanges(parse.GetValue(name), parse.GetValue(description), Split(parse.GetValue(scopes)),
-                Split(parse.GetValue(redirectUris)), Split(parse.GetValue(grantTypes)))
+            var changes = new ApplicationChanges(parse.GetValue(name), parse.GetValue(description), Split(Given(parse, scopes)),
+                Split(Given(parse, redirectUris)), Split(Given(parse, grantTypes)))
             {
                 AllowedTenantsChanged = tenantList is not null || parse.GetValue(anyTenant),
                 AllowedTenants = Split(tenantList),
@@ -68,6 +70,10 @@ public static class ApplicationsLifecycleCommands
         });
         return update;
     }
+
+    /// <summary>The option's values when it was typed (even with no value: an empty list), null when it was not.</summary>
+    private static string[]? Given(ParseResult parse, Option<string[]> option) =>
+        parse.GetResult(option) is { Implicit: false } ? parse.GetValue(option) ?? [] : null;
 
     private static Option<string[]> ListOption(string name, string description) =>
         new(name) { Description = description, AllowMultipleArgumentsPerToken = true };

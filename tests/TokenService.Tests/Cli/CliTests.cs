@@ -41,6 +41,57 @@ public sealed class CliTests
         });
     }
 
+    private static IEnumerable<string?> Strings(JsonElement json, string member) =>
+        json.GetProperty(member).ValueKind == JsonValueKind.Null
+            ? []
+            : json.GetProperty(member).EnumerateArray().Select(e => e.GetString());
+
+    /// <summary>An outside review found `update --description` wiping scopes, redirect URIs, grant types and tenants.</summary>
+    [Test]
+    public async Task Applications_update_changes_only_the_options_given()
+    {
+        var (_, created, _) = await RunAsync("applications", "create", "--name", "cli-update", "--scopes", "metric:query admin",
+            "--redirect-uris", "https://app.example.com/cb", "--grant-types", "authorization_code refresh_token client_credentials");
+        var before = JsonDocument.Parse(created).RootElement;
+        var id = before.GetProperty("clientId").GetString()!;
+        var (tenantsCode, _, tenantsError) = await RunAsync("applications", "update", id, "--allowed-tenants", "acme");
+        var (code, output, error) = await RunAsync("applications", "update", id, "--description", "only the description");
+        var after = JsonDocument.Parse(output).RootElement;
+        var (scopeCode, scoped, _) = await RunAsync("applications", "update", id, "--scopes", "metric:query");
+        var (anyCode, any, anyError) = await RunAsync("applications", "update", id, "--any-tenant");
+        Assert.Multiple(() =>
+        {
+            Assert.That((tenantsCode, tenantsError), Is.EqualTo((OpsCli.Ok, "")));
+            Assert.That((code, error), Is.EqualTo((OpsCli.Ok, "")));
+            Assert.That(after.GetProperty("description").GetString(), Is.EqualTo("only the description"));
+            foreach (var member in new[] { "scopes", "redirectUris", "grantTypes" })
+            {
+                Assert.That(Strings(after, member), Is.EqualTo(Strings(before, member)), member + " kept");
+            }
+
+            Assert.That(Strings(after, "allowedTenants"), Is.EqualTo(new[] { "acme" }), "allowedTenants kept");
+            Assert.That(scopeCode, Is.EqualTo(OpsCli.Ok));
+            Assert.That(Strings(JsonDocument.Parse(scoped).RootElement, "scopes"), Is.EqualTo(new[] { "metric:query" }),
+                "--scopes replaces");
+            Assert.That((anyCode, anyError), Is.EqualTo((OpsCli.Ok, "")), "--any-tenant alone lifts the restriction");
+            Assert.That(JsonDocument.Parse(any).RootElement.GetProperty("allowedTenants").ValueKind, Is.EqualTo(JsonValueKind.Null));
+        });
+    }
+
+    [Test]
+    public async Task Applications_update_of_a_public_client_keeps_it_public()
+    {
+        var (_, created, _) = await RunAsync("applications", "create", "--name", "cli-update-public", "--type", "public",
+            "--scopes", "openid metric:query", "--redirect-uris", "http://127.0.0.1/callback");
+        var id = JsonDocument.Parse(created).RootElement.GetProperty("clientId").GetString()!;
+        var (code, output, error) = await RunAsync("applications", "update", id, "--name", "cli-update-public-renamed");
+        Assert.Multiple(() =>
+        {
+            Assert.That((code, error), Is.EqualTo((OpsCli.Ok, "")));
+            Assert.That(JsonDocument.Parse(output).RootElement.GetProperty("name").GetString(), Is.EqualTo("cli-update-public-renamed"));
+        });
+    }
+
     [Test]
     public async Task Applications_list_never_shows_a_secret_or_its_hash()
     {
