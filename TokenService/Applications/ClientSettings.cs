@@ -63,9 +63,11 @@ public sealed record ClientSettings(string? ClientType, IEnumerable<string>? Red
     /// </summary>
     public static string? CheckRedirectUri(string uri, string clientType)
     {
-        if (uri.Length > MaxRedirectUriLength || !Uri.TryCreate(uri, UriKind.Absolute, out var parsed))
+        // RFC 3986 s.2: only these characters (anything else percent-encoded); Uri.TryCreate alone lets through
+        // quotes, angle brackets, NUL and other controls.
+        if (uri.Length > MaxRedirectUriLength || !uri.All(IsUriCharacter) || !Uri.TryCreate(uri, UriKind.Absolute, out var parsed))
         {
-            return $"redirect URI '{OAuthErrorText(uri)}' is not an absolute URI";
+            return $"redirect URI '{OAuthErrorText(uri)}' is not an absolute URI (RFC 3986 characters only)";
         }
 
         if (uri.Contains('#', StringComparison.Ordinal) || parsed.UserInfo.Length > 0)
@@ -82,6 +84,9 @@ public sealed record ClientSettings(string? ClientType, IEnumerable<string>? Red
             _ => $"redirect URI '{OAuthErrorText(uri)}' must be https, loopback http, or (public clients) a reverse-domain scheme",
         };
     }
+
+    private static bool IsUriCharacter(char c) =>
+        char.IsAsciiLetterOrDigit(c) || "-._~:/?#[]@!$&'()*+,;=%".Contains(c, StringComparison.Ordinal);
 
     private static string OAuthErrorText(string value) => Token.OAuthError.Truncate(value);
 

@@ -53,6 +53,13 @@ public sealed record AuditFilter(DateTimeOffset? Since, string? Target, string? 
 
         target = string.IsNullOrWhiteSpace(target) ? null : target.Trim();
         action = string.IsNullOrWhiteSpace(action) ? null : action.Trim();
+        // PostgreSQL text cannot hold U+0000, and no target or action holds a control character: the caller's mistake.
+        var controlIn = target?.Any(char.IsControl) == true ? "target" : action?.Any(char.IsControl) == true ? "action" : null;
+        if (controlIn is not null)
+        {
+            return (null, (controlIn, "the filter must not contain control characters"));
+        }
+
         return target is { Length: > 200 } || action is { Length: > 64 }
             ? (null, (target is { Length: > 200 } ? "target" : "action", "the filter is too long"))
             : (new AuditFilter(sinceValue, target, action, limitValue), null);

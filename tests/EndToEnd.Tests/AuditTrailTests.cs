@@ -106,8 +106,15 @@ public sealed class AuditTrailTests
         var (code, _, error) = await CliAsync(null, "audit", "list", "--since", "yesterday-ish");
         using var response = await admin.GetAsync("/audit?since=yesterday-ish");
         var body = await response.Content.ReadAsStringAsync();
+        // An outside review: a NUL in a filter reached PostgreSQL and answered 500.
+        using var nulAction = await admin.GetAsync("/audit?action=%00");
+        using var nulTarget = await admin.GetAsync("/audit?target=a%00b");
+        var nulBody = await nulTarget.Content.ReadAsStringAsync();
         Assert.Multiple(() =>
         {
+            Assert.That(nulAction.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+            Assert.That(nulTarget.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+            Assert.That(nulBody, Does.Contain("\"target\""));
             Assert.That(code, Is.EqualTo(OpsCli.Usage));
             Assert.That(error, Does.StartWith("error: --since:"));
             Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));

@@ -91,6 +91,11 @@ public sealed class ManagementApiTests
     [TestCase("{\"name\": \"ok-name-4\", \"scope\": [\"metric:query\"]}", "scope")]
     [TestCase("{\"name\": \"ok-name-5\", \"redirectUris\": [\"http://example.com/cb\"]}", "redirectUris")]
     [TestCase("not json", "body")]
+    // An outside review: a NUL reached PostgreSQL (500); characters RFC 3986 does not allow were stored.
+    [TestCase("{\"name\": \"ok-name-6\", \"redirectUris\": [\"https://a.example/\\u0000\"]}", "redirectUris")]
+    [TestCase("{\"name\": \"ok-\\u0000-7\"}", "name")]
+    [TestCase("{\"name\": \"ok-name-8\", \"description\": \"a\\u0000b\"}", "description")]
+    [TestCase("{\"name\": \"ok-name-9\", \"redirectUris\": [\"https://app.example.com/cb?x=\\\"><script>\"]}", "redirectUris")]
     public async Task Invalid_input_is_400_problem_details_naming_the_field(string json, string field)
     {
         using var response = await admin.PostAsync("/applications", new StringContent(json, System.Text.Encoding.UTF8, "application/json"));
