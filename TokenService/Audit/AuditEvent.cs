@@ -42,6 +42,7 @@ public static class AuditActions
     public const string UserCreate = "user.create";
     public const string UserDelete = "user.delete";
     public const string UserSetPassword = "user.set_password";
+    public const string UserSignOut = "user.sign_out";
     public const string UserGrantRole = "user.grant_role";
     public const string UserRevokeRole = "user.revoke_role";
     public const string UserAddTenant = "user.add_tenant";

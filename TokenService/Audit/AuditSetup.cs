@@ -6,7 +6,9 @@ public static class AuditSetup
     public static IServiceCollection AddAudit(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<AuditOptions>().Bind(configuration.GetSection("Audit"))
-            .Validate(o => o.RetentionDays >= 0, "Audit:RetentionDays must be 0 (keep forever) or more");
+            .Validate(o => o.RetentionDays >= 0, "Audit:RetentionDays must be 0 (keep forever) or more")
+            // A bad retention stops the service at start with one line, not at the first hourly prune (outside review).
+            .ValidateOnStart();
         services.AddSingleton<AuditStore>();
         services.AddSingleton<AuditTrail>();
         return services;

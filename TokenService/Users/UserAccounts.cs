@@ -64,7 +64,9 @@ public sealed partial class UserAccounts(UserStore store, UserAccessStore access
         await store.DeleteAsync(username, ct) && await audit.RecordedAsync(AuditActions.UserDelete, "user", username, ct);
 
     /// <summary>Ends every login session and revokes every grant of the user.</summary>
-    public Task<bool> SignOutEverywhereAsync(string username, CancellationToken ct) => store.SignOutEverywhereAsync(username, ct);
+    /// <summary>Ends every session and grant of the user; audited like every other change to a user.</summary>
+    public async Task<bool> SignOutEverywhereAsync(string username, CancellationToken ct) =>
+        await store.SignOutEverywhereAsync(username, ct) && await audit.RecordedAsync(AuditActions.UserSignOut, "user", username, ct);
 
     public async Task<UserView?> FindAsync(string username, CancellationToken ct) =>
         await store.FindByUsernameAsync(username, ct) is { } user ? UserView.From(user, await access.GetAsync(user.Id, ct)) : null;

@@ -83,6 +83,8 @@ public sealed class AuditTrailTests
     {
         var username = "audit-cli-" + Guid.NewGuid().ToString("N")[..6];
         Assert.That((await CliAsync(Password + "\n", "users", "create", "--username", username, "--password-stdin")).Code, Is.EqualTo(0));
+        // Sign-out everywhere revokes every grant of the user: a change like any other (an outside review found it unrecorded).
+        Assert.That((await CliAsync(null, "users", "sign-out", username)).Code, Is.EqualTo(0));
         Assert.That((await CliAsync(null, "users", "delete", username)).Code, Is.EqualTo(0));
         Assert.That((await CliAsync(null, "keys", "rotate", "--lead-seconds", "0")).Code, Is.EqualTo(0));
 
@@ -91,7 +93,8 @@ public sealed class AuditTrailTests
         var events = JsonDocument.Parse(output).RootElement.EnumerateArray().ToList();
         Assert.Multiple(() =>
         {
-            Assert.That(events.Select(e => e.GetProperty("action").GetString()), Is.EqualTo(new[] { "user.delete", "user.create" }));
+            Assert.That(events.Select(e => e.GetProperty("action").GetString()),
+                Is.EqualTo(new[] { "user.delete", "user.sign_out", "user.create" }));
             Assert.That(events.Select(e => e.GetProperty("actorKind").GetString()).Distinct(), Is.EqualTo(new[] { "cli" }));
             Assert.That(events[0].GetProperty("actor").GetString(), Is.EqualTo(Environment.UserName));
         });

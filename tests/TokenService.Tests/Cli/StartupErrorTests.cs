@@ -41,6 +41,7 @@ public sealed class StartupErrorTests
     [TestCase(Service, "AccessTokenLifetimeSeconds=10", 2, "AccessTokenLifetimeSeconds must be between 60 and 86400")]
     [TestCase(Service, "Issuer=not a url", 2, "Issuer must be an absolute http(s) URL")]
     [TestCase(Service, "DATABASE_URL=garbage;;", 2, "DATABASE_URL: expected a PostgreSQL URL")]
+    [TestCase(Service, "Audit__RetentionDays=-1", 2, "Audit:RetentionDays must be 0 (keep forever) or more")]
     [TestCase(Service, "Logging__Format=fancy", 2, "Logging__Format: expected json (the default) or text")]
     [TestCase(Service, "ASPNETCORE_URLS=http://127.0.0.1:{taken}", 1, "ASPNETCORE_URLS: Failed to bind to address")]
     public async Task A_mistake_gives_one_line_naming_the_setting_and_the_exit_code(
