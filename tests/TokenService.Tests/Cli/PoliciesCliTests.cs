@@ -17,17 +17,7 @@ public sealed class PoliciesCliTests
     [OneTimeSetUp]
     public async Task CreateDatabaseAsync() => database = await PostgresServer.CreateDatabaseAsync("policiescli");
 
-    private async Task<(int Code, string Out, string Error)> RunAsync(params string[] args)
-    {
-        using var stdout = new StringWriter();
-        using var stderr = new StringWriter();
-        var code = await OpsCli.RunAsync(args, stdout, stderr, new Dictionary<string, string?>
-        {
-            ["DATABASE_URL"] = database,
-            ["KEY_ENCRYPTION_KEY"] = Convert.ToBase64String(new byte[32]),
-        });
-        return (code, stdout.ToString(), stderr.ToString());
-    }
+    private Task<(int Code, string Out, string Error)> RunAsync(params string[] args) => CliRun.RunAsync(database, args);
 
     private async Task<T> SqlAsync<T>(string sql, object? args = null)
     {
