@@ -21,7 +21,8 @@ internal sealed record DataSource
 }
 
 internal sealed record DataPool(
-    Guid Id, string UniqueName, string Description, Guid DataSourceId, string TableName, string TimestampColumn, string TenantColumn, DateTime CreatedAt);
+    Guid Id, string UniqueName, string Description, Guid DataSourceId, string TableName, string TimestampColumn, string TenantColumn, DateTime CreatedAt,
+    bool AccessControlEnabled = false);
 
 internal sealed record Metric(
     Guid Id, string UniqueName, string Description, Guid DataPoolId, string Type, string? Measure, string Filters, DateTime CreatedAt)

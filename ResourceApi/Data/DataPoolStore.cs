@@ -7,7 +7,8 @@ namespace ResourceApi.Data;
 /// <summary>The SQL for resource.data_pools and the catalog questions about a pool's table.</summary>
 internal sealed class DataPoolStore(NpgsqlDataSource db, CatalogCache catalog)
 {
-    private const string Columns = "id, unique_name, description, data_source_id, table_name, timestamp_column, tenant_column, created_at";
+    private const string Columns = "id, unique_name, description, data_source_id, table_name, timestamp_column, tenant_column, created_at, " +
+        "access_control_enabled";
 
     private const string ListSql = $"SELECT {Columns} FROM resource.data_pools ORDER BY unique_name LIMIT @Limit OFFSET @Offset";
 
@@ -26,7 +27,10 @@ internal sealed class DataPoolStore(NpgsqlDataSource db, CatalogCache catalog)
         RETURNING {Columns}
         """;
 
-    private const string DeleteSql = "DELETE FROM resource.data_pools WHERE id = @id";
+    private const string DeleteSql = "DELETE FROM resource.data_pools WHERE id = @id RETURNING table_name";
+
+    // The table's row-level security follows its pools (db/resource/0005_row_security.sql), in the same transaction.
+    private const string SyncSql = "SELECT resource.sync_row_security(@table)";
 
     // A table's columns do not change while the service runs (schema changes ship as migrations with a restart).
     private readonly ConcurrentDictionary<string, PoolColumns> columns = new(StringComparer.Ordinal);
@@ -39,12 +43,14 @@ internal sealed class DataPoolStore(NpgsqlDataSource db, CatalogCache catalog)
     });
 
     public async Task<DataPool> RequireAsync(string uniqueName, CancellationToken ct) =>
-        await catalog.GetAsync(("pool", uniqueName), async () =>
+        await FindByNameAsync(uniqueName, ct) ?? throw new ResourceRequestException($"no Data Pool named '{uniqueName}'");
+
+    public Task<DataPool?> FindByNameAsync(string uniqueName, CancellationToken ct) => catalog.GetAsync(("pool", uniqueName), async () =>
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         return await connection.QuerySingleOrDefaultAsync<DataPool>(new CommandDefinition(FindSql, new { uniqueName },
             cancellationToken: ct));
-    }) ?? throw new ResourceRequestException($"no Data Pool named '{uniqueName}'");
+    });
 
     public async Task<(DataPool Pool, PoolColumns Columns)> RequireWithColumnsAsync(string uniqueName, CancellationToken ct)
     {
@@ -82,7 +88,12 @@ internal sealed class DataPoolStore(NpgsqlDataSource db, CatalogCache catalog)
         await using var connection = await db.OpenConnectionAsync(ct);
         try
         {
-            var inserted = await connection.QuerySingleAsync<DataPool>(new CommandDefinition(InsertSql, pool, cancellationToken: ct));
+            await using var transaction = await connection.BeginTransactionAsync(ct);
+            var inserted = await connection.QuerySingleAsync<DataPool>(new CommandDefinition(InsertSql, pool, transaction,
+                cancellationToken: ct));
+            await connection.ExecuteAsync(new CommandDefinition(SyncSql, new { table = pool.TableName }, transaction,
+                cancellationToken: ct));
+            await transaction.CommitAsync(ct);
             catalog.Clear();
             return inserted;
         }
@@ -97,9 +108,17 @@ internal sealed class DataPoolStore(NpgsqlDataSource db, CatalogCache catalog)
         await using var connection = await db.OpenConnectionAsync(ct);
         try
         {
-            var deleted = await connection.ExecuteAsync(new CommandDefinition(DeleteSql, new { id }, cancellationToken: ct)) == 1;
+            await using var transaction = await connection.BeginTransactionAsync(ct);
+            var table = await connection.ExecuteScalarAsync<string?>(new CommandDefinition(DeleteSql, new { id }, transaction,
+                cancellationToken: ct));
+            if (table is not null)
+            {
+                await connection.ExecuteAsync(new CommandDefinition(SyncSql, new { table }, transaction, cancellationToken: ct));
+            }
+
+            await transaction.CommitAsync(ct);
             catalog.Clear();
-            return deleted;
+            return table is not null;
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.ForeignKeyViolation)
         {

@@ -11,36 +11,49 @@ internal sealed record DimensionStatistics(string Dimension, long RowCount, long
 
 /// <summary>
 /// Reads over a Data Pool's table: rows and dimension statistics. Every query's WHERE starts from
-/// <see cref="Sql.VisibleTo"/>, so a tenant-scoped token only ever reaches its own rows.
+/// <see cref="Sql.VisibleTo"/>, so a tenant-scoped token only ever reaches its own rows, and a policy's caller
+/// only its policy's rows and columns; each runs in a <see cref="DataSession"/> (row-level security).
 /// </summary>
 internal sealed class DataQueries(NpgsqlDataSource db)
 {
-    public async Task<DataGrid> RowsAsync(DataPool pool, PoolColumns columns, string? tenant, Page page, CancellationToken ct)
+    /// <summary>The columns the caller's policy allows, in table order (the others are absent, not empty).</summary>
+    public Task<DataGrid> RowsAsync(PoolAccess access, Page page, CancellationToken ct)
     {
-        var where = Sql.VisibleTo(pool, tenant);
-        var selected = string.Join(", ", columns.All.Select(c => Sql.Quote(c.ColumnName)));
-        // Newest first, then every column, so offsets address the same rows from one page to the next.
-        var order = Sql.Quote(pool.TimestampColumn) + " DESC, " + selected;
+        var pool = access.Pool;
+        var visible = access.VisibleColumns;
+        var where = access.Rows();
+        var selected = string.Join(", ", visible.Select(c => Sql.Quote(c.ColumnName)));
+        // Newest first, then every column, so offsets address the same rows from one page to the next. Only visible
+        // columns order (a hidden one's order would leak its values); the row's physical position breaks the ties left.
+        var timestamp = visible.Any(c => c.ColumnName == pool.TimestampColumn) ? Sql.Quote(pool.TimestampColumn) + " DESC, " : "";
+        var order = timestamp + string.Join(", ", visible.Select(c => Sql.Quote(c.ColumnName)).Append("ctid"));
         var text = $"SELECT {selected} FROM {Sql.Table(pool)} {where.Where} ORDER BY {order} " +
                    $"LIMIT {where.Bind(page.Limit + 1)} OFFSET {where.Bind(page.Offset)}";
-        await using var connection = await db.OpenConnectionAsync(ct);
-        var rows = await connection.QueryAsync(new CommandDefinition(text, where.Parameters, cancellationToken: ct));
-        return new DataGrid(
-            columns.All.Select(c => c.ColumnName).ToList(),
-            rows.Cast<IDictionary<string, object?>>().Select(r => (IReadOnlyList<string?>)r.Values.Select(Cells.Format).ToList()).ToList());
+        return DataSession.RunAsync(db, access, async (connection, transaction) =>
+        {
+            var rows = await connection.QueryAsync(new CommandDefinition(text, where.Parameters, transaction, cancellationToken: ct));
+            return new DataGrid(
+                visible.Select(c => c.ColumnName).ToList(),
+                rows.Cast<IDictionary<string, object?>>().Select(r =>
+                    (IReadOnlyList<string?>)r.Values.Select(Cells.Format).ToList()).ToList());
+        }, ct);
     }
 
-    public async Task<DimensionStatistics> DimensionStatsAsync(
-        DataPool pool, PoolColumns columns, string dimension, string? tenant, IReadOnlyList<MetricFilter> filters, CancellationToken ct)
+    public Task<DimensionStatistics> DimensionStatsAsync(PoolAccess access, string dimension, IReadOnlyList<MetricFilter> filters,
+        CancellationToken ct)
     {
-        var column = Sql.Quote(columns.Require(dimension, "dimension").ColumnName);
-        var where = Sql.VisibleTo(pool, tenant).Matching(filters, columns);
+        var column = Sql.Quote(access.RequireColumn(dimension, "dimension").ColumnName);
+        var where = access.Rows().Matching(filters, access.Columns);
         var text = $"""
             SELECT count(*) AS row_count, count(DISTINCT {column}) AS unique_count, min({column}) AS min, max({column}) AS max
-            FROM {Sql.Table(pool)} {where.Where}
+            FROM {Sql.Table(access.Pool)} {where.Where}
             """;
-        await using var connection = await db.OpenConnectionAsync(ct);
-        var row = (IDictionary<string, object?>)await connection.QuerySingleAsync(new CommandDefinition(text, where.Parameters, cancellationToken: ct));
-        return new DimensionStatistics(dimension, (long)row["row_count"]!, (long)row["unique_count"]!, Cells.Format(row["min"]), Cells.Format(row["max"]));
+        return DataSession.RunAsync(db, access, async (connection, transaction) =>
+        {
+            var row = (IDictionary<string, object?>)await connection.QuerySingleAsync(new CommandDefinition(
+                text, where.Parameters, transaction, cancellationToken: ct));
+            return new DimensionStatistics(dimension, (long)row["row_count"]!, (long)row["unique_count"]!, Cells.Format(row["min"]),
+                Cells.Format(row["max"]));
+        }, ct);
     }
 }

@@ -25,6 +25,9 @@ internal static class DataSetup
         services.AddSingleton<DataQueries>();
         services.AddSingleton<MetricQueries>();
         services.AddSingleton<Catalog>();
+        services.AddSingleton<AccessPolicyStore>();
+        services.AddSingleton<AccessPolicies>();
+        services.AddSingleton<AccessGuard>();
         return services;
     }
 }

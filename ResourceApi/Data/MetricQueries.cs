@@ -16,8 +16,8 @@ internal sealed record MetricSource(Metric Metric, DataPool Pool, PoolColumns Co
     };
 
     /// <summary>The rows this Metric counts that the caller may see.</summary>
-    public Sql Rows(string? tenant, TimeRange range) =>
-        Sql.VisibleTo(Pool, tenant).Within(Pool, range).Matching(Metric.FilterList, Columns);
+    public Sql Rows(PoolAccess access, TimeRange range) =>
+        access.Rows().Within(Pool, range).Matching(Metric.FilterList, Columns);
 }
 
 internal sealed record TimeSeries(IReadOnlyList<string> Labels, IReadOnlyList<string?> Values);
@@ -32,28 +32,29 @@ internal sealed class MetricQueries(NpgsqlDataSource db)
 
     public const int MaxBuckets = 1000;
 
-    public async Task<string?> CounterAsync(MetricSource source, string? tenant, TimeRange range, CancellationToken ct)
+    public Task<string?> CounterAsync(MetricSource source, PoolAccess access, TimeRange range, CancellationToken ct)
     {
-        var rows = source.Rows(tenant, range);
+        var rows = source.Rows(access, range);
         var text = $"SELECT {source.Aggregate} FROM {Sql.Table(source.Pool)} {rows.Where}";
-        await using var connection = await db.OpenConnectionAsync(ct);
-        return Cells.Format(await connection.ExecuteScalarAsync(new CommandDefinition(text, rows.Parameters, cancellationToken: ct)));
+        return DataSession.RunAsync(db, access, async (connection, transaction) => Cells.Format(await connection.ExecuteScalarAsync(
+            new CommandDefinition(text, rows.Parameters, transaction, cancellationToken: ct))), ct);
     }
 
-    public async Task<TimeSeries> TimeSeriesAsync(MetricSource source, string? tenant, TimeRange range, string granularity, CancellationToken ct)
+    public async Task<TimeSeries> TimeSeriesAsync(MetricSource source, PoolAccess access, TimeRange range, string granularity,
+        CancellationToken ct)
     {
         if (!Granularities.Contains(granularity))
         {
             throw new ResourceRequestException($"granularity must be one of {string.Join(", ", Granularities)}");
         }
 
-        var rows = source.Rows(tenant, range);
+        var rows = source.Rows(access, range);
         var bucket = $"date_trunc({rows.Bind(granularity)}, {Sql.Quote(source.Pool.TimestampColumn)} AT TIME ZONE 'UTC')";
         var text = $"SELECT {bucket} AS label, {source.Aggregate} AS value FROM {Sql.Table(source.Pool)} {rows.Where} " +
                    $"GROUP BY 1 ORDER BY 1 LIMIT {MaxBuckets + 1}";
-        await using var connection = await db.OpenConnectionAsync(ct);
-        var result = (await connection.QueryAsync(new CommandDefinition(text, rows.Parameters, cancellationToken: ct)))
-            .Cast<IDictionary<string, object?>>().ToList();
+        var result = await DataSession.RunAsync(db, access, async (connection, transaction) =>
+            (await connection.QueryAsync(new CommandDefinition(text, rows.Parameters, transaction, cancellationToken: ct)))
+            .Cast<IDictionary<string, object?>>().ToList(), ct);
         if (result.Count > MaxBuckets)
         {
             throw new ResourceRequestException($"more than {MaxBuckets} buckets: choose a coarser granularity or a shorter timeRange");
@@ -63,20 +64,21 @@ internal sealed class MetricQueries(NpgsqlDataSource db)
     }
 
     public async Task<Leaderboard> LeaderboardAsync(
-        MetricSource source, string? tenant, TimeRange range, IReadOnlyList<string> dimensions, bool descending, int rowLimit, CancellationToken ct)
+        MetricSource source, PoolAccess access, TimeRange range, IReadOnlyList<string> dimensions, bool descending, int rowLimit,
+        CancellationToken ct)
     {
         if (dimensions.Count is < 1 or > 5)
         {
             throw new ResourceRequestException("a leaderboard needs 1 to 5 dimensions");
         }
 
-        var rows = source.Rows(tenant, range);
-        var columns = dimensions.Select(d => Sql.Quote(source.Columns.Require(d, "dimension").ColumnName)).ToList();
+        var rows = source.Rows(access, range);
+        var columns = dimensions.Select(d => Sql.Quote(access.RequireColumn(d, "dimension").ColumnName)).ToList();
         var groups = string.Join(", ", Enumerable.Range(1, columns.Count));
         var text = $"SELECT {string.Join(", ", columns)}, {source.Aggregate} AS value FROM {Sql.Table(source.Pool)} {rows.Where} " +
                    $"GROUP BY {groups} ORDER BY value {(descending ? "DESC" : "ASC")}, {groups} LIMIT {rows.Bind(rowLimit)}";
-        await using var connection = await db.OpenConnectionAsync(ct);
-        var result = await connection.QueryAsync(new CommandDefinition(text, rows.Parameters, cancellationToken: ct));
+        var result = await DataSession.RunAsync(db, access, (connection, transaction) =>
+            connection.QueryAsync(new CommandDefinition(text, rows.Parameters, transaction, cancellationToken: ct)), ct);
         return new Leaderboard(
             [.. dimensions, "value"],
             result.Cast<IDictionary<string, object?>>().Select(r => (IReadOnlyList<string?>)r.Values.Select(Cells.Format).ToList()).ToList());

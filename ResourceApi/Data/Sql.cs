@@ -33,13 +33,33 @@ internal sealed partial class Sql
 
     public static string Table(DataPool pool) => Schema + "." + Quote(pool.TableName);
 
-    /// <summary>Rows a caller may see: only its tenant's when the token names one, otherwise all.</summary>
-    public static Sql VisibleTo(DataPool pool, string? tenant)
+    /// <summary>
+    /// Rows a caller may see: only its tenant's when the token names one, and with an Access Policy only the rows its
+    /// rules allow. A rule's value is a parameter (a placeholder's from the token); a placeholder the token gives no
+    /// value for matches no row. Columns come from the pool's known columns only.
+    /// </summary>
+    public static Sql VisibleTo(PoolAccess access)
     {
         var sql = new Sql();
-        if (tenant is not null)
+        if (access.Caller.Tenant is { } tenant)
         {
-            sql.Add($"{Quote(pool.TenantColumn)} = {sql.Bind(tenant)}");
+            sql.Add($"{Quote(access.Pool.TenantColumn)} = {sql.Bind(tenant)}");
+        }
+
+        foreach (var rule in access.Policy?.RowList ?? [])
+        {
+            if (AccessPolicy.PlaceholderName(rule.Value) is not { } name)
+            {
+                sql.Matching([rule], access.Columns);
+            }
+            else if (access.Caller.Values.TryGetValue(name, out var value))
+            {
+                sql.Matching([rule with { Value = value }], access.Columns);
+            }
+            else
+            {
+                sql.Add("FALSE");
+            }
         }
 
         return sql;

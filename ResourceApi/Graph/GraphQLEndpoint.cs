@@ -15,7 +15,8 @@ namespace ResourceApi.Graph;
 /// Authentication is required on the route; everything the document alone decides is cached
 /// (<see cref="PreparedDocuments"/>), the token's scopes are checked against it, and the size and database cost
 /// once the variables are known; only then does anything run. Outcomes: 200 executed; 400 malformed request or
-/// invalid or too costly document; 403 a field its token may not select; 405 a mutation over GET; 413 body too
+/// invalid or too costly document or
+/// a bad Access Policy change; 403 a field its token may not select, or an Access Policy refusal; 405 a mutation over GET; 413 body too
 /// large; 503 nothing could be served (the database is unavailable). Caller mistakes never become 500.
 /// </summary>
 internal static partial class GraphQLEndpoint
@@ -183,7 +184,8 @@ internal static partial class GraphQLEndpoint
 
         await GraphQLResponse.WriteResultAsync(context, result, !result.Executed
             ? StatusCodes.Status400BadRequest
-            : ResolverFailures.NothingServed(result, operation) ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status200OK);
+            : ResolverFailures.PolicyStatus(result)
+              ?? (ResolverFailures.NothingServed(result, operation) ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status200OK));
     }
 
     /// <summary>RFC 6750 s.3.1 insufficient_scope, naming every refused field (coordinate and path) and the scopes each needs.</summary>

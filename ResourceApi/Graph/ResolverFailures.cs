@@ -16,11 +16,26 @@ internal static partial class ResolverFailures
 {
     public const string UnavailableCode = "TEMPORARILY_UNAVAILABLE";
 
+    public const string InsufficientPolicyCode = "INSUFFICIENT_POLICY";
+
+    /// <summary>
+    /// 403 when an Access Policy refused a field (the caller may not read it: Propel's "insufficient scopes or policies"),
+    /// 400 when a policy change was bad input; null otherwise.
+    /// </summary>
+    public static int? PolicyStatus(ExecutionResult result) =>
+        result.Errors is not { Count: > 0 } errors ? null
+        : errors.Any(e => e.InnerException is AccessPolicyRefusedException) ? StatusCodes.Status403Forbidden
+        : errors.Any(e => e.InnerException is AccessPolicyInputException) ? StatusCodes.Status400BadRequest
+        : null;
+
     public static void Explain(UnhandledExceptionContext failure, ILogger logger)
     {
         failure.Exception = failure.OriginalException switch
         {
             ResourceRequestException request => new ExecutionError(request.Message) { Code = "BAD_USER_INPUT" },
+            // Kept as the inner exception (never serialized) so the endpoint can answer 403 / 400 (issue 15).
+            AccessPolicyRefusedException refused => new ExecutionError(refused.Message, refused) { Code = InsufficientPolicyCode },
+            AccessPolicyInputException input => new ExecutionError(input.Message, input) { Code = "BAD_USER_INPUT" },
             PostgresException { SqlState: PostgresErrorCodes.QueryCanceled } => new ExecutionError(
                 "the query took longer than the statement timeout; narrow the time range or page size")
             { Code = "STATEMENT_TIMEOUT" },

@@ -14,6 +14,9 @@ public static class ClaimNames
     public const string Scope = "scope";
     public const string Tenant = "tenant";
 
+    /// <summary>Access Policy placeholder values (a JSON object of strings, tenant included when given): issue 15.</summary>
+    public const string PolicyValues = "policy_values";
+
     /// <summary>
     /// The grant (one sign-in's code, refresh family and their access tokens) a user's access token came from: one
     /// revocation of the grant kills every token of it (see Revocation/GrantRevocations).

@@ -8,6 +8,7 @@ public static class Parameters
     public const string ClientSecret = "client_secret";
     public const string Scope = "scope";
     public const string Tenant = "tenant";
+    public const string PolicyValues = "policy_values";
 
     /// <summary>RFC 8707: the resource (audience) the token is for, on the authorize and token requests.</summary>
     public const string Resource = "resource";

@@ -15,7 +15,7 @@ public static class OpsCli
     public const int Usage = OperatorError.Usage;
     public const int NotFound = 3;
 
-    private static readonly string[] Commands = ["migrate", "applications", "keys", "users", "audit"];
+    private static readonly string[] Commands = ["migrate", "applications", "keys", "users", "audit", "policies"];
 
     private static readonly string[] RootOptions = ["--help", "-h", "-?", "--version"];
 
@@ -87,6 +87,7 @@ public static class OpsCli
             KeysCommand.Create(context),
             UsersCommand.Create(context, stdin ?? Console.In),
             AuditCommand.Create(context),
+            PoliciesCommand.Create(context),
         };
 
         var parse = root.Parse(args);

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using System.Text.Json;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
@@ -18,13 +19,17 @@ public sealed record AccessTokenRequest(string Subject, string ClientId, IReadOn
 
     /// <summary>RFC 8707: the APIs the token is for (Audiences.Select); none given: the ResourceApi.</summary>
     public IReadOnlyList<string>? Audiences { get; init; }
+
+    /// <summary>Access Policy placeholder values (issue 15); the tenant joins them as <c>tenant</c>.</summary>
+    public IReadOnlyDictionary<string, string>? PolicyValues { get; init; }
 }
 
 public sealed record IssuedAccessToken(string Jwt, string Jti, int ExpiresIn, DateTimeOffset ExpiresAt);
 
 /// <summary>
 /// RFC 9068 JWT access tokens: header typ at+jwt, alg RS256, kid; claims iss, sub, aud, exp, iat, nbf, jti,
-/// client_id, scope and tenant. Signs with the key ring's current key via JsonWebTokenHandler (the fast path).
+/// client_id, scope, tenant and
+/// policy_values. Signs with the key ring's current key via JsonWebTokenHandler (the fast path).
 /// </summary>
 public sealed class AccessTokenIssuer(KeyRing ring, IOptions<TokenServiceOptions> options, TimeProvider time)
 {
@@ -53,6 +58,19 @@ public sealed class AccessTokenIssuer(KeyRing ring, IOptions<TokenServiceOptions
         if (request.Tenant is not null)
         {
             claims[ClaimNames.Tenant] = request.Tenant;
+        }
+
+        // One claim holds every placeholder value, the tenant's included, so ${{ tenant }} is the tenant on every grant.
+        var policyValues = new Dictionary<string, string>(request.PolicyValues ?? new Dictionary<string, string>(), StringComparer.Ordinal);
+        if (request.Tenant is not null)
+        {
+            policyValues[Shared.Protocol.PolicyValues.TenantName] = request.Tenant;
+        }
+
+        if (policyValues.Count > 0)
+        {
+            using var document = JsonDocument.Parse(Shared.Protocol.PolicyValues.ToJson(policyValues));
+            claims[ClaimNames.PolicyValues] = document.RootElement.Clone();
         }
 
         if (request.GrantId is { } grantId)

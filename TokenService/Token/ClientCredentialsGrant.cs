@@ -21,7 +21,13 @@ public sealed class ClientCredentialsGrant(AccessTokenIssuer issuer, Audiences a
             return scopeError;
         }
 
-        if ((TenantParameter.Validate(request.Tenant) ?? TenantParameter.CheckAllowed(request.Tenant, application.AllowedTenants)) is { } tenantError)
+        var (policyValues, tenant, valuesError) = PolicyValuesParameter.Read(request.PolicyValues, request.Tenant);
+        if (valuesError is not null)
+        {
+            return valuesError;
+        }
+
+        if ((TenantParameter.Validate(tenant) ?? TenantParameter.CheckAllowed(tenant, application.AllowedTenants)) is { } tenantError)
         {
             return tenantError;
         }
@@ -33,9 +39,9 @@ public sealed class ClientCredentialsGrant(AccessTokenIssuer issuer, Audiences a
             return targetError;
         }
 
-        var token = issuer.Issue(new AccessTokenRequest(application.ClientId, application.ClientId, granted!, request.Tenant)
+        var token = issuer.Issue(new AccessTokenRequest(application.ClientId, application.ClientId, granted!, tenant)
         {
-            NotAfter = application.CredentialExpiresAt, Audiences = audience,
+            NotAfter = application.CredentialExpiresAt, Audiences = audience, PolicyValues = policyValues,
         });
         return new TokenResponse(token.Jwt, token.ExpiresIn, string.Join(' ', granted!));
     }

@@ -21,10 +21,14 @@ public sealed record TokenRequest
     /// <summary>RFC 8707 s.2: the API the token is for (one per request here).</summary>
     public string? Resource { get; init; }
 
+    /// <summary>Access Policy values, a JSON object of strings (issue 15; see PolicyValuesParameter).</summary>
+    public string? PolicyValues { get; init; }
+
     private static readonly string[] Known =
     [
         Parameters.GrantType, Parameters.ClientId, Parameters.ClientSecret, Parameters.Scope, Parameters.Tenant,
         Parameters.Code, Parameters.RedirectUri, Parameters.CodeVerifier, Parameters.RefreshToken, Parameters.Resource,
+        Parameters.PolicyValues,
     ];
 
     /// <summary>The client credentials sent in the body, for ClientAuthentication.</summary>
@@ -56,6 +60,7 @@ public sealed record TokenRequest
             CodeVerifier = values.GetValueOrDefault(Parameters.CodeVerifier),
             RefreshToken = values.GetValueOrDefault(Parameters.RefreshToken),
             Resource = values.GetValueOrDefault(Parameters.Resource),
+            PolicyValues = values.GetValueOrDefault(Parameters.PolicyValues),
         }, null);
     }
 }

@@ -30,6 +30,17 @@ public sealed class ScopePolicyTableTests
         ["deleteDataPool"] = () => $"mutation {{ deleteDataPool(id: \"{Guid.NewGuid()}\") }}",
         ["createMetric"] = () => $"mutation {{ createMetric(input: {{uniqueName: \"{Unique("metric")}\", dataPool: \"orders\", type: COUNT}}) {{ id }} }}",
         ["deleteMetric"] = () => $"mutation {{ deleteMetric(id: \"{Guid.NewGuid()}\") }}",
+        ["dataPoolAccessPolicies"] = () => "{ dataPoolAccessPolicies(first: 1) { edges { node { uniqueName } } } }",
+        ["dataPoolAccessPolicy"] = () => $"{{ dataPoolAccessPolicy(id: \"{Guid.NewGuid()}\") {{ id }} }}",
+        ["modifyDataPool"] = () => "mutation { modifyDataPool(input: {dataPool: \"orders\"}) { accessControlEnabled } }",
+        ["createDataPoolAccessPolicy"] = () => $"mutation {{ {NewPolicy(Unique("policy"))} }}",
+        ["modifyDataPoolAccessPolicy"] = () =>
+            WithPolicy(name => $"modifyDataPoolAccessPolicy(input: {{dataPoolAccessPolicy: \"{name}\", description: \"d\"}}) {{ id }}"),
+        ["deleteDataPoolAccessPolicy"] = () => $"mutation {{ deleteDataPoolAccessPolicy(id: \"{Guid.NewGuid()}\") }}",
+        ["assignDataPoolAccessPolicy"] = () => WithPolicy(name => "assignDataPoolAccessPolicy(input: {dataPoolAccessPolicy: " +
+                                                                  $"\"{name}\", applications: [\"{Unique("client")}\"]}}) {{ id }}"),
+        ["unAssignDataPoolAccessPolicy"] = () => WithPolicy(name => "unAssignDataPoolAccessPolicy(input: {dataPoolAccessPolicy: " +
+                                                                    $"\"{name}\", applications: [\"nobody\"]}}) {{ id }}"),
     };
 
     // The schema as the API builds it; enumerated for test cases, so it lives for the whole run.
@@ -50,6 +61,22 @@ public sealed class ScopePolicyTableTests
         (f.RequiredScopes() ?? [""]).Select(s => new TestCaseData(f.Name, s).SetArgDisplayNames(f.Name, s)));
 
     private static string Unique(string prefix) => prefix + "_" + Guid.NewGuid().ToString("N")[..12];
+
+    /// <summary>A policy on the shared "orders" pool, whose access control stays off: it changes nothing another test sees.</summary>
+    private static string NewPolicy(string name) =>
+        $"createDataPoolAccessPolicy(input: {{uniqueName: \"{name}\", dataPool: \"orders\", columns: [\"*\"]}}) {{ id }}";
+
+    /// <summary>One policy on the shared "orders" pool (access control off), stored directly once, for mutations that need one.</summary>
+    private static readonly Lazy<string> SamplePolicy = new(() =>
+    {
+        var name = Unique("policy");
+        using var connection = new Npgsql.NpgsqlConnection(Fixture.ConnectionString);
+        Dapper.SqlMapper.Execute(connection, "INSERT INTO resource.access_policies (id, unique_name, data_pool_id, columns) " +
+            "SELECT gen_random_uuid(), @name, id, '{*}' FROM resource.data_pools WHERE unique_name = 'orders'", new { name });
+        return name;
+    });
+
+    private static string WithPolicy(Func<string, string> mutation) => $"mutation {{ {mutation(SamplePolicy.Value)} }}";
 
     private static IReadOnlyList<string> ScopesOf(string field) =>
         RootFields().Single(f => f.Name == field).RequiredScopes() ?? throw new AssertionException($"field '{field}' has no scope policy");

@@ -82,7 +82,8 @@ public sealed class TokenServiceHost : WebApplicationFactory<Program>
     }
 
     /// <summary>A client_credentials token by client_secret_post; fails the test if the service refuses.</summary>
-    public static async Task<string> GetTokenAsync(HttpClient client, string clientId, string secret, string? scope = null, string? tenant = null)
+    public static async Task<string> GetTokenAsync(HttpClient client, string clientId, string secret, string? scope = null, string? tenant = null,
+        string? policyValues = null)
     {
         var form = new Dictionary<string, string> { ["grant_type"] = "client_credentials", ["client_id"] = clientId, ["client_secret"] = secret };
         if (scope is not null)
@@ -93,6 +94,11 @@ public sealed class TokenServiceHost : WebApplicationFactory<Program>
         if (tenant is not null)
         {
             form["tenant"] = tenant;
+        }
+
+        if (policyValues is not null)
+        {
+            form["policy_values"] = policyValues;
         }
 
         using var response = await client.PostAsync("/oauth2/token", new FormUrlEncodedContent(form));

@@ -16,6 +16,8 @@ internal sealed class DataPoolType : ObjectGraphType<DataPool>
         Field("table", p => p.TableName);
         Field("timestamp", p => p.TimestampColumn).Description("The column time ranges and time series use.");
         Field("tenant", p => p.TenantColumn).Description("The column tenant policies filter on.");
+        Field(p => p.AccessControlEnabled)
+            .Description("On: applications query the pool only through their assigned Access Policy (set by modifyDataPool).");
         Field(p => p.CreatedAt, type: typeof(NonNullGraphType<DateTimeGraphType>));
         Field<NonNullGraphType<ListGraphType<NonNullGraphType<DataPoolColumnType>>>>("columns")
             .CostsDatabase(1)

@@ -37,6 +37,26 @@ internal sealed class QueryType : ObjectGraphType
             .ResolveAsync(async c =>
                 Relay.ToConnection(await c.Service<DataPoolStore>().ListAsync(Relay.PageOf(c), c.CancellationToken), Relay.PageOf(c)));
 
+        Field<NonNullGraphType<ConnectionType<DataPoolAccessPolicyType>>>("dataPoolAccessPolicies").Paged()
+            .Argument<StringGraphType>("dataPool", "Only this Data Pool's policies (unique name or ID).")
+            .Description("Lists Access Policies.")
+            .RequireScopes(Scopes.Admin)
+            .CostsDatabase(2)
+            .ResolveAsync(async c =>
+            {
+                var policies = c.Service<AccessPolicies>();
+                var pool = c.GetArgument<string?>("dataPool") is { } name ? (await policies.RequirePoolAsync(name,
+                    c.CancellationToken)).Id : (Guid?)null;
+                return Relay.ToConnection(await policies.ListAsync(pool, Relay.PageOf(c), c.CancellationToken), Relay.PageOf(c));
+            });
+
+        Field<DataPoolAccessPolicyType>("dataPoolAccessPolicy")
+            .Argument<NonNullGraphType<IdGraphType>>("id", "The policy's ID or unique name.")
+            .Description("One Access Policy, or null if there is none of that ID or name.")
+            .RequireScopes(Scopes.Admin)
+            .CostsDatabase(1)
+            .ResolveAsync(async c => await c.Service<AccessPolicies>().FindAsync(c.GetArgument<string>("id"), c.CancellationToken));
+
         Field<NonNullGraphType<DataGridConnectionType>>("dataGrid").Paged()
             .Argument<NonNullGraphType<StringGraphType>>("dataPool", "The Data Pool's unique name.")
             .Description("A Data Pool's rows, newest first; a tenant token sees its tenant's rows only.")
@@ -44,10 +64,8 @@ internal sealed class QueryType : ObjectGraphType
             .CostsDatabase(3)
             .ResolveAsync(async c =>
             {
-                var (pool, columns) = await c.Service<DataPoolStore>()
-                    .RequireWithColumnsAsync(c.GetArgument<string>("dataPool"), c.CancellationToken);
                 var page = Relay.PageOf(c);
-                var grid = await c.Service<DataQueries>().RowsAsync(pool, columns, ScopePolicy.TenantOf(c.User), page, c.CancellationToken);
+                var grid = await c.Service<DataQueries>().RowsAsync(await PoolAccessAsync(c), page, c.CancellationToken);
                 var connection = Relay.ToConnection<DataGridConnection, DataGridRow>(grid.Rows.Select(r => new DataGridRow(r)).ToList(),
                     page);
                 connection.Headers = grid.Headers;
@@ -62,10 +80,8 @@ internal sealed class QueryType : ObjectGraphType
             .CostsDatabase(3)
             .ResolveAsync(async c =>
             {
-                var (pool, columns) = await c.Service<DataPoolStore>()
-                    .RequireWithColumnsAsync(c.GetArgument<string>("dataPool"), c.CancellationToken);
                 return await c.Service<DataQueries>().DimensionStatsAsync(
-                    pool, columns, c.GetArgument<string>("dimension"), ScopePolicy.TenantOf(c.User), [], c.CancellationToken);
+                    await PoolAccessAsync(c), c.GetArgument<string>("dimension"), [], c.CancellationToken);
             });
 
         Field<NonNullGraphType<ConnectionType<MetricType>>>("metrics").Paged()
@@ -81,9 +97,9 @@ internal sealed class QueryType : ObjectGraphType
             .CostsDatabase(4)
             .ResolveAsync(async c =>
             {
-                var source = await c.Service<Catalog>().LoadMetricAsync(c.GetArgument<string>("metric"), c.CancellationToken);
-                return new CounterResponse(await c.Service<MetricQueries>()
-                    .CounterAsync(source, ScopePolicy.TenantOf(c.User), TimeRangeOf(c), c.CancellationToken));
+                var (source, access) = await MetricAccessAsync(c, usesTimestamp: TimeRangeOf(c) != TimeRange.All);
+                return new CounterResponse(await c.Service<MetricQueries>().CounterAsync(source, access, TimeRangeOf(c),
+                    c.CancellationToken));
             });
 
         Field<NonNullGraphType<TimeSeriesResponseType>>("timeSeries").MetricArguments()
@@ -93,9 +109,9 @@ internal sealed class QueryType : ObjectGraphType
             .CostsDatabase(4)
             .ResolveAsync(async c =>
             {
-                var source = await c.Service<Catalog>().LoadMetricAsync(c.GetArgument<string>("metric"), c.CancellationToken);
+                var (source, access) = await MetricAccessAsync(c, usesTimestamp: true);
                 return await c.Service<MetricQueries>().TimeSeriesAsync(
-                    source, ScopePolicy.TenantOf(c.User), TimeRangeOf(c), c.GetArgument<string>("granularity"), c.CancellationToken);
+                    source, access, TimeRangeOf(c), c.GetArgument<string>("granularity"), c.CancellationToken);
             });
 
         Field<NonNullGraphType<LeaderboardResponseType>>("leaderboard").MetricArguments()
@@ -114,8 +130,8 @@ internal sealed class QueryType : ObjectGraphType
                     throw new ResourceRequestException($"rowLimit must be between 1 and {max}");
                 }
 
-                var source = await c.Service<Catalog>().LoadMetricAsync(c.GetArgument<string>("metric"), c.CancellationToken);
-                return await c.Service<MetricQueries>().LeaderboardAsync(source, ScopePolicy.TenantOf(c.User), TimeRangeOf(c),
+                var (source, access) = await MetricAccessAsync(c, usesTimestamp: TimeRangeOf(c) != TimeRange.All);
+                return await c.Service<MetricQueries>().LeaderboardAsync(source, access, TimeRangeOf(c),
                     c.GetArgument<List<string>>("dimensions"), c.GetArgument<bool>("sort"), rowLimit, c.CancellationToken);
             });
 
@@ -127,14 +143,29 @@ internal sealed class QueryType : ObjectGraphType
             .CostsDatabase(4)
             .ResolveAsync(async c =>
             {
-                var source = await c.Service<Catalog>().LoadMetricAsync(c.GetArgument<string>("metric"), c.CancellationToken);
-                return await c.Service<DataQueries>().DimensionStatsAsync(source.Pool, source.Columns, c.GetArgument<string>("dimension"),
-                    ScopePolicy.TenantOf(c.User), source.Metric.FilterList, c.CancellationToken);
+                var (source, access) = await MetricAccessAsync(c, usesTimestamp: false);
+                return await c.Service<DataQueries>().DimensionStatsAsync(access, c.GetArgument<string>("dimension"),
+                    source.Metric.FilterList, c.CancellationToken);
             });
     }
 
     private static async Task<object?> ListDataSourcesAsync(IResolveFieldContext c) =>
         Relay.ToConnection(await c.Service<DataSourceStore>().ListAsync(Relay.PageOf(c), c.CancellationToken), Relay.PageOf(c));
+
+    /// <summary>The caller's access to the Data Pool named by the dataPool argument (403 without a policy under access control).</summary>
+    private static async Task<PoolAccess> PoolAccessAsync(IResolveFieldContext c)
+    {
+        var (pool, columns) = await c.Service<DataPoolStore>().RequireWithColumnsAsync(c.GetArgument<string>("dataPool"),
+            c.CancellationToken);
+        return await c.Service<AccessGuard>().ForPoolAsync(pool, columns, Caller.Of(c.User), c.CancellationToken);
+    }
+
+    /// <summary>The Metric named by the metric argument, and the caller's access to it (every column it uses allowed).</summary>
+    private static async Task<(MetricSource Source, PoolAccess Access)> MetricAccessAsync(IResolveFieldContext c, bool usesTimestamp)
+    {
+        var source = await c.Service<Catalog>().LoadMetricAsync(c.GetArgument<string>("metric"), c.CancellationToken);
+        return (source, await c.Service<AccessGuard>().ForMetricAsync(source, Caller.Of(c.User), usesTimestamp, c.CancellationToken));
+    }
 
     private static TimeRange TimeRangeOf(IResolveFieldContext context) =>
         context.GetArgument<TimeRangeInput?>("timeRange") is { } range ? new TimeRange(range.Start, range.Stop) : TimeRange.All;

@@ -14,17 +14,7 @@ public sealed class CliTests
     [OneTimeSetUp]
     public async Task CreateDatabaseAsync() => database = await PostgresServer.CreateDatabaseAsync("cli");
 
-    private async Task<(int Code, string Out, string Error)> RunAsync(params string[] args)
-    {
-        using var stdout = new StringWriter();
-        using var stderr = new StringWriter();
-        var code = await OpsCli.RunAsync(args, stdout, stderr, new Dictionary<string, string?>
-        {
-            ["DATABASE_URL"] = database,
-            ["KEY_ENCRYPTION_KEY"] = Convert.ToBase64String(new byte[32]),
-        });
-        return (code, stdout.ToString(), stderr.ToString());
-    }
+    private Task<(int Code, string Out, string Error)> RunAsync(params string[] args) => CliRun.RunAsync(database, args);
 
     [Test]
     public async Task Applications_create_prints_json_with_client_id_and_secret()

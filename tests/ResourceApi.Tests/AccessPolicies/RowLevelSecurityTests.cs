@@ -1,0 +1,85 @@
+using Dapper;
+using Npgsql;
+using ResourceApi.Data;
+using static ResourceApi.Tests.AccessPolicies.PolicyWorld;
+
+namespace ResourceApi.Tests.AccessPolicies;
+
+/// <summary>
+/// Issue 15 point 4: PostgreSQL itself enforces the policy. These queries carry no WHERE at all (the query builder's
+/// filter bypassed) but run with the session settings the API sets (<see cref="DataSession.ApplyAsync"/>): row-level
+/// security alone must give exactly the policy's rows.
+/// </summary>
+public sealed class RowLevelSecurityTests
+{
+    [Test]
+    public async Task Reader_role_is_neither_superuser_nor_bypasses_row_security()
+    {
+        var flags = await SqlAsync<string>("SELECT rolsuper::text || rolbypassrls::text FROM pg_roles WHERE rolname = 'resource_reader'");
+        Assert.That(flags, Is.EqualTo("falsefalse"));
+    }
+
+    [Test]
+    public async Task Row_security_alone_gives_the_policys_rows_when_the_sql_filter_is_bypassed()
+    {
+        var (pool, _, _) = await NewPoolAsync();
+        var policy = await NewPolicyAsync(pool, ["*"], ("tenant", "EQUALS", "${{ tenant }}"), ("price", "LESS_THAN", "${{ cap }}"));
+        await AssignAsync(policy, "rls-client");
+        var access = await AccessAsync(pool, "rls-client", new() { ["tenant"] = "acme", ["cap"] = "30" }, tenant: "acme");
+        var expected = await SqlAsync<long>("SELECT count(*) FROM resource.orders WHERE tenant = 'acme' AND price < 30");
+        Assert.Multiple(async () =>
+        {
+            Assert.That(await UnfilteredCountAsync(access), Is.EqualTo(expected));
+            Assert.That(expected, Is.GreaterThan(0).And.LessThan(100000));
+            // Another application (not assigned), a missing placeholder value, another pool's id: nothing.
+            Assert.That(await UnfilteredCountAsync(access with { Caller = access.Caller with { ClientId = "someone-else" } }), Is.Zero);
+            Assert.That(await UnfilteredCountAsync(access with
+            {
+                Caller = access.Caller with { Values = new Dictionary<string, string> { ["tenant"] = "acme" } },
+            }), Is.Zero);
+            Assert.That(await UnfilteredCountAsync(access with { Policy = null }), Is.Zero, "access control on: no pool-wide rows");
+        });
+    }
+
+    [Test]
+    public async Task Without_session_settings_the_reader_sees_no_rows()
+    {
+        await using var connection = new NpgsqlConnection(Fixture.ConnectionString);
+        await connection.OpenAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+        await connection.ExecuteAsync("SET LOCAL ROLE resource_reader", transaction: transaction);
+        Assert.That(await connection.ExecuteScalarAsync<long>("SELECT count(*) FROM resource.orders", transaction: transaction), Is.Zero);
+    }
+
+    [Test]
+    public async Task Tenant_setting_limits_a_pool_without_access_control()
+    {
+        var (pool, _, _) = await NewPoolAsync(accessControl: false);
+        var access = await AccessAsync(pool, "any", [], tenant: "initech", withPolicy: false);
+        var expected = await SqlAsync<long>("SELECT count(*) FROM resource.orders WHERE tenant = 'initech'");
+        Assert.That(await UnfilteredCountAsync(access), Is.EqualTo(expected));
+    }
+
+    private static async Task<PoolAccess> AccessAsync(string pool, string clientId, Dictionary<string, string> values, string? tenant,
+        bool withPolicy = true)
+    {
+        await using var connection = new NpgsqlConnection(Fixture.ConnectionString);
+        var row = await connection.QuerySingleAsync<(Guid Id, string Table, Guid? Policy)>(
+            "SELECT p.id, p.table_name, (SELECT a.access_policy_id FROM resource.access_policy_applications a " +
+            "WHERE a.data_pool_id = p.id " +
+            "AND a.client_id = @clientId) FROM resource.data_pools p WHERE p.unique_name = @pool", new { pool, clientId });
+        var dataPool = new DataPool(row.Id, pool, "", Guid.Empty, row.Table, "timestamp", "tenant", DateTime.UtcNow, withPolicy);
+        var policy = withPolicy ? new AccessPolicy { Id = row.Policy!.Value, DataPoolId = row.Id, Columns = ["*"] } : null;
+        return new PoolAccess(dataPool, new PoolColumns([]), policy, new Caller(clientId, tenant, values));
+    }
+
+    /// <summary>SELECT count(*) with no WHERE, as the API's session would run it.</summary>
+    private static async Task<long> UnfilteredCountAsync(PoolAccess access)
+    {
+        await using var connection = new NpgsqlConnection(Fixture.ConnectionString);
+        await connection.OpenAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+        await DataSession.ApplyAsync(connection, transaction, access, default);
+        return await connection.ExecuteScalarAsync<long>("SELECT count(*) FROM resource.orders", transaction: transaction);
+    }
+}
