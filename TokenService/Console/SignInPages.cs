@@ -78,12 +78,22 @@ public static class SignInPages
         return TypedResults.Redirect(Path);
     }
 
-    /// <summary>Only a path inside the Console: never another site (open redirect) nor a protocol-relative //host.</summary>
+    /// <summary>
+    /// Only a path inside the Console, else <c>/console</c>: never another site (open redirect), a protocol-relative
+    /// //host, a backslash (browsers read it as a slash), a control character, nor a dot segment (<c>..</c>, <c>.</c>,
+    /// percent-encoded or not), which the browser resolves before it asks: <c>/console/../oauth2/authorize</c> is
+    /// <c>/oauth2/authorize</c>.
+    /// </summary>
     public static string SafeReturnUrl(string? returnUrl) =>
         returnUrl is { Length: < 2000 } url && (url == "/console" || url.StartsWith("/console/", StringComparison.Ordinal)) &&
-        !url.Contains("//", StringComparison.Ordinal) && !url.Contains('\\', StringComparison.Ordinal)
+        !url.Contains("//", StringComparison.Ordinal) && !url.Contains('\\', StringComparison.Ordinal) && !url.Any(char.IsControl) &&
+        !HasDotSegment(url)
             ? url
-            : "/console/applications";
+            : "/console";
+
+    private static bool HasDotSegment(string url) =>
+        url[..(url.IndexOfAny(['?', '#']) is >= 0 and var end ? end : url.Length)].Split('/')
+            .Any(segment => segment.Replace("%2e", ".", StringComparison.OrdinalIgnoreCase) is "." or "..");
 
     private static ConsolePage Form(HttpContext context, IAntiforgery antiforgery, string? returnUrl, string? username, string? message,
         int status)
