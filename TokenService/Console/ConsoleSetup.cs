@@ -14,6 +14,7 @@ public static class ConsoleSetup
                 "Console:ResourceApiUrl must be an absolute http(s) URL")
             .ValidateOnStart();
         services.AddSingleton<ConsoleSessions>();
+        services.AddSingleton<EndedConsoleSessions>();
         services.AddSingleton<ConsoleUserStore>();
         services.AddSingleton<ConsoleSubmissions>();
         return services;

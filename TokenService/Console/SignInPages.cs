@@ -67,11 +67,21 @@ public static class SignInPages
         return TypedResults.Redirect(SafeReturnUrl(returnUrl));
     }
 
-    public static async Task<IResult> SignOutAsync(HttpContext context, IAntiforgery antiforgery)
+    /// <summary>
+    /// Ends this session for every instance (a copy of the cookie is refused from now on), then clears the cookie. Not
+    /// the user's session version: that would sign out every session of the user and revoke their OAuth grants.
+    /// </summary>
+    public static async Task<IResult> SignOutAsync(HttpContext context, IAntiforgery antiforgery, ConsoleSessions sessions,
+        EndedConsoleSessions ended, CancellationToken ct)
     {
         if (await ConsoleGate.CheckFormAsync(context, antiforgery) is { } refused)
         {
             return refused;
+        }
+
+        if (sessions.Read(context.Request) is { } session)
+        {
+            await ended.EndAsync(session, ct);
         }
 
         ConsoleSessions.End(context);
