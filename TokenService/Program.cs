@@ -80,6 +80,7 @@ static WebApplication BuildApp(string[] args)
     // First: every limit and log after this sees the real caller's address (nothing is trusted unless configured).
     app.UseTrustedProxies(app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<TokenServiceOptions>>()
         .Value.ForwardedHeaders);
+    app.UseConsoleHeaders();
     app.UseExceptionHandler();
     app.UseStatusCodePages();
     app.UseBrowserCors();

@@ -5,9 +5,9 @@ using TokenService.Users;
 namespace TokenService.WebConsole;
 
 /// <summary>
-/// In front of every Console page but sign-in: a live session of a user who still exists under the same password
-/// version and holds a Console role (else sign-in, or a 403 page); on a POST, a well-formed form, a valid antiforgery
-/// token and the console-admin role. The operator is then named for the page and for the audit trail.
+/// In front of every Console page but sign-in: a live session (within its limits, not ended by sign-out) of a user who
+/// still exists under the same password version and holds a Console role (else sign-in, or a 403 page); on a POST, a
+/// well-formed form, a valid antiforgery token and the console-admin role. The operator is then named for the page and for the audit trail.
 /// </summary>
 public static class ConsoleGate
 {
@@ -21,6 +21,12 @@ public static class ConsoleGate
         var services = context.RequestServices;
         var sessions = services.GetRequiredService<ConsoleSessions>();
         var session = sessions.Read(context.Request);
+        if (session is not null &&
+            await services.GetRequiredService<EndedConsoleSessions>().IsEndedAsync(session.Id, context.RequestAborted))
+        {
+            session = null;
+        }
+
         var user = session is null
             ? null
             : await services.GetRequiredService<UserStore>().FindByIdAsync(session.UserId, context.RequestAborted);

@@ -1,6 +1,7 @@
 namespace TokenService.WebConsole;
 
-/// <summary>Issue 16: the operator Console under /console, in one AddConsole and one MapConsole line of Program.cs.</summary>
+/// <summary>Issue 16: the operator Console under /console, in one AddConsole, one UseConsoleHeaders and one MapConsole line of
+/// Program.cs.</summary>
 public static class ConsoleSetup
 {
     public static IServiceCollection AddConsole(this IServiceCollection services, IConfiguration configuration)
@@ -13,20 +14,38 @@ public static class ConsoleSetup
                 "Console:ResourceApiUrl must be an absolute http(s) URL")
             .ValidateOnStart();
         services.AddSingleton<ConsoleSessions>();
+        services.AddSingleton<EndedConsoleSessions>();
         services.AddSingleton<ConsoleUserStore>();
         services.AddSingleton<ConsoleSubmissions>();
         return services;
     }
 
+    /// <summary>
+    /// Every answer under /console carries the Console's headers (<see cref="ConsolePage.SecurityHeaders"/>): the pages,
+    /// the assets and redirects, and also what no Console endpoint writes, a 404 or 405 from routing and a 500 from the
+    /// exception handler. Set as the answer starts, so the handlers that clear or rewrite headers before that cannot
+    /// drop them. Early in the pipeline, before UseExceptionHandler.
+    /// </summary>
+    public static IApplicationBuilder UseConsoleHeaders(this IApplicationBuilder app) =>
+        app.Use((context, next) =>
+        {
+            if (context.Request.Path.StartsWithSegments(ConsoleSessions.CookiePath))
+            {
+                context.Response.OnStarting(() =>
+                {
+                    ConsolePage.SecurityHeaders(context.Response);
+                    return Task.CompletedTask;
+                });
+            }
+
+            return next(context);
+        });
+
     public static IEndpointRouteBuilder MapConsole(this IEndpointRouteBuilder app)
     {
         // Antiforgery is checked by ConsoleGate and the sign-in handler themselves, on every POST.
+        // The security headers come from UseConsoleHeaders, for every answer under /console.
         var console = app.MapGroup("/console").DisableAntiforgery().ExcludeFromDescription();
-        console.AddEndpointFilter((invocation, next) =>
-        {
-            ConsolePage.SecurityHeaders(invocation.HttpContext.Response);
-            return next(invocation);
-        });
         ConsoleAssets.Map(console);
         SignInPages.Map(console);
 

@@ -67,23 +67,43 @@ public static class SignInPages
         return TypedResults.Redirect(SafeReturnUrl(returnUrl));
     }
 
-    public static async Task<IResult> SignOutAsync(HttpContext context, IAntiforgery antiforgery)
+    /// <summary>
+    /// Ends this session for every instance (a copy of the cookie is refused from now on), then clears the cookie. Not
+    /// the user's session version: that would sign out every session of the user and revoke their OAuth grants.
+    /// </summary>
+    public static async Task<IResult> SignOutAsync(HttpContext context, IAntiforgery antiforgery, ConsoleSessions sessions,
+        EndedConsoleSessions ended, CancellationToken ct)
     {
         if (await ConsoleGate.CheckFormAsync(context, antiforgery) is { } refused)
         {
             return refused;
         }
 
+        if (sessions.Read(context.Request) is { } session)
+        {
+            await ended.EndAsync(session, ct);
+        }
+
         ConsoleSessions.End(context);
         return TypedResults.Redirect(Path);
     }
 
-    /// <summary>Only a path inside the Console: never another site (open redirect) nor a protocol-relative //host.</summary>
+    /// <summary>
+    /// Only a path inside the Console, else <c>/console</c>: never another site (open redirect), a protocol-relative
+    /// //host, a backslash (browsers read it as a slash), a control character, nor a dot segment (<c>..</c>, <c>.</c>,
+    /// percent-encoded or not), which the browser resolves before it asks: <c>/console/../oauth2/authorize</c> is
+    /// <c>/oauth2/authorize</c>.
+    /// </summary>
     public static string SafeReturnUrl(string? returnUrl) =>
         returnUrl is { Length: < 2000 } url && (url == "/console" || url.StartsWith("/console/", StringComparison.Ordinal)) &&
-        !url.Contains("//", StringComparison.Ordinal) && !url.Contains('\\', StringComparison.Ordinal)
+        !url.Contains("//", StringComparison.Ordinal) && !url.Contains('\\', StringComparison.Ordinal) && !url.Any(char.IsControl) &&
+        !HasDotSegment(url)
             ? url
-            : "/console/applications";
+            : "/console";
+
+    private static bool HasDotSegment(string url) =>
+        url[..(url.IndexOfAny(['?', '#']) is >= 0 and var end ? end : url.Length)].Split('/')
+            .Any(segment => segment.Replace("%2e", ".", StringComparison.OrdinalIgnoreCase) is "." or "..");
 
     private static ConsolePage Form(HttpContext context, IAntiforgery antiforgery, string? returnUrl, string? username, string? message,
         int status)

@@ -1,5 +1,7 @@
 using System.Net;
 using Microsoft.Playwright;
+using Npgsql;
+using TestSupport;
 
 namespace EndToEnd.Tests;
 
@@ -123,6 +125,144 @@ public sealed class ConsoleSignInTests : ConsoleBrowser
         await ClickAndLoadAsync(page, page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }));
         await page.GotoAsync("/console/applications");
         Assert.That(new Uri(page.Url).AbsolutePath, Is.EqualTo("/console/sign-in"));
+    }
+
+    /// <summary>
+    /// The reviewer's reproduction: a copy of the cookie taken before sign-out, with a pre-sign-out antiforgery token,
+    /// replayed afterwards, here and at a second instance on the same database. Sign-out ends that one session only:
+    /// another session of the same user goes on, and the user's session version (sign out everywhere) is untouched.
+    /// </summary>
+    [Test]
+    public async Task After_sign_out_a_copy_of_the_old_cookie_is_refused_here_and_by_another_instance()
+    {
+        using var visitor = new ConsoleHttp(BaseAddress);
+        using var signedIn = await visitor.SignInAsync("ada", Password);
+        Assert.That(signedIn.StatusCode, Is.EqualTo(HttpStatusCode.Redirect));
+        using var before = await visitor.GetAsync("/console/applications");
+        Assert.That(before.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        var token = ConsoleHttp.Antiforgery(await before.Content.ReadAsStringAsync());
+        var stolen = new Dictionary<string, string>(visitor.Cookies);
+        using var elsewhere = new ConsoleHttp(BaseAddress);
+        using (var other = await elsewhere.SignInAsync("ada", Password))
+        {
+            Assert.That(other.StatusCode, Is.EqualTo(HttpStatusCode.Redirect));
+        }
+
+        var versionBefore = await SessionVersionAsync("ada");
+        await using var second = new TokenServiceHost(Host.ConnectionString,
+            new Dictionary<string, string?> { ["KEY_ENCRYPTION_KEY"] = Host.KeyEncryptionKey });
+        var secondAddress = second.StartOnLoopback();
+        using (var honoured = new ConsoleHttp(secondAddress, stolen))
+        using (var live = await honoured.GetAsync("/console/applications"))
+        {
+            Assert.That(live.StatusCode, Is.EqualTo(HttpStatusCode.OK), "before sign-out the other instance honours the cookie");
+        }
+
+        using var signedOut = await visitor.PostAsync("/console/sign-out", [token]);
+        Assert.That(signedOut.StatusCode, Is.EqualTo(HttpStatusCode.Redirect));
+        Assert.That(visitor.Cookies, Does.Not.ContainKey("tss_console"), "the browser's cookie is cleared");
+
+        var name = "after-sign-out-" + Guid.NewGuid().ToString("N")[..6];
+        foreach (var address in new[] { BaseAddress, secondAddress })
+        {
+            using var replay = new ConsoleHttp(address, stolen);
+            using var page = await replay.GetAsync("/console/applications");
+            Assert.That(page.StatusCode, Is.EqualTo(HttpStatusCode.Redirect), $"GET at {address}");
+            Assert.That(page.Headers.Location!.OriginalString, Does.StartWith("/console/sign-in"));
+            using var thief = new ConsoleHttp(address, stolen);
+            using var post = await thief.PostAsync("/console/applications",
+                [token, new("name", name), new("formId", Guid.NewGuid().ToString("N"))]);
+            Assert.That(post.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized), $"POST at {address}");
+        }
+
+        using var stillSignedIn = await elsewhere.GetAsync("/console/applications");
+        Assert.Multiple(async () =>
+        {
+            Assert.That((await Host.Services.GetRequiredServiceOf<TokenService.Applications.Applications>().ListAsync(default))
+                .Any(a => a.Name == name), Is.False);
+            Assert.That(await CountAsync("SELECT count(*) FROM audit_events WHERE details->>'name' = @name", name), Is.Zero);
+            Assert.That(stillSignedIn.StatusCode, Is.EqualTo(HttpStatusCode.OK), "the user's other session goes on");
+            Assert.That(await SessionVersionAsync("ada"), Is.EqualTo(versionBefore), "not \"sign out everywhere\"");
+        });
+    }
+
+    /// <summary>Hostile return URLs: each leaves /console (dot segments, encoded or not, backslashes, control characters,
+    /// other hosts, look-alike prefixes), so sign-in lands on /console instead.</summary>
+    [TestCase("/console/../oauth2/authorize")]
+    [TestCase("/console/applications/../../oauth2/authorize")]
+    [TestCase("/console/..")]
+    [TestCase("/console/./applications")]
+    [TestCase("/console/.")]
+    [TestCase("/console/%2e%2e/oauth2/authorize")]
+    [TestCase("/console/%2E%2E/oauth2/authorize")]
+    [TestCase("/console/.%2e/oauth2/authorize")]
+    [TestCase("/console/%2e./oauth2/authorize")]
+    [TestCase("/console/%2e/applications")]
+    [TestCase("/console/..\\oauth2/authorize")]
+    [TestCase("/console\\..\\oauth2/authorize")]
+    [TestCase("/console/\\evil.example")]
+    [TestCase("/console/\t/../oauth2")]
+    [TestCase("/console/\n/x")]
+    [TestCase("/console/\r\nSet-Cookie: a=b")]
+    [TestCase("/console/\u0001x")]
+    [TestCase("/console/\u001b[0mx")]
+    [TestCase("/console/\u007fx")]
+    [TestCase("//evil.example/console/")]
+    [TestCase("/console//evil.example")]
+    [TestCase("https://evil.example/console/")]
+    [TestCase("/consolex")]
+    [TestCase("/console-evil")]
+    [TestCase("/oauth2/authorize")]
+    [TestCase("console/applications")]
+    [TestCase("")]
+    public async Task A_return_url_that_would_leave_the_console_is_replaced_by_the_console_home(string returnUrl)
+    {
+        using var visitor = new ConsoleHttp(BaseAddress);
+        using var signedIn = await visitor.SignInAsync("ada", Password, returnUrl);
+        Assert.That(signedIn.StatusCode, Is.EqualTo(HttpStatusCode.Redirect));
+        Assert.That(signedIn.Headers.Location!.OriginalString, Is.EqualTo("/console"));
+    }
+
+    [TestCase("/console")]
+    [TestCase("/console/keys")]
+    [TestCase("/console/applications/app.v2..beta")]
+    [TestCase("/console/audit?target=a.b&action=application.")]
+    public async Task A_return_url_inside_the_console_is_kept(string returnUrl)
+    {
+        using var visitor = new ConsoleHttp(BaseAddress);
+        using var signedIn = await visitor.SignInAsync("ada", Password, returnUrl);
+        Assert.That(signedIn.Headers.Location!.OriginalString, Is.EqualTo(returnUrl));
+    }
+
+    /// <summary>Not only the pages: a 404 or 405 from routing under /console carries the Console's headers too.</summary>
+    [TestCase("GET", "/console/nosuch")]
+    [TestCase("POST", "/console/nosuch/deeper")]
+    [TestCase("GET", "/console/sign-out")]
+    public async Task An_error_answer_under_the_console_carries_the_console_headers(string method, string path)
+    {
+        using var visitor = new ConsoleHttp(BaseAddress);
+        using var response = method == "GET" ? await visitor.GetAsync(path) : await visitor.PostAsync(path, []);
+        Assert.Multiple(() =>
+        {
+            Assert.That((int)response.StatusCode, Is.InRange(400, 499));
+            Assert.That(response.Headers.GetValues("Content-Security-Policy").Single(),
+                Does.Contain("default-src 'none'").And.Contain("frame-ancestors 'none'"));
+            Assert.That(response.Headers.GetValues("X-Frame-Options").Single(), Is.EqualTo("DENY"));
+            Assert.That(response.Headers.CacheControl?.NoStore, Is.True);
+            Assert.That(response.Headers.GetValues("X-Content-Type-Options").Single(), Is.EqualTo("nosniff"));
+        });
+    }
+
+    private async Task<int> SessionVersionAsync(string username) =>
+        (await Host.Services.GetRequiredServiceOf<TokenService.Users.UserStore>().FindByUsernameAsync(username, default))!.SessionVersion;
+
+    private async Task<long> CountAsync(string sql, string name)
+    {
+        await using var db = new NpgsqlConnection(Host.ConnectionString);
+        await db.OpenAsync();
+        await using var count = new NpgsqlCommand(sql, db);
+        count.Parameters.AddWithValue("name", name);
+        return (long)(await count.ExecuteScalarAsync())!;
     }
 }
 
