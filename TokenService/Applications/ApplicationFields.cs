@@ -26,9 +26,10 @@ public static partial class ApplicationFields
             : (description, null);
     }
 
+    /// <summary>Stored in the lowercase form: an uppercase alias (APPLICATION_ADMIN) is the lowercase scope.</summary>
     public static (string[]? Scopes, ValidationError? Error) ScopeList(IEnumerable<string>? scopes)
     {
-        var scopeList = (scopes ?? []).SelectMany(s => Scopes.Split(s)).Distinct(StringComparer.Ordinal).ToArray();
+        var scopeList = (scopes ?? []).SelectMany(s => Scopes.SplitRequested(s)).Distinct(StringComparer.Ordinal).ToArray();
         var unknown = scopeList.Where(s => !Scopes.IsKnown(s)).ToArray();
         return unknown.Length > 0
             ? (null, new ValidationError("scopes", $"unknown scope(s) {string.Join(", ", unknown.Select(OAuthError.Truncate))}; " +

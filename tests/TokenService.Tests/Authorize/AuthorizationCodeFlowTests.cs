@@ -150,6 +150,15 @@ public sealed class AuthorizationCodeFlowTests : SignInFixture
         });
     }
 
+    [Test] // issue 17 point 5
+    public async Task Uppercase_scope_in_the_authorize_request_is_granted_in_lowercase()
+    {
+        var (code, verifier) = await GetNativeCodeAsync("openid METRIC_QUERY");
+        using var response = await RedeemNativeAsync(code, verifier);
+        var tokens = await SignInDriver.JsonAsync(response);
+        Assert.That(tokens.GetProperty("scope").GetString(), Is.EqualTo("openid metric:query"), tokens.ToString());
+    }
+
     [Test]
     public async Task A_second_authorize_with_the_session_cookie_skips_the_form()
     {
