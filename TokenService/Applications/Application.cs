@@ -31,6 +31,9 @@ public sealed record Application
     /// <summary>The tenants a client_credentials token may be requested for; null means any.</summary>
     public string[]? AllowedTenants { get; init; }
 
+    /// <summary>This application's access-token lifetime; null: the server's AccessTokenLifetimeSeconds.</summary>
+    public int? AccessTokenLifetimeSeconds { get; init; }
+
     /// <summary>
     /// Not stored: set by client authentication when the caller proved the previous secret, so tokens it gets die
     /// with that secret (see ClientAuthentication).
@@ -47,10 +50,14 @@ public sealed record ApplicationView(string ClientId, string Name, string Descri
     public string[]? AllowedTenants { get; init; }
     public DateTime? PreviousSecretExpiresAt { get; init; }
 
+    /// <summary>Null: the server's default lifetime.</summary>
+    public int? AccessTokenLifetimeSeconds { get; init; }
+
     public static ApplicationView From(Application a) => new(a.ClientId, a.Name, a.Description, a.Scopes, a.CreatedAt, a.UpdatedAt)
     {
         ClientType = a.ClientType, RedirectUris = a.RedirectUris, GrantTypes = a.GrantTypes,
         AllowedTenants = a.AllowedTenants, PreviousSecretExpiresAt = a.PreviousSecretExpiresAt,
+        AccessTokenLifetimeSeconds = a.AccessTokenLifetimeSeconds,
     };
 }
 
@@ -68,6 +75,9 @@ public sealed record ApplicationWithSecret(
     public string[] RedirectUris { get; init; } = [];
     public string[] GrantTypes { get; init; } = [];
     public string[]? AllowedTenants { get; init; }
+
+    /// <summary>Null: the server's default lifetime.</summary>
+    public int? AccessTokenLifetimeSeconds { get; init; }
 
     /// <summary>After rotate-secret with a grace period: until when the previous secret still works.</summary>
     [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]

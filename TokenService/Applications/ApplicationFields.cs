@@ -57,6 +57,16 @@ public static partial class ApplicationFields
             : (list, null);
     }
 
+    public const int MinAccessTokenLifetimeSeconds = 60;
+
+    /// <summary>Null: the server's default. Otherwise 60 s to the server's MaxAccessTokenLifetimeSeconds.</summary>
+    public static (int? Seconds, ValidationError? Error) AccessTokenLifetime(int? seconds, int maxSeconds) =>
+        seconds is null || (seconds >= MinAccessTokenLifetimeSeconds && seconds <= maxSeconds)
+            ? (seconds, null)
+            : (null, new ValidationError("accessTokenLifetimeSeconds",
+                $"accessTokenLifetimeSeconds must be between {MinAccessTokenLifetimeSeconds} and {maxSeconds} " +
+                "(the server's maximum), or null"));
+
     [GeneratedRegex(@"\p{Cc}")]
     private static partial Regex HasControlCharacters();
 }

@@ -24,14 +24,21 @@ public sealed class Applications(
         CreateAsync(name, description, scopes, client, null, ct);
 
     /// <summary><paramref name="allowedTenants"/> null: any tenant.</summary>
+    public Task<(ApplicationWithSecret? Created, ValidationError? Error)> CreateAsync(string? name, string? description,
+        IEnumerable<string>? scopes, ClientSettings? client, IEnumerable<string>? allowedTenants, CancellationToken ct) =>
+        CreateAsync(name, description, scopes, client, allowedTenants, null, ct);
+
+    /// <summary><paramref name="token"/>: issue 17's per-application token settings; null: the server's defaults.</summary>
     public async Task<(ApplicationWithSecret? Created, ValidationError? Error)> CreateAsync(string? name, string? description,
-        IEnumerable<string>? scopes, ClientSettings? client, IEnumerable<string>? allowedTenants, CancellationToken ct)
+        IEnumerable<string>? scopes, ClientSettings? client, IEnumerable<string>? allowedTenants, TokenSettings? token,
+        CancellationToken ct)
     {
         var (validName, nameError) = ApplicationFields.Name(name);
         var (validDescription, descriptionError) = ApplicationFields.Description(description);
         var (scopeList, scopeError) = ApplicationFields.ScopeList(scopes);
         var (tenants, tenantError) = ApplicationFields.AllowedTenants(allowedTenants);
-        if ((nameError ?? descriptionError ?? scopeError ?? tenantError) is { } fieldError)
+        var (lifetime, lifetimeError) = ApplicationFields.AccessTokenLifetime(token?.AccessTokenLifetimeSeconds, MaxLifetime);
+        if ((nameError ?? descriptionError ?? scopeError ?? tenantError ?? lifetimeError) is { } fieldError)
         {
             return (null, fieldError);
         }
@@ -58,6 +65,7 @@ public sealed class Applications(
             ClientType = settings.ClientType,
             RedirectUris = settings.RedirectUris,
             GrantTypes = settings.GrantTypes,
+            AccessTokenLifetimeSeconds = lifetime,
         };
         var stored = await store.InsertAsync(application, ct);
         if (stored is null)
@@ -70,9 +78,11 @@ public sealed class Applications(
         return (new ApplicationWithSecret(stored.ClientId, secret, stored.Name, stored.Description, stored.Scopes, stored.CreatedAt)
         {
             ClientType = stored.ClientType, RedirectUris = stored.RedirectUris, GrantTypes = stored.GrantTypes,
-            AllowedTenants = stored.AllowedTenants,
+            AllowedTenants = stored.AllowedTenants, AccessTokenLifetimeSeconds = stored.AccessTokenLifetimeSeconds,
         }, null);
     }
+
+    private int MaxLifetime => options.Value.LongestAccessTokenLifetimeSeconds;
 
     public async Task<IReadOnlyList<ApplicationView>> ListAsync(CancellationToken ct) =>
         (await store.ListAsync(ct)).Select(ApplicationView.From).ToList();
@@ -128,6 +138,7 @@ public sealed class Applications(
             {
                 ClientType = updated.ClientType, RedirectUris = updated.RedirectUris, GrantTypes = updated.GrantTypes,
                 AllowedTenants = updated.AllowedTenants, PreviousSecretExpiresAt = updated.PreviousSecretExpiresAt,
+                AccessTokenLifetimeSeconds = updated.AccessTokenLifetimeSeconds,
             };
     }
 
@@ -155,7 +166,10 @@ public sealed class Applications(
             ? (new ValidatedClientSettings(current.ClientType, current.RedirectUris, current.GrantTypes), null)
             : ClientSettings.Validate(new ClientSettings(current.ClientType, changes.RedirectUris ?? current.RedirectUris,
                 changes.GrantTypes ?? (changes.RedirectUris is null ? current.GrantTypes : null)));
-        if ((nameError ?? descriptionError ?? scopeError ?? tenantError ?? clientError) is { } error)
+        var (lifetime, lifetimeError) = changes.AccessTokenLifetimeChanged
+            ? ApplicationFields.AccessTokenLifetime(changes.AccessTokenLifetimeSeconds, MaxLifetime)
+            : (current.AccessTokenLifetimeSeconds, null);
+        if ((nameError ?? descriptionError ?? scopeError ?? tenantError ?? clientError ?? lifetimeError) is { } error)
         {
             return (null, error);
         }
@@ -168,10 +182,12 @@ public sealed class Applications(
             AllowedTenants = tenants,
             RedirectUris = settings!.RedirectUris,
             GrantTypes = settings.GrantTypes,
+            AccessTokenLifetimeSeconds = lifetime,
         }, ct);
         await ForgetAsync(clientId, ct);
         await audit.RecordIfAsync(updated is not null, AuditActions.ApplicationUpdate, "application", clientId,
-            new { updated?.Name, updated?.Scopes, updated?.AllowedTenants, updated?.RedirectUris }, ct);
+            new { updated?.Name, updated?.Scopes, updated?.AllowedTenants, updated?.RedirectUris, updated?.AccessTokenLifetimeSeconds },
+            ct);
         return outcome switch
         {
             ApplicationLifecycleStore.UpdateOutcome.NameTaken =>
@@ -190,7 +206,8 @@ public sealed class Applications(
     private RevocationEntry ClientRevocation(string clientId, DateTime notBefore, DateTime effectiveAt) => new()
     {
         Kind = RevocationEntry.KindClient, Value = clientId, ClientId = clientId, NotBefore = notBefore, EffectiveAt = effectiveAt,
-        ExpiresAt = (effectiveAt > notBefore ? effectiveAt : notBefore) + TimeSpan.FromSeconds(options.Value.AccessTokenLifetimeSeconds) +
+        ExpiresAt = (effectiveAt > notBefore ? effectiveAt : notBefore) +
+                    TimeSpan.FromSeconds(options.Value.LongestAccessTokenLifetimeSeconds) +
                     RevocationStore.ClockSkewMargin,
     };
 
@@ -213,4 +230,11 @@ public sealed record ApplicationChanges(
 {
     public bool AllowedTenantsChanged { get; init; }
     public IEnumerable<string>? AllowedTenants { get; init; }
+
+    /// <summary>With the flag, null means "back to the server's default lifetime".</summary>
+    public bool AccessTokenLifetimeChanged { get; init; }
+    public int? AccessTokenLifetimeSeconds { get; init; }
 }
+
+/// <summary>Issue 17's per-application token settings as a caller gives them; null members: the server's defaults.</summary>
+public sealed record TokenSettings(int? AccessTokenLifetimeSeconds = null);

@@ -26,9 +26,13 @@ public static class ApplicationsCommand
             Description = "Grant types (default: authorization_code refresh_token with redirect URIs, else client_credentials).",
             AllowMultipleArgumentsPerToken = true,
         };
+        var lifetime = new Option<int?>("--access-token-lifetime")
+        {
+            Description = "Access-token lifetime in seconds (default: the server's; at most MaxAccessTokenLifetimeSeconds).",
+        };
         var create = new Command("create", "Create an application; prints it as JSON with its secret, shown only this once.")
         {
-            name, description, scopes, type, redirectUris, grantTypes,
+            name, description, scopes, type, redirectUris, grantTypes, lifetime,
         };
         create.SetAction(async (parse, ct) =>
         {
@@ -36,7 +40,8 @@ public static class ApplicationsCommand
             var client = new ClientSettings(parse.GetValue(type), CommaOrSpaceSeparated(parse.GetValue(redirectUris)),
                 CommaOrSpaceSeparated(parse.GetValue(grantTypes)));
             var (created, error) = await context.Get<Applications.Applications>()
-                .CreateAsync(parse.GetValue(name), parse.GetValue(description), requested, client, ct);
+                .CreateAsync(parse.GetValue(name), parse.GetValue(description), requested, client, null,
+                    new TokenSettings(parse.GetValue(lifetime)), ct);
             return error is not null ? await context.FailAsync(OpsCli.Usage, $"{error.Field}: {error.Message}") : await context.PrintJsonAsync(created);
         });
 

@@ -18,6 +18,9 @@ public sealed record AccessTokenRequest(string Subject, string ClientId, IReadOn
 
     /// <summary>RFC 8707: the APIs the token is for (Audiences.Select); none given: the ResourceApi.</summary>
     public IReadOnlyList<string>? Audiences { get; init; }
+
+    /// <summary>The application's own lifetime (issue 17 point 4); null: the server's AccessTokenLifetimeSeconds.</summary>
+    public int? LifetimeSeconds { get; init; }
 }
 
 public sealed record IssuedAccessToken(string Jwt, string Jti, int ExpiresIn, DateTimeOffset ExpiresAt);
@@ -35,7 +38,8 @@ public sealed class AccessTokenIssuer(KeyRing ring, IOptions<TokenServiceOptions
     {
         var snapshot = ring.Current ?? throw new KeysNotLoadedException();
         var now = time.GetUtcNow();
-        var lifetime = settings.AccessTokenLifetimeSeconds;
+        // Validated against MaxAccessTokenLifetimeSeconds when set; capped here too, should the setting shrink later.
+        var lifetime = Math.Min(request.LifetimeSeconds ?? settings.AccessTokenLifetimeSeconds, settings.LongestAccessTokenLifetimeSeconds);
         if (request.NotAfter is { } notAfter && notAfter < now.AddSeconds(lifetime).UtcDateTime)
         {
             lifetime = Math.Max(1, (int)(notAfter - now.UtcDateTime).TotalSeconds);

@@ -35,7 +35,7 @@ public sealed class ClientCredentialsGrant(AccessTokenIssuer issuer, Audiences a
 
         var token = issuer.Issue(new AccessTokenRequest(application.ClientId, application.ClientId, granted!, request.Tenant)
         {
-            NotAfter = application.CredentialExpiresAt, Audiences = audience,
+            NotAfter = application.CredentialExpiresAt, Audiences = audience, LifetimeSeconds = application.AccessTokenLifetimeSeconds,
         });
         return new TokenResponse(token.Jwt, token.ExpiresIn, string.Join(' ', granted!));
     }
