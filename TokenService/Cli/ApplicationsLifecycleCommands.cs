@@ -44,13 +44,17 @@ public static class ApplicationsLifecycleCommands
         var anyTenant = new Option<bool>("--any-tenant") { Description = "Lift the tenant restriction." };
         var lifetime = new Option<int?>("--access-token-lifetime") { Description = "Set the access-token lifetime (seconds)." };
         var defaultLifetime = new Option<bool>("--default-access-token-lifetime") { Description = "Back to the server's lifetime." };
+        var jwks = ApplicationsCommand.JwksOption();
         var update = new Command("update", "Change an application; prints it as JSON (never the secret).")
         {
-            clientId, name, description, scopes, redirectUris, grantTypes, tenants, anyTenant, lifetime, defaultLifetime,
+            clientId, name, description, scopes, redirectUris, grantTypes, tenants, anyTenant, lifetime, defaultLifetime, jwks,
         };
         update.SetAction(async (parse, ct) =>
         {
-            var tenantList = parse.GetValue(tenants);
+            // An absent list option reads as an empty array: only options actually given change anything (without this,
+            // every update emptied the scopes and locked the application to no tenant).
+            string[]? Given(Option<string[]> option) => parse.GetResult(option) is { Implicit: false } ? parse.GetValue(option) : null;
+            var tenantList = Given(tenants);
             if (tenantList is not null && parse.GetValue(anyTenant))
             {
                 return await context.FailAsync(OpsCli.Usage, "use one of --allowed-tenants and --any-tenant, not both");
@@ -62,13 +66,20 @@ public static class ApplicationsLifecycleCommands
                     "use one of --access-token-lifetime and --default-access-token-lifetime, not both");
             }
 
-            var changes = new ApplicationChanges(parse.GetValue(name), parse.GetValue(description), Split(parse.GetValue(scopes)),
-                Split(parse.GetValue(redirectUris)), Split(parse.GetValue(grantTypes)))
+            var (keys, keysError) = ApplicationsCommand.ReadJwks(parse.GetValue(jwks));
+            if (keysError is not null)
+            {
+                return await context.FailAsync(OpsCli.Usage, keysError);
+            }
+
+            var changes = new ApplicationChanges(parse.GetValue(name), parse.GetValue(description), Split(Given(scopes)),
+                Split(Given(redirectUris)), Split(Given(grantTypes)))
             {
                 AllowedTenantsChanged = tenantList is not null || parse.GetValue(anyTenant),
                 AllowedTenants = Split(tenantList),
                 AccessTokenLifetimeChanged = parse.GetValue(lifetime) is not null || parse.GetValue(defaultLifetime),
                 AccessTokenLifetimeSeconds = parse.GetValue(lifetime),
+                Jwks = keys,
             };
             var id = parse.GetValue(clientId)!;
             var (updated, error) = await context.Get<Applications.Applications>().UpdateAsync(id, changes, ct);

@@ -25,10 +25,18 @@ public sealed record TokenRequest
     [
         Parameters.GrantType, Parameters.ClientId, Parameters.ClientSecret, Parameters.Scope, Parameters.Tenant,
         Parameters.Code, Parameters.RedirectUri, Parameters.CodeVerifier, Parameters.RefreshToken, Parameters.Resource,
+        Parameters.ClientAssertionType, Parameters.ClientAssertion,
     ];
 
     /// <summary>The client credentials sent in the body, for ClientAuthentication.</summary>
-    public FormCredentials Credentials => new(ClientId, ClientSecret);
+    public FormCredentials Credentials => new(ClientId, ClientSecret)
+    {
+        ClientAssertionType = ClientAssertionType, ClientAssertion = ClientAssertion,
+    };
+
+    /// <summary>RFC 7523 s.2.2: private_key_jwt client authentication.</summary>
+    public string? ClientAssertionType { get; init; }
+    public string? ClientAssertion { get; init; }
 
     /// <summary>RFC 6749 s.3.2, by the one form reader (OAuthForm); grant_type is required.</summary>
     public static (TokenRequest? Request, OAuthError? Error) Parse(IFormCollection form)
@@ -56,6 +64,8 @@ public sealed record TokenRequest
             CodeVerifier = values.GetValueOrDefault(Parameters.CodeVerifier),
             RefreshToken = values.GetValueOrDefault(Parameters.RefreshToken),
             Resource = values.GetValueOrDefault(Parameters.Resource),
+            ClientAssertionType = values.GetValueOrDefault(Parameters.ClientAssertionType),
+            ClientAssertion = values.GetValueOrDefault(Parameters.ClientAssertion),
         }, null);
     }
 }

@@ -9,6 +9,8 @@ public static class TokenSetup
     public static IServiceCollection AddTokenEndpoint(this IServiceCollection services)
     {
         services.AddSingleton<ClientAuthentication>();
+        services.AddSingleton<ClientAssertionVerifier>();
+        services.AddSingleton<ClientAssertionReplayStore>();
         services.AddSingleton<FailedAuthenticationLimiter>();
         services.AddSingleton<ClientCredentialsGrant>();
         return services;

@@ -145,6 +145,10 @@ public sealed class AccessTokenLifetimeTests
             Assert.That(resetCode, Is.EqualTo(OpsCli.Ok));
             Assert.That(JsonDocument.Parse(reset).RootElement.GetProperty("accessTokenLifetimeSeconds").ValueKind,
                 Is.EqualTo(JsonValueKind.Null));
+            // Options not given change nothing (an update used to empty the scopes and the allowed tenants).
+            Assert.That(JsonDocument.Parse(reset).RootElement.GetProperty("scopes").EnumerateArray().Select(e => e.GetString()),
+                Is.EqualTo(new[] { "metric:query" }));
+            Assert.That(JsonDocument.Parse(reset).RootElement.GetProperty("allowedTenants").ValueKind, Is.EqualTo(JsonValueKind.Null));
         });
     }
 
