@@ -51,7 +51,10 @@ public sealed class DiscoveryDocument(IOptions<TokenServiceOptions> options)
             ["introspection_endpoint_auth_methods_supported"] = new[] { ClientAuthenticationMethods.SecretBasic, ClientAuthenticationMethods.SecretPost },
             ["authorization_endpoint"] = issuer + AuthorizeEndpoint.Path,
             ["userinfo_endpoint"] = issuer + UserInfoEndpoint.Path,
-            ["grant_types_supported"] = new[] { GrantTypes.ClientCredentials, GrantTypes.AuthorizationCode, GrantTypes.RefreshToken },
+            ["grant_types_supported"] = new[]
+            {
+                GrantTypes.ClientCredentials, GrantTypes.AuthorizationCode, GrantTypes.RefreshToken, GrantTypes.TokenExchange,
+            },
             ["token_endpoint_auth_methods_supported"] = new[]
             {
                 ClientAuthenticationMethods.SecretBasic, ClientAuthenticationMethods.SecretPost, ClientAuthenticationMethods.PrivateKeyJwt,

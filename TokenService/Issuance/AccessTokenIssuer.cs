@@ -21,6 +21,9 @@ public sealed record AccessTokenRequest(string Subject, string ClientId, IReadOn
 
     /// <summary>The application's own lifetime (issue 17 point 4); null: the server's AccessTokenLifetimeSeconds.</summary>
     public int? LifetimeSeconds { get; init; }
+
+    /// <summary>RFC 8693 token exchange: claims carried over unchanged (act, policy_values), by name.</summary>
+    public IReadOnlyDictionary<string, object>? CarriedClaims { get; init; }
 }
 
 public sealed record IssuedAccessToken(string Jwt, string Jti, int ExpiresIn, DateTimeOffset ExpiresAt);
@@ -57,6 +60,11 @@ public sealed class AccessTokenIssuer(KeyRing ring, IOptions<TokenServiceOptions
         if (request.Tenant is not null)
         {
             claims[ClaimNames.Tenant] = request.Tenant;
+        }
+
+        foreach (var (name, value) in request.CarriedClaims ?? new Dictionary<string, object>())
+        {
+            claims[name] = value;
         }
 
         if (request.GrantId is { } grantId)

@@ -25,7 +25,7 @@ public sealed record TokenRequest
     [
         Parameters.GrantType, Parameters.ClientId, Parameters.ClientSecret, Parameters.Scope, Parameters.Tenant,
         Parameters.Code, Parameters.RedirectUri, Parameters.CodeVerifier, Parameters.RefreshToken, Parameters.Resource,
-        Parameters.ClientAssertionType, Parameters.ClientAssertion,
+        Parameters.ClientAssertionType, Parameters.ClientAssertion, Parameters.SubjectToken, Parameters.SubjectTokenType,
     ];
 
     /// <summary>The client credentials sent in the body, for ClientAuthentication.</summary>
@@ -37,6 +37,10 @@ public sealed record TokenRequest
     /// <summary>RFC 7523 s.2.2: private_key_jwt client authentication.</summary>
     public string? ClientAssertionType { get; init; }
     public string? ClientAssertion { get; init; }
+
+    /// <summary>RFC 8693 s.2.1: the token exchanged, and its type.</summary>
+    public string? SubjectToken { get; init; }
+    public string? SubjectTokenType { get; init; }
 
     /// <summary>RFC 6749 s.3.2, by the one form reader (OAuthForm); grant_type is required.</summary>
     public static (TokenRequest? Request, OAuthError? Error) Parse(IFormCollection form)
@@ -66,6 +70,8 @@ public sealed record TokenRequest
             Resource = values.GetValueOrDefault(Parameters.Resource),
             ClientAssertionType = values.GetValueOrDefault(Parameters.ClientAssertionType),
             ClientAssertion = values.GetValueOrDefault(Parameters.ClientAssertion),
+            SubjectToken = values.GetValueOrDefault(Parameters.SubjectToken),
+            SubjectTokenType = values.GetValueOrDefault(Parameters.SubjectTokenType),
         }, null);
     }
 }

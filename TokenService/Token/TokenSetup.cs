@@ -13,6 +13,7 @@ public static class TokenSetup
         services.AddSingleton<ClientAssertionReplayStore>();
         services.AddSingleton<FailedAuthenticationLimiter>();
         services.AddSingleton<ClientCredentialsGrant>();
+        services.AddSingleton<TokenExchangeGrant>();
         return services;
     }
 }
