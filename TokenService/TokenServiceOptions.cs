@@ -31,7 +31,17 @@ public sealed class TokenServiceOptions
 
     public string ManagementAudienceOrIssuer => string.IsNullOrEmpty(ManagementAudience) ? IssuerTrimmed : ManagementAudience;
 
+    /// <summary>An access token's lifetime unless its application sets its own (<c>accessTokenLifetimeSeconds</c>).</summary>
     public int AccessTokenLifetimeSeconds { get; set; } = 3600;
+
+    /// <summary>
+    /// The longest lifetime an application may set for its access tokens. 0 (default): AccessTokenLifetimeSeconds, so
+    /// applications may only shorten it. Revocation entries and signing-key retirement wait this long.
+    /// </summary>
+    public int MaxAccessTokenLifetimeSeconds { get; set; }
+
+    /// <summary>How long any access token of ours can live: what revocation entries and key retirement must outlast.</summary>
+    public int LongestAccessTokenLifetimeSeconds => Math.Max(AccessTokenLifetimeSeconds, MaxAccessTokenLifetimeSeconds);
 
     public int RsaKeySize { get; set; } = 2048;
 
@@ -102,6 +112,12 @@ public sealed class TokenServiceOptionsValidator : IValidateOptions<TokenService
         if (o.AccessTokenLifetimeSeconds is < 60 or > 86400)
         {
             failures.Add("AccessTokenLifetimeSeconds must be between 60 and 86400");
+        }
+
+        if (o.MaxAccessTokenLifetimeSeconds != 0 &&
+            (o.MaxAccessTokenLifetimeSeconds < o.AccessTokenLifetimeSeconds || o.MaxAccessTokenLifetimeSeconds > 86400))
+        {
+            failures.Add("MaxAccessTokenLifetimeSeconds must be 0 (= AccessTokenLifetimeSeconds) or between it and 86400");
         }
 
         if (o.RefreshTokenIdleLifetimeSeconds < 60 || o.RefreshTokenAbsoluteLifetimeSeconds < o.RefreshTokenIdleLifetimeSeconds)

@@ -23,7 +23,7 @@ public sealed class AccessPolicyOperations
 
     public AccessPolicyOperations(NpgsqlDataSource db, TimeProvider time)
     {
-        var catalog = new CatalogCache(Options.Create(new ResourceApiOptions { CatalogCacheMilliseconds = 0 }));
+        var catalog = new CatalogCache(Options.Create(new ResourceApiOptions { CatalogCacheMilliseconds = 0 }), time);
         pools = new DataPoolStore(db, catalog);
         policies = new AccessPolicies(pools, new MetricStore(db, catalog), new AccessPolicyStore(db, catalog));
         this.time = time;

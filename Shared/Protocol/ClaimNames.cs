@@ -22,6 +22,9 @@ public static class ClaimNames
     /// revocation of the grant kills every token of it (see Revocation/GrantRevocations).
     /// </summary>
     public const string GrantId = "grant_id";
+
+    /// <summary>RFC 8693 s.4.1: the actor, the party acting on behalf of <c>sub</c> (an exchanged token).</summary>
+    public const string Actor = "act";
     public const string AuthTime = "auth_time";
     public const string Nonce = "nonce";
     public const string AtHash = "at_hash";

@@ -12,6 +12,12 @@ public static class Parameters
 
     /// <summary>RFC 8707: the resource (audience) the token is for, on the authorize and token requests.</summary>
     public const string Resource = "resource";
+    /// <summary>RFC 7523 s.2.2: JWT client authentication (private_key_jwt).</summary>
+    public const string ClientAssertionType = "client_assertion_type";
+    public const string ClientAssertion = "client_assertion";
+    /// <summary>RFC 8693 s.2.1: token exchange.</summary>
+    public const string SubjectToken = "subject_token";
+    public const string SubjectTokenType = "subject_token_type";
     public const string Code = "code";
     public const string RedirectUri = "redirect_uri";
     public const string CodeVerifier = "code_verifier";

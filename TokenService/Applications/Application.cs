@@ -31,6 +31,22 @@ public sealed record Application
     /// <summary>The tenants a client_credentials token may be requested for; null means any.</summary>
     public string[]? AllowedTenants { get; init; }
 
+    /// <summary>This application's access-token lifetime; null: the server's AccessTokenLifetimeSeconds.</summary>
+    public int? AccessTokenLifetimeSeconds { get; init; }
+
+    /// <summary><c>private_key_jwt</c> (no secret; <see cref="Jwks"/> holds its keys) or null: what the row implies.</summary>
+    public string? TokenEndpointAuthMethod { get; init; }
+
+    /// <summary>The application's public JWK Set (RFC 7517) for private_key_jwt, as JSON.</summary>
+    public string? Jwks { get; init; }
+
+    /// <summary>What the API shows: private_key_jwt or none, null for a secret (see ApplicationView).</summary>
+    public string? ListedAuthMethod => AuthMethod == Shared.Protocol.ClientAuthenticationMethods.SecretBasic ? null : AuthMethod;
+
+    /// <summary>The method the contract names: stored, or implied by the client type.</summary>
+    public string AuthMethod => TokenEndpointAuthMethod ??
+        (IsPublic ? Shared.Protocol.ClientAuthenticationMethods.None : Shared.Protocol.ClientAuthenticationMethods.SecretBasic);
+
     /// <summary>
     /// Not stored: set by client authentication when the caller proved the previous secret, so tokens it gets die
     /// with that secret (see ClientAuthentication).
@@ -47,10 +63,26 @@ public sealed record ApplicationView(string ClientId, string Name, string Descri
     public string[]? AllowedTenants { get; init; }
     public DateTime? PreviousSecretExpiresAt { get; init; }
 
+    /// <summary>Null: the server's default lifetime.</summary>
+    public int? AccessTokenLifetimeSeconds { get; init; }
+
+    /// <summary>
+    /// private_key_jwt or none; omitted for a secret (client_secret_basic and client_secret_post both work), so a
+    /// listing never even spells "secret" for an application that has one.
+    /// </summary>
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public string? TokenEndpointAuthMethod { get; init; }
+
+    /// <summary>The public keys of a private_key_jwt application (omitted otherwise).</summary>
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public System.Text.Json.JsonElement? Jwks { get; init; }
+
     public static ApplicationView From(Application a) => new(a.ClientId, a.Name, a.Description, a.Scopes, a.CreatedAt, a.UpdatedAt)
     {
         ClientType = a.ClientType, RedirectUris = a.RedirectUris, GrantTypes = a.GrantTypes,
         AllowedTenants = a.AllowedTenants, PreviousSecretExpiresAt = a.PreviousSecretExpiresAt,
+        AccessTokenLifetimeSeconds = a.AccessTokenLifetimeSeconds, TokenEndpointAuthMethod = a.ListedAuthMethod,
+        Jwks = a.Jwks is null ? null : System.Text.Json.JsonDocument.Parse(a.Jwks).RootElement.Clone(),
     };
 }
 
@@ -68,6 +100,19 @@ public sealed record ApplicationWithSecret(
     public string[] RedirectUris { get; init; } = [];
     public string[] GrantTypes { get; init; } = [];
     public string[]? AllowedTenants { get; init; }
+
+    /// <summary>Null: the server's default lifetime.</summary>
+    public int? AccessTokenLifetimeSeconds { get; init; }
+
+    /// <summary>
+    /// private_key_jwt or none; omitted for a secret (client_secret_basic and client_secret_post both work), so a
+    /// listing never even spells "secret" for an application that has one.
+    /// </summary>
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public string? TokenEndpointAuthMethod { get; init; }
+
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public System.Text.Json.JsonElement? Jwks { get; init; }
 
     /// <summary>After rotate-secret with a grace period: until when the previous secret still works.</summary>
     [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]

@@ -26,9 +26,10 @@ public static partial class ApplicationFields
             : (description, null);
     }
 
+    /// <summary>Stored in the lowercase form: an uppercase alias (APPLICATION_ADMIN) is the lowercase scope.</summary>
     public static (string[]? Scopes, ValidationError? Error) ScopeList(IEnumerable<string>? scopes)
     {
-        var scopeList = (scopes ?? []).SelectMany(s => Scopes.Split(s)).Distinct(StringComparer.Ordinal).ToArray();
+        var scopeList = (scopes ?? []).SelectMany(s => Scopes.SplitRequested(s)).Distinct(StringComparer.Ordinal).ToArray();
         var unknown = scopeList.Where(s => !Scopes.IsKnown(s)).ToArray();
         return unknown.Length > 0
             ? (null, new ValidationError("scopes", $"unknown scope(s) {string.Join(", ", unknown.Select(OAuthError.Truncate))}; " +
@@ -55,6 +56,16 @@ public static partial class ApplicationFields
                 $"tenant '{OAuthError.Truncate(bad)}' is not a tenant ID: 1 to {TenantParameter.MaxLength} letters, digits, '.', '_', ':' or '-'"))
             : (list, null);
     }
+
+    public const int MinAccessTokenLifetimeSeconds = 60;
+
+    /// <summary>Null: the server's default. Otherwise 60 s to the server's MaxAccessTokenLifetimeSeconds.</summary>
+    public static (int? Seconds, ValidationError? Error) AccessTokenLifetime(int? seconds, int maxSeconds) =>
+        seconds is null || (seconds >= MinAccessTokenLifetimeSeconds && seconds <= maxSeconds)
+            ? (seconds, null)
+            : (null, new ValidationError("accessTokenLifetimeSeconds",
+                $"accessTokenLifetimeSeconds must be between {MinAccessTokenLifetimeSeconds} and {maxSeconds} " +
+                "(the server's maximum), or null"));
 
     [GeneratedRegex(@"\p{Cc}")]
     private static partial Regex HasControlCharacters();

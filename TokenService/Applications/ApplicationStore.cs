@@ -9,7 +9,8 @@ public sealed class ApplicationStore(NpgsqlDataSource db)
 {
     internal const string Columns =
         "id, client_id, name, description, scopes, secret_hash, secret_version, created_at, updated_at, client_type, redirect_uris, grant_types, " +
-        "previous_secret_hash, previous_secret_expires_at, allowed_tenants";
+        "previous_secret_hash, previous_secret_expires_at, allowed_tenants, access_token_lifetime_seconds, token_endpoint_auth_method, " +
+        "jwks::text AS jwks";
 
     public async Task<Application?> FindByClientIdAsync(string clientId, CancellationToken ct)
     {
@@ -29,8 +30,10 @@ public sealed class ApplicationStore(NpgsqlDataSource db)
     public async Task<Application?> InsertAsync(Application a, CancellationToken ct)
     {
         const string sql = $"""
-            INSERT INTO applications (id, client_id, name, description, scopes, secret_hash, client_type, redirect_uris, grant_types, allowed_tenants)
-            VALUES (@Id, @ClientId, @Name, @Description, @Scopes, @SecretHash, @ClientType, @RedirectUris, @GrantTypes, @AllowedTenants)
+            INSERT INTO applications (id, client_id, name, description, scopes, secret_hash, client_type, redirect_uris, grant_types,
+                allowed_tenants, access_token_lifetime_seconds, token_endpoint_auth_method, jwks)
+            VALUES (@Id, @ClientId, @Name, @Description, @Scopes, @SecretHash, @ClientType, @RedirectUris, @GrantTypes, @AllowedTenants,
+                @AccessTokenLifetimeSeconds, @TokenEndpointAuthMethod, @Jwks::jsonb)
             RETURNING {Columns}
             """;
         await using var connection = await db.OpenConnectionAsync(ct);

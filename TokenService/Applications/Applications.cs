@@ -24,14 +24,21 @@ public sealed class Applications(
         CreateAsync(name, description, scopes, client, null, ct);
 
     /// <summary><paramref name="allowedTenants"/> null: any tenant.</summary>
+    public Task<(ApplicationWithSecret? Created, ValidationError? Error)> CreateAsync(string? name, string? description,
+        IEnumerable<string>? scopes, ClientSettings? client, IEnumerable<string>? allowedTenants, CancellationToken ct) =>
+        CreateAsync(name, description, scopes, client, allowedTenants, null, ct);
+
+    /// <summary><paramref name="token"/>: issue 17's per-application token settings; null: the server's defaults.</summary>
     public async Task<(ApplicationWithSecret? Created, ValidationError? Error)> CreateAsync(string? name, string? description,
-        IEnumerable<string>? scopes, ClientSettings? client, IEnumerable<string>? allowedTenants, CancellationToken ct)
+        IEnumerable<string>? scopes, ClientSettings? client, IEnumerable<string>? allowedTenants, TokenSettings? token,
+        CancellationToken ct)
     {
         var (validName, nameError) = ApplicationFields.Name(name);
         var (validDescription, descriptionError) = ApplicationFields.Description(description);
         var (scopeList, scopeError) = ApplicationFields.ScopeList(scopes);
         var (tenants, tenantError) = ApplicationFields.AllowedTenants(allowedTenants);
-        if ((nameError ?? descriptionError ?? scopeError ?? tenantError) is { } fieldError)
+        var (lifetime, lifetimeError) = ApplicationFields.AccessTokenLifetime(token?.AccessTokenLifetimeSeconds, MaxLifetime);
+        if ((nameError ?? descriptionError ?? scopeError ?? tenantError ?? lifetimeError) is { } fieldError)
         {
             return (null, fieldError);
         }
@@ -44,8 +51,14 @@ public sealed class Applications(
             return (null, clientError);
         }
 
-        // RFC 6749 s.2.1: a public client cannot keep a secret, so it gets none.
-        var secret = settings!.IsPublic ? null : SecretGenerator.NewSecret();
+        var (authMethod, jwks, authError) = (token ?? new TokenSettings()).ValidateForCreate(settings!.ClientType);
+        if (authError is not null)
+        {
+            return (null, authError);
+        }
+
+        // RFC 6749 s.2.1: a public client cannot keep a secret, so it gets none; private_key_jwt needs none either.
+        var secret = settings.IsPublic || authMethod is not null ? null : SecretGenerator.NewSecret();
         var application = new Application
         {
             Id = Guid.CreateVersion7(time.GetUtcNow()),
@@ -58,6 +71,9 @@ public sealed class Applications(
             ClientType = settings.ClientType,
             RedirectUris = settings.RedirectUris,
             GrantTypes = settings.GrantTypes,
+            AccessTokenLifetimeSeconds = lifetime,
+            TokenEndpointAuthMethod = authMethod,
+            Jwks = jwks,
         };
         var stored = await store.InsertAsync(application, ct);
         if (stored is null)
@@ -70,9 +86,12 @@ public sealed class Applications(
         return (new ApplicationWithSecret(stored.ClientId, secret, stored.Name, stored.Description, stored.Scopes, stored.CreatedAt)
         {
             ClientType = stored.ClientType, RedirectUris = stored.RedirectUris, GrantTypes = stored.GrantTypes,
-            AllowedTenants = stored.AllowedTenants,
+            AllowedTenants = stored.AllowedTenants, AccessTokenLifetimeSeconds = stored.AccessTokenLifetimeSeconds,
+            TokenEndpointAuthMethod = stored.ListedAuthMethod, Jwks = ApplicationView.From(stored).Jwks,
         }, null);
     }
+
+    private int MaxLifetime => options.Value.LongestAccessTokenLifetimeSeconds;
 
     public async Task<IReadOnlyList<ApplicationView>> ListAsync(CancellationToken ct) =>
         (await store.ListAsync(ct)).Select(ApplicationView.From).ToList();
@@ -128,6 +147,7 @@ public sealed class Applications(
             {
                 ClientType = updated.ClientType, RedirectUris = updated.RedirectUris, GrantTypes = updated.GrantTypes,
                 AllowedTenants = updated.AllowedTenants, PreviousSecretExpiresAt = updated.PreviousSecretExpiresAt,
+                AccessTokenLifetimeSeconds = updated.AccessTokenLifetimeSeconds,
             };
     }
 
@@ -155,7 +175,11 @@ public sealed class Applications(
             ? (new ValidatedClientSettings(current.ClientType, current.RedirectUris, current.GrantTypes), null)
             : ClientSettings.Validate(new ClientSettings(current.ClientType, changes.RedirectUris ?? current.RedirectUris,
                 changes.GrantTypes ?? (changes.RedirectUris is null ? current.GrantTypes : null)));
-        if ((nameError ?? descriptionError ?? scopeError ?? tenantError ?? clientError) is { } error)
+        var (lifetime, lifetimeError) = changes.AccessTokenLifetimeChanged
+            ? ApplicationFields.AccessTokenLifetime(changes.AccessTokenLifetimeSeconds, MaxLifetime)
+            : (current.AccessTokenLifetimeSeconds, null);
+        var (jwks, jwksError) = KeysAfter(current, changes);
+        if ((nameError ?? descriptionError ?? scopeError ?? tenantError ?? clientError ?? lifetimeError ?? jwksError) is { } error)
         {
             return (null, error);
         }
@@ -168,16 +192,49 @@ public sealed class Applications(
             AllowedTenants = tenants,
             RedirectUris = settings!.RedirectUris,
             GrantTypes = settings.GrantTypes,
+            AccessTokenLifetimeSeconds = lifetime,
+            Jwks = jwks,
         }, ct);
         await ForgetAsync(clientId, ct);
         await audit.RecordIfAsync(updated is not null, AuditActions.ApplicationUpdate, "application", clientId,
-            new { updated?.Name, updated?.Scopes, updated?.AllowedTenants, updated?.RedirectUris }, ct);
+            new { updated?.Name, updated?.Scopes, updated?.AllowedTenants, updated?.RedirectUris, updated?.AccessTokenLifetimeSeconds },
+            ct);
         return outcome switch
         {
             ApplicationLifecycleStore.UpdateOutcome.NameTaken =>
                 (null, new ValidationError("name", $"an application named '{name}' already exists") { IsConflict = true }),
             _ => (updated is null ? null : ApplicationView.From(updated), null),
         };
+    }
+
+    /// <summary>
+    /// Key rotation for private_key_jwt: new jwks replace the old ones (register old and new together first, drop the
+    /// old one later, and no assertion in flight fails). The method itself cannot change, as the client type cannot.
+    /// </summary>
+    private static (string? Jwks, ValidationError? Error) KeysAfter(Application current, ApplicationChanges changes)
+    {
+        // client_secret_basic and client_secret_post are one method here: every secret may use either.
+        static string Family(string m) =>
+            m == Shared.Protocol.ClientAuthenticationMethods.SecretPost ? Shared.Protocol.ClientAuthenticationMethods.SecretBasic : m;
+        if (changes.TokenEndpointAuthMethod is { } method && Family(method.Trim().ToLowerInvariant()) != Family(current.AuthMethod))
+        {
+            return (null, new ValidationError("tokenEndpointAuthMethod",
+                "tokenEndpointAuthMethod cannot change (it decides whether there is a secret): create a new application"));
+        }
+
+        if (changes.JwksUri is not null)
+        {
+            return (null, new ValidationError("jwksUri", "jwksUri is not supported yet: register the public keys inline (jwks)"));
+        }
+
+        if (changes.Jwks is not { } jwks)
+        {
+            return (current.Jwks, null);
+        }
+
+        return current.TokenEndpointAuthMethod == Shared.Protocol.ClientAuthenticationMethods.PrivateKeyJwt
+            ? ApplicationKeys.Validate(jwks)
+            : (null, new ValidationError("jwks", "jwks is only for applications with tokenEndpointAuthMethod private_key_jwt"));
     }
 
     private static DateTime NextWholeSecond(DateTime utc) =>
@@ -190,7 +247,8 @@ public sealed class Applications(
     private RevocationEntry ClientRevocation(string clientId, DateTime notBefore, DateTime effectiveAt) => new()
     {
         Kind = RevocationEntry.KindClient, Value = clientId, ClientId = clientId, NotBefore = notBefore, EffectiveAt = effectiveAt,
-        ExpiresAt = (effectiveAt > notBefore ? effectiveAt : notBefore) + TimeSpan.FromSeconds(options.Value.AccessTokenLifetimeSeconds) +
+        ExpiresAt = (effectiveAt > notBefore ? effectiveAt : notBefore) +
+                    TimeSpan.FromSeconds(options.Value.LongestAccessTokenLifetimeSeconds) +
                     RevocationStore.ClockSkewMargin,
     };
 
@@ -213,4 +271,68 @@ public sealed record ApplicationChanges(
 {
     public bool AllowedTenantsChanged { get; init; }
     public IEnumerable<string>? AllowedTenants { get; init; }
+
+    /// <summary>private_key_jwt: replaces the public keys (rotation). The method can only be restated, not changed.</summary>
+    public System.Text.Json.JsonElement? Jwks { get; init; }
+    public string? TokenEndpointAuthMethod { get; init; }
+    public string? JwksUri { get; init; }
+
+    /// <summary>With the flag, null means "back to the server's default lifetime".</summary>
+    public bool AccessTokenLifetimeChanged { get; init; }
+    public int? AccessTokenLifetimeSeconds { get; init; }
+}
+
+/// <summary>
+/// Issue 17's per-application token settings as a caller gives them; null members: the server's defaults.
+/// <see cref="Jwks"/>: the public keys for <c>private_key_jwt</c>; on update it replaces them (key rotation).
+/// </summary>
+public sealed record TokenSettings(
+    int? AccessTokenLifetimeSeconds = null, string? TokenEndpointAuthMethod = null, System.Text.Json.JsonElement? Jwks = null,
+    string? JwksUri = null)
+{
+    /// <summary>
+    /// The stored method (null or private_key_jwt) and JWK Set for a new application of <paramref name="type"/>.
+    /// A secret method needs a confidential client, none a public one, private_key_jwt inline keys and no secret.
+    /// </summary>
+    public (string? Method, string? Jwks, ValidationError? Error) ValidateForCreate(string type)
+    {
+        var method = TokenEndpointAuthMethod?.Trim().ToLowerInvariant();
+        var isPublic = type == Shared.Protocol.ClientTypes.Public;
+        if (JwksUri is not null)
+        {
+            return Fail("jwksUri", "jwksUri is not supported yet: register the public keys inline (jwks)");
+        }
+
+        if (Jwks is not null && method != Shared.Protocol.ClientAuthenticationMethods.PrivateKeyJwt)
+        {
+            return Fail("jwks", "jwks is only for tokenEndpointAuthMethod private_key_jwt");
+        }
+
+        switch (method)
+        {
+            case null:
+                return (null, null, null);
+            case Shared.Protocol.ClientAuthenticationMethods.SecretBasic or Shared.Protocol.ClientAuthenticationMethods.SecretPost:
+                // Both are accepted for every secret (RFC 6749 s.2.3.1 requires Basic), so nothing is stored.
+                return isPublic ? Fail("tokenEndpointAuthMethod", $"{method} needs a confidential client") : (null, null, null);
+            case Shared.Protocol.ClientAuthenticationMethods.None:
+                return isPublic ? (null, null, null) : Fail("tokenEndpointAuthMethod", "none is for public clients (type public)");
+            case Shared.Protocol.ClientAuthenticationMethods.PrivateKeyJwt when isPublic:
+                return Fail("tokenEndpointAuthMethod", "private_key_jwt needs a confidential client");
+            case Shared.Protocol.ClientAuthenticationMethods.PrivateKeyJwt:
+                if (Jwks is not { } jwks)
+                {
+                    return Fail("jwks", "private_key_jwt needs the application's public keys: jwks (an RFC 7517 JWK Set)");
+                }
+
+                var (stored, error) = ApplicationKeys.Validate(jwks);
+                return (error is null ? method : null, stored, error);
+            default:
+                return Fail("tokenEndpointAuthMethod",
+                    "tokenEndpointAuthMethod must be client_secret_basic, client_secret_post, private_key_jwt or none");
+        }
+    }
+
+    private static (string?, string?, ValidationError?) Fail(string field, string message) =>
+        (null, null, new ValidationError(field, message));
 }

@@ -26,11 +26,13 @@ public static class ApplicationsApi
     }
 
     public sealed record CreateRequest(string? Name, string? Description, string[]? Scopes, string? Type, string[]? RedirectUris,
-        string[]? GrantTypes, string[]? AllowedTenants);
+        string[]? GrantTypes, string[]? AllowedTenants, int? AccessTokenLifetimeSeconds = null, string? TokenEndpointAuthMethod = null,
+        JsonElement? Jwks = null, string? JwksUri = null);
 
     /// <summary>Absent members stay as they are. <c>allowedTenants: null</c> lifts the restriction (any tenant).</summary>
     public sealed record UpdateRequest(string? Name, string? Description, string[]? Scopes, string[]? RedirectUris, string[]? GrantTypes,
-        JsonElement AllowedTenants, string? Type);
+        JsonElement AllowedTenants, string? Type, JsonElement AccessTokenLifetimeSeconds = default, string? TokenEndpointAuthMethod = null,
+        JsonElement? Jwks = null, string? JwksUri = null);
 
     public sealed record RotateRequest(int? GracePeriodSeconds);
 
@@ -44,7 +46,8 @@ public static class ApplicationsApi
         }
 
         var (created, error) = await applications.CreateAsync(body!.Name, body.Description, body.Scopes,
-            new ClientSettings(body.Type, body.RedirectUris, body.GrantTypes), body.AllowedTenants, ct);
+            new ClientSettings(body.Type, body.RedirectUris, body.GrantTypes), body.AllowedTenants,
+            new TokenSettings(body.AccessTokenLifetimeSeconds, body.TokenEndpointAuthMethod, body.Jwks, body.JwksUri), ct);
         if (error is not null)
         {
             return error.IsConflict ? Conflict(error) : JsonBody.Problem(error.Field, error.Message);
@@ -80,6 +83,14 @@ public static class ApplicationsApi
             return JsonBody.Problem("allowedTenants", "allowedTenants must be null (any tenant) or an array of tenant IDs");
         }
 
+        // Absent: unchanged; null: back to the server's default; otherwise whole seconds.
+        var lifetime = body.AccessTokenLifetimeSeconds;
+        if (lifetime.ValueKind is not (JsonValueKind.Undefined or JsonValueKind.Null) &&
+            !(lifetime.ValueKind == JsonValueKind.Number && lifetime.TryGetInt32(out _)))
+        {
+            return JsonBody.Problem("accessTokenLifetimeSeconds", "accessTokenLifetimeSeconds must be a whole number of seconds or null");
+        }
+
         if (!IsPlausible(clientId))
         {
             return NotFound(clientId);
@@ -90,6 +101,9 @@ public static class ApplicationsApi
             AllowedTenantsChanged = body.AllowedTenants.ValueKind != JsonValueKind.Undefined,
             AllowedTenants = body.AllowedTenants.ValueKind == JsonValueKind.Array
                 ? body.AllowedTenants.EnumerateArray().Select(t => t.GetString()!).ToArray() : null,
+            AccessTokenLifetimeChanged = lifetime.ValueKind != JsonValueKind.Undefined,
+            AccessTokenLifetimeSeconds = lifetime.ValueKind == JsonValueKind.Number ? lifetime.GetInt32() : null,
+            TokenEndpointAuthMethod = body.TokenEndpointAuthMethod, Jwks = body.Jwks, JwksUri = body.JwksUri,
         };
         var (updated, error) = await applications.UpdateAsync(clientId, changes, ct);
         if (error is not null)

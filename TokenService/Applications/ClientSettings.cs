@@ -9,7 +9,10 @@ public sealed record ClientSettings(string? ClientType, IEnumerable<string>? Red
     public const int MaxRedirectUriLength = 2000;
 
     private static readonly string[] KnownGrantTypes =
-        [Shared.Protocol.GrantTypes.ClientCredentials, Shared.Protocol.GrantTypes.AuthorizationCode, Shared.Protocol.GrantTypes.RefreshToken];
+        [
+            Shared.Protocol.GrantTypes.ClientCredentials, Shared.Protocol.GrantTypes.AuthorizationCode, Shared.Protocol.GrantTypes.RefreshToken,
+            Shared.Protocol.GrantTypes.TokenExchange,
+        ];
 
     /// <summary>
     /// Defaults: confidential; with redirect URIs the grant types are authorization_code + refresh_token, without them
@@ -49,6 +52,8 @@ public sealed record ClientSettings(string? ClientType, IEnumerable<string>? Red
             ? $"unknown grant type '{unknown}'; known: {string.Join(" ", KnownGrantTypes)}"
             : type == ClientTypes.Public && grants.Contains(Shared.Protocol.GrantTypes.ClientCredentials)
                 ? "a public client has no secret, so it cannot use client_credentials"
+                : type == ClientTypes.Public && grants.Contains(Shared.Protocol.GrantTypes.TokenExchange)
+                    ? "token exchange acts on someone's behalf: only a confidential client may"
                 : grants.Contains(Shared.Protocol.GrantTypes.AuthorizationCode) != (uris.Length > 0)
                     ? "authorization_code needs at least one redirect URI, and redirect URIs are only used by authorization_code"
                     : grants.Contains(Shared.Protocol.GrantTypes.RefreshToken) && !grants.Contains(Shared.Protocol.GrantTypes.AuthorizationCode)

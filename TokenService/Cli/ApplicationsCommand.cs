@@ -26,17 +26,33 @@ public static class ApplicationsCommand
             Description = "Grant types (default: authorization_code refresh_token with redirect URIs, else client_credentials).",
             AllowMultipleArgumentsPerToken = true,
         };
+        var lifetime = new Option<int?>("--access-token-lifetime")
+        {
+            Description = "Access-token lifetime in seconds (default: the server's; at most MaxAccessTokenLifetimeSeconds).",
+        };
+        var authMethod = new Option<string>("--token-endpoint-auth-method")
+        {
+            Description = "client_secret_basic (default; post works too), private_key_jwt (no secret: give --jwks) or none (public).",
+        };
+        var jwks = JwksOption();
         var create = new Command("create", "Create an application; prints it as JSON with its secret, shown only this once.")
         {
-            name, description, scopes, type, redirectUris, grantTypes,
+            name, description, scopes, type, redirectUris, grantTypes, lifetime, authMethod, jwks,
         };
         create.SetAction(async (parse, ct) =>
         {
+            var (keys, keysError) = ReadJwks(parse.GetValue(jwks));
+            if (keysError is not null)
+            {
+                return await context.FailAsync(OpsCli.Usage, keysError);
+            }
+
             var requested = CommaOrSpaceSeparated(parse.GetValue(scopes));
             var client = new ClientSettings(parse.GetValue(type), CommaOrSpaceSeparated(parse.GetValue(redirectUris)),
                 CommaOrSpaceSeparated(parse.GetValue(grantTypes)));
             var (created, error) = await context.Get<Applications.Applications>()
-                .CreateAsync(parse.GetValue(name), parse.GetValue(description), requested, client, ct);
+                .CreateAsync(parse.GetValue(name), parse.GetValue(description), requested, client, null,
+                    new TokenSettings(parse.GetValue(lifetime), parse.GetValue(authMethod), keys), ct);
             return error is not null ? await context.FailAsync(OpsCli.Usage, $"{error.Field}: {error.Message}") : await context.PrintJsonAsync(created);
         });
 
@@ -56,6 +72,30 @@ public static class ApplicationsCommand
         var rotate = ApplicationsLifecycleCommands.RotateSecret(context);
 
         return new Command("applications", "Manage applications (OAuth 2.0 clients).") { create, list, delete, rotate, ApplicationsLifecycleCommands.Update(context) };
+    }
+
+    /// <summary>--jwks: the application's public JWK Set, as JSON or a file's path (not @file: that is a response file).</summary>
+    internal static Option<string> JwksOption() => new("--jwks")
+    {
+        Description = "private_key_jwt: the public JWK Set (RFC 7517), as JSON or a .json file's path; update replaces the keys.",
+    };
+
+    internal static (System.Text.Json.JsonElement? Jwks, string? Error) ReadJwks(string? value)
+    {
+        if (value is null)
+        {
+            return (null, null);
+        }
+
+        try
+        {
+            var json = value.TrimStart().StartsWith('{') ? value : File.ReadAllText(value);
+            return (System.Text.Json.JsonDocument.Parse(json).RootElement.Clone(), null);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Text.Json.JsonException or ArgumentException)
+        {
+            return (null, "jwks: expected a JWK Set as JSON, or the path of a readable file holding one");
+        }
     }
 
     private static IEnumerable<string> CommaOrSpaceSeparated(string[]? values) =>

@@ -42,9 +42,12 @@ public static class ApplicationsLifecycleCommands
         var grantTypes = ListOption("--grant-types", "Replace the grant types.");
         var tenants = ListOption("--allowed-tenants", "Restrict client_credentials tokens to these tenants.");
         var anyTenant = new Option<bool>("--any-tenant") { Description = "Lift the tenant restriction." };
+        var lifetime = new Option<int?>("--access-token-lifetime") { Description = "Set the access-token lifetime (seconds)." };
+        var defaultLifetime = new Option<bool>("--default-access-token-lifetime") { Description = "Back to the server's lifetime." };
+        var jwks = ApplicationsCommand.JwksOption();
         var update = new Command("update", "Change an application; prints it as JSON (never the secret).")
         {
-            clientId, name, description, scopes, redirectUris, grantTypes, tenants, anyTenant,
+            clientId, name, description, scopes, redirectUris, grantTypes, tenants, anyTenant, lifetime, defaultLifetime, jwks,
         };
         update.SetAction(async (parse, ct) =>
         {
@@ -56,11 +59,26 @@ public static class ApplicationsLifecycleCommands
                 return await context.FailAsync(OpsCli.Usage, "use one of --allowed-tenants and --any-tenant, not both");
             }
 
+            if (parse.GetValue(lifetime) is not null && parse.GetValue(defaultLifetime))
+            {
+                return await context.FailAsync(OpsCli.Usage,
+                    "use one of --access-token-lifetime and --default-access-token-lifetime, not both");
+            }
+
+            var (keys, keysError) = ApplicationsCommand.ReadJwks(parse.GetValue(jwks));
+            if (keysError is not null)
+            {
+                return await context.FailAsync(OpsCli.Usage, keysError);
+            }
+
             var changes = new ApplicationChanges(parse.GetValue(name), parse.GetValue(description), Split(Given(parse, scopes)),
                 Split(Given(parse, redirectUris)), Split(Given(parse, grantTypes)))
             {
                 AllowedTenantsChanged = tenantList is not null || parse.GetValue(anyTenant),
                 AllowedTenants = Split(tenantList),
+                AccessTokenLifetimeChanged = parse.GetValue(lifetime) is not null || parse.GetValue(defaultLifetime),
+                AccessTokenLifetimeSeconds = parse.GetValue(lifetime),
+                Jwks = keys,
             };
             var id = parse.GetValue(clientId)!;
             var (updated, error) = await context.Get<Applications.Applications>().UpdateAsync(id, changes, ct);

@@ -34,7 +34,8 @@ public static class KeysCommand
         list.SetAction(async (_, ct) =>
         {
             var options = context.Get<IOptions<TokenServiceOptions>>().Value;
-            var lifecycle = new SigningKeyLifecycle(TimeSpan.FromSeconds(options.AccessTokenLifetimeSeconds), TimeSpan.FromMinutes(5));
+            var lifecycle = new SigningKeyLifecycle(
+                TimeSpan.FromSeconds(options.LongestAccessTokenLifetimeSeconds), TimeSpan.FromMinutes(5));
             var keys = await context.Get<SigningKeyStore>().ListAsync(ct);
             var now = context.Get<TimeProvider>().GetUtcNow();
             return await context.PrintJsonAsync(keys.Select(k => new

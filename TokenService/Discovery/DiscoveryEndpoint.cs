@@ -51,11 +51,17 @@ public sealed class DiscoveryDocument(IOptions<TokenServiceOptions> options)
             ["introspection_endpoint_auth_methods_supported"] = new[] { ClientAuthenticationMethods.SecretBasic, ClientAuthenticationMethods.SecretPost },
             ["authorization_endpoint"] = issuer + AuthorizeEndpoint.Path,
             ["userinfo_endpoint"] = issuer + UserInfoEndpoint.Path,
-            ["grant_types_supported"] = new[] { GrantTypes.ClientCredentials, GrantTypes.AuthorizationCode, GrantTypes.RefreshToken },
+            ["grant_types_supported"] = new[]
+            {
+                GrantTypes.ClientCredentials, GrantTypes.AuthorizationCode, GrantTypes.RefreshToken, GrantTypes.TokenExchange,
+            },
             ["token_endpoint_auth_methods_supported"] = new[]
             {
-                ClientAuthenticationMethods.SecretBasic, ClientAuthenticationMethods.SecretPost, ClientAuthenticationMethods.None,
+                ClientAuthenticationMethods.SecretBasic, ClientAuthenticationMethods.SecretPost, ClientAuthenticationMethods.PrivateKeyJwt,
+                ClientAuthenticationMethods.None,
             },
+            // RFC 8414 s.2: the algorithms a private_key_jwt client assertion may be signed with (RFC 7523).
+            ["token_endpoint_auth_signing_alg_values_supported"] = ClientAuthenticationMethods.AssertionSigningAlgorithms,
             ["scopes_supported"] = Scopes.All,
             ["claims_supported"] = new[]
             {
@@ -76,8 +82,6 @@ public sealed class DiscoveryDocument(IOptions<TokenServiceOptions> options)
             ["claims_parameter_supported"] = false,
             ["subject_types_supported"] = new[] { "public" },
             ["id_token_signing_alg_values_supported"] = new[] { "RS256" },
-            // No token_endpoint_auth_signing_alg_values_supported: it describes JWT client authentication
-            // (private_key_jwt, client_secret_jwt), which this service does not offer (RFC 8414 s.2).
             // RFC 8707: `resource` on the authorize and token requests picks one of these audiences. Not registered
             // names (RFC 8414 s.2 allows additional members): the ResourceApi's and the management API's.
             ["resource_indicators_supported"] = true,

@@ -22,6 +22,12 @@ public sealed record AccessTokenRequest(string Subject, string ClientId, IReadOn
 
     /// <summary>Access Policy placeholder values (issue 15); the tenant joins them as <c>tenant</c>.</summary>
     public IReadOnlyDictionary<string, string>? PolicyValues { get; init; }
+
+    /// <summary>The application's own lifetime (issue 17 point 4); null: the server's AccessTokenLifetimeSeconds.</summary>
+    public int? LifetimeSeconds { get; init; }
+
+    /// <summary>RFC 8693 token exchange: claims carried over unchanged (act, policy_values), by name.</summary>
+    public IReadOnlyDictionary<string, object>? CarriedClaims { get; init; }
 }
 
 public sealed record IssuedAccessToken(string Jwt, string Jti, int ExpiresIn, DateTimeOffset ExpiresAt);
@@ -40,7 +46,8 @@ public sealed class AccessTokenIssuer(KeyRing ring, IOptions<TokenServiceOptions
     {
         var snapshot = ring.Current ?? throw new KeysNotLoadedException();
         var now = time.GetUtcNow();
-        var lifetime = settings.AccessTokenLifetimeSeconds;
+        // Validated against MaxAccessTokenLifetimeSeconds when set; capped here too, should the setting shrink later.
+        var lifetime = Math.Min(request.LifetimeSeconds ?? settings.AccessTokenLifetimeSeconds, settings.LongestAccessTokenLifetimeSeconds);
         if (request.NotAfter is { } notAfter && notAfter < now.AddSeconds(lifetime).UtcDateTime)
         {
             lifetime = Math.Max(1, (int)(notAfter - now.UtcDateTime).TotalSeconds);
@@ -71,6 +78,12 @@ public sealed class AccessTokenIssuer(KeyRing ring, IOptions<TokenServiceOptions
         {
             using var document = JsonDocument.Parse(Shared.Protocol.PolicyValues.ToJson(policyValues));
             claims[ClaimNames.PolicyValues] = document.RootElement.Clone();
+        }
+
+        // Token exchange: the subject's act and policy_values as they were (they replace what was built above).
+        foreach (var (name, value) in request.CarriedClaims ?? new Dictionary<string, object>())
+        {
+            claims[name] = value;
         }
 
         if (request.GrantId is { } grantId)

@@ -23,7 +23,7 @@ public sealed partial class KeyRingRefresher(
     private readonly SemaphoreSlim reloading = new(1, 1);
 
     public SigningKeyLifecycle Lifecycle { get; } = new(
-        TimeSpan.FromSeconds(options.Value.AccessTokenLifetimeSeconds), TimeSpan.FromMinutes(5));
+        TimeSpan.FromSeconds(options.Value.LongestAccessTokenLifetimeSeconds), TimeSpan.FromMinutes(5));
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

@@ -15,7 +15,7 @@ public sealed class RefreshTokenStore(NpgsqlDataSource db, IOptions<TokenService
 {
     private readonly TimeSpan idle = TimeSpan.FromSeconds(options.Value.RefreshTokenIdleLifetimeSeconds);
     private readonly TimeSpan absolute = TimeSpan.FromSeconds(options.Value.RefreshTokenAbsoluteLifetimeSeconds);
-    private readonly TimeSpan accessLifetime = TimeSpan.FromSeconds(options.Value.AccessTokenLifetimeSeconds);
+    private readonly TimeSpan accessLifetime = TimeSpan.FromSeconds(options.Value.LongestAccessTokenLifetimeSeconds);
 
     /// <summary>
     /// Starts a family with its first token; its id is the grant id of the code's access token. The code row is

@@ -46,7 +46,7 @@ public sealed class RefreshTokenRevocationStore(NpgsqlDataSource db, IOptions<To
         if (familyId is { } grantId)
         {
             await GrantRevocations.RevokeAsync(connection, transaction, grantId, clientId, now,
-                TimeSpan.FromSeconds(options.Value.AccessTokenLifetimeSeconds), ct);
+                TimeSpan.FromSeconds(options.Value.LongestAccessTokenLifetimeSeconds), ct);
         }
 
         await transaction.CommitAsync(ct);

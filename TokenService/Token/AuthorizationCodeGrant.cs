@@ -82,7 +82,7 @@ public sealed partial class AuthorizationCodeGrant(
         var grantId = code.GrantId!.Value;
         var access = accessTokens.Issue(new AccessTokenRequest(code.UserId.ToString(), application.ClientId, scopes!, code.Tenant)
         {
-            GrantId = grantId, Audiences = audience,
+            GrantId = grantId, Audiences = audience, LifetimeSeconds = application.AccessTokenLifetimeSeconds,
         });
         var authTime = new DateTimeOffset(DateTime.SpecifyKind(code.AuthTime, DateTimeKind.Utc));
         return new TokenResponse(access.Jwt, access.ExpiresIn, string.Join(' ', scopes!))

@@ -22,6 +22,7 @@ public sealed partial class ClientAuthentication(
     VerifiedSecretCache verifiedSecrets,
     FailedAuthenticationLimiter limiter,
     Argon2idHasher hasher,
+    ClientAssertionVerifier assertions,
     TimeProvider time,
     ILogger<ClientAuthentication> logger)
 {
@@ -46,6 +47,11 @@ public sealed partial class ClientAuthentication(
         CancellationToken ct)
     {
         string? authorization = http.Headers.Authorization;
+        if (request.HasAssertion)
+        {
+            return await AuthenticateAssertionAsync(http, authorization, request, ct);
+        }
+
         var usedBasic = authorization is not null;
         string clientId, secret;
         if (authorization is not null)
@@ -239,6 +245,53 @@ public sealed partial class ClientAuthentication(
     {
         var application = clientId.Length > MaxClientIdLength ? null : await store.FindByClientIdAsync(clientId, ct);
         return application is { IsPublic: true } ? (application, null) : (null, OAuthError.InvalidClient(basic: false));
+    }
+
+    /// <summary>
+    /// private_key_jwt (RFC 7523 s.2.2). RFC 6749 s.2.3: one method per request, so an assertion beside a secret or an
+    /// Authorization header is invalid_request. The client id is the assertion's iss (client_id, if sent, must agree:
+    /// the verifier checks iss against it). A wrong assertion is a failed authentication like a wrong secret: it counts
+    /// against the same failure limiter, and unknown ids are verified against keys nobody holds (same work, same answer).
+    /// </summary>
+    private async Task<(Application? Application, OAuthError? Error)> AuthenticateAssertionAsync(HttpRequest http, string? authorization,
+        FormCredentials request, CancellationToken ct)
+    {
+        if (authorization is not null || request.ClientSecret is not null)
+        {
+            return (null,
+                OAuthError.InvalidRequest("use one client authentication method: a client assertion, HTTP Basic or client_secret"));
+        }
+
+        const string jwtBearer = Shared.Protocol.ClientAuthenticationMethods.JwtBearerAssertionType;
+        if (request.ClientAssertionType != jwtBearer || request.ClientAssertion is null)
+        {
+            return (null, OAuthError.InvalidRequest($"client_assertion and client_assertion_type={jwtBearer} go together"));
+        }
+
+        var clientId = request.ClientId ?? ClientAssertionVerifier.ClaimedClientId(request.ClientAssertion);
+        if (clientId is null || clientId.Length > MaxClientIdLength)
+        {
+            return (null, OAuthError.InvalidClient(basic: false));
+        }
+
+        var address = http.HttpContext.Connection.RemoteIpAddress;
+        if (limiter.TryBegin(clientId, address) is { } retryAfter)
+        {
+            await limiter.Tarpit.PauseAsync(ct);
+            return (null, OAuthError.TooManyRequests(retryAfter));
+        }
+
+        var failed = false;
+        try
+        {
+            var application = await applications.FindAsync(clientId, CancellationToken.None);
+            failed = !await assertions.VerifyAsync(application, clientId, request.ClientAssertion, CancellationToken.None);
+            return failed ? (null, OAuthError.InvalidClient(basic: false)) : (application, null);
+        }
+        finally
+        {
+            limiter.End(clientId, address, failed);
+        }
     }
 
     [LoggerMessage(2002, LogLevel.Warning, "Background renewal of a proven client secret failed: {Reason}")]

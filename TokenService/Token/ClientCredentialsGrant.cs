@@ -42,6 +42,7 @@ public sealed class ClientCredentialsGrant(AccessTokenIssuer issuer, Audiences a
         var token = issuer.Issue(new AccessTokenRequest(application.ClientId, application.ClientId, granted!, tenant)
         {
             NotAfter = application.CredentialExpiresAt, Audiences = audience, PolicyValues = policyValues,
+            LifetimeSeconds = application.AccessTokenLifetimeSeconds,
         });
         return new TokenResponse(token.Jwt, token.ExpiresIn, string.Join(' ', granted!));
     }

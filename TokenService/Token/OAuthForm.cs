@@ -50,6 +50,12 @@ public static class OAuthForm
 /// </summary>
 public sealed record FormCredentials(string? ClientId, string? ClientSecret)
 {
+    /// <summary>RFC 7523 s.2.2 (token endpoint only): client_assertion_type and client_assertion.</summary>
+    public string? ClientAssertionType { get; init; }
+    public string? ClientAssertion { get; init; }
+
+    public bool HasAssertion => ClientAssertionType is not null || ClientAssertion is not null;
+
     public static readonly string[] Names = [Parameters.ClientId, Parameters.ClientSecret];
 
     public static FormCredentials From(IReadOnlyDictionary<string, string> values) =>

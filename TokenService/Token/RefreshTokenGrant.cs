@@ -73,7 +73,7 @@ public sealed partial class RefreshTokenGrant(
         var granted = decision!.Scopes!;
         var access = accessTokens.Issue(new AccessTokenRequest(family!.UserId.ToString(), application.ClientId, granted, decision.Tenant)
         {
-            GrantId = family.Id, Audiences = decision.Audiences,
+            GrantId = family.Id, Audiences = decision.Audiences, LifetimeSeconds = application.AccessTokenLifetimeSeconds,
         });
         var authTime = new DateTimeOffset(DateTime.SpecifyKind(family.AuthTime, DateTimeKind.Utc));
         return new TokenResponse(access.Jwt, access.ExpiresIn, string.Join(' ', granted))

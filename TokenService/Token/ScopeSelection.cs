@@ -7,11 +7,13 @@ namespace TokenService.Token;
 public static partial class ScopeSelection
 {
     /// <summary>
+    /// Propel's uppercase names (DATA_POOL_QUERY) are read as the lowercase scopes (Scopes.SplitRequested), so the
+    /// token and the response always carry the lowercase form.
     /// Omitted scope means every API scope of the application. A scope that is unknown, malformed, or not granted
     /// to the application is invalid_scope: we refuse rather than silently narrow, so a caller learns at once.
     /// </summary>
     public static (string[]? Scopes, OAuthError? Error) ForClientCredentials(string? requested, IReadOnlyCollection<string> allowed) =>
-        requested is null ? (allowed.Where(s => !Scopes.IsUserScope(s)).ToArray(), null) : Select(Scopes.Split(requested), allowed, forUser: false);
+        requested is null ? (allowed.Where(s => !Scopes.IsUserScope(s)).ToArray(), null) : Select(Scopes.SplitRequested(requested), allowed, forUser: false);
 
     /// <summary>
     /// For a signed-in user (authorization code, refresh): omitted scope means every scope of the application, the
@@ -19,7 +21,7 @@ public static partial class ScopeSelection
     /// </summary>
     public static (string[]? Scopes, OAuthError? Error) ForUser(string? requested, IReadOnlyCollection<string> allowed) =>
         requested is null ? (allowed.ToArray(), null)
-        : Scopes.Split(requested) is { Length: > 0 } scopes ? Select(scopes, allowed, forUser: true)
+        : Scopes.SplitRequested(requested) is { Length: > 0 } scopes ? Select(scopes, allowed, forUser: true)
         : (null, OAuthError.InvalidScope("scope is empty"));
 
     private static (string[]? Scopes, OAuthError? Error) Select(string[] scopes, IReadOnlyCollection<string> allowed, bool forUser)

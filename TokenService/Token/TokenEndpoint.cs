@@ -29,12 +29,14 @@ public static partial class TokenEndpoint
         ClientCredentialsGrant clientCredentials,
         AuthorizationCodeGrant authorizationCode,
         RefreshTokenGrant refreshToken,
+        TokenExchangeGrant tokenExchange,
         TokenServiceMetrics metrics,
         ILoggerFactory loggers,
         CancellationToken ct)
     {
         // Every answer is counted here, once: issued by grant, or failed by error code.
-        var result = await ExchangeAsync(context, clientAuthentication, clientCredentials, authorizationCode, refreshToken, loggers, ct);
+        var result = await ExchangeAsync(context, clientAuthentication, clientCredentials, authorizationCode, refreshToken, tokenExchange,
+            loggers, ct);
         metrics.TokenEndpointAnswered(context, result.Result);
         return result;
     }
@@ -46,6 +48,7 @@ public static partial class TokenEndpoint
         ClientCredentialsGrant clientCredentials,
         AuthorizationCodeGrant authorizationCode,
         RefreshTokenGrant refreshToken,
+        TokenExchangeGrant tokenExchange,
         ILoggerFactory loggers,
         CancellationToken ct)
     {
@@ -63,7 +66,8 @@ public static partial class TokenEndpoint
                 return parseError;
             }
 
-            if (request!.GrantType is not (GrantTypes.ClientCredentials or GrantTypes.AuthorizationCode or GrantTypes.RefreshToken))
+            if (request!.GrantType is not (GrantTypes.ClientCredentials or GrantTypes.AuthorizationCode or GrantTypes.RefreshToken
+                or GrantTypes.TokenExchange))
             {
                 return OAuthError.UnsupportedGrantType(request.GrantType);
             }
@@ -79,6 +83,7 @@ public static partial class TokenEndpoint
                 GrantTypes.ClientCredentials => clientCredentials.Handle(application!, request),
                 GrantTypes.AuthorizationCode => await authorizationCode.HandleAsync(application!, request, ct),
                 GrantTypes.RefreshToken => await refreshToken.HandleAsync(application!, request, ct),
+                GrantTypes.TokenExchange => await tokenExchange.HandleAsync(application!, request, ct),
                 _ => OAuthError.UnsupportedGrantType(request.GrantType),
             };
         }

@@ -29,10 +29,22 @@ public sealed record TokenRequest
         Parameters.GrantType, Parameters.ClientId, Parameters.ClientSecret, Parameters.Scope, Parameters.Tenant,
         Parameters.Code, Parameters.RedirectUri, Parameters.CodeVerifier, Parameters.RefreshToken, Parameters.Resource,
         Parameters.PolicyValues,
+        Parameters.ClientAssertionType, Parameters.ClientAssertion, Parameters.SubjectToken, Parameters.SubjectTokenType,
     ];
 
     /// <summary>The client credentials sent in the body, for ClientAuthentication.</summary>
-    public FormCredentials Credentials => new(ClientId, ClientSecret);
+    public FormCredentials Credentials => new(ClientId, ClientSecret)
+    {
+        ClientAssertionType = ClientAssertionType, ClientAssertion = ClientAssertion,
+    };
+
+    /// <summary>RFC 7523 s.2.2: private_key_jwt client authentication.</summary>
+    public string? ClientAssertionType { get; init; }
+    public string? ClientAssertion { get; init; }
+
+    /// <summary>RFC 8693 s.2.1: the token exchanged, and its type.</summary>
+    public string? SubjectToken { get; init; }
+    public string? SubjectTokenType { get; init; }
 
     /// <summary>RFC 6749 s.3.2, by the one form reader (OAuthForm); grant_type is required.</summary>
     public static (TokenRequest? Request, OAuthError? Error) Parse(IFormCollection form)
@@ -61,6 +73,10 @@ public sealed record TokenRequest
             RefreshToken = values.GetValueOrDefault(Parameters.RefreshToken),
             Resource = values.GetValueOrDefault(Parameters.Resource),
             PolicyValues = values.GetValueOrDefault(Parameters.PolicyValues),
+            ClientAssertionType = values.GetValueOrDefault(Parameters.ClientAssertionType),
+            ClientAssertion = values.GetValueOrDefault(Parameters.ClientAssertion),
+            SubjectToken = values.GetValueOrDefault(Parameters.SubjectToken),
+            SubjectTokenType = values.GetValueOrDefault(Parameters.SubjectTokenType),
         }, null);
     }
 }

@@ -10,6 +10,9 @@ public sealed record TokenResponse(string AccessToken, int ExpiresIn, string Sco
 
     public string? IdToken { get; init; }
 
+    /// <summary>RFC 8693 s.2.2.1: required in a token exchange response.</summary>
+    public string? IssuedTokenType { get; init; }
+
     public async Task ExecuteAsync(HttpContext httpContext)
     {
         var response = httpContext.Response;
@@ -19,6 +22,11 @@ public sealed record TokenResponse(string AccessToken, int ExpiresIn, string Sco
         await using var json = new Utf8JsonWriter(response.Body);
         json.WriteStartObject();
         json.WriteString("access_token", AccessToken);
+        if (IssuedTokenType is not null)
+        {
+            json.WriteString("issued_token_type", IssuedTokenType);
+        }
+
         json.WriteString("token_type", "Bearer");
         json.WriteNumber("expires_in", ExpiresIn);
         json.WriteString("scope", Scope);

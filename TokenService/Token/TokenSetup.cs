@@ -9,8 +9,11 @@ public static class TokenSetup
     public static IServiceCollection AddTokenEndpoint(this IServiceCollection services)
     {
         services.AddSingleton<ClientAuthentication>();
+        services.AddSingleton<ClientAssertionVerifier>();
+        services.AddSingleton<ClientAssertionReplayStore>();
         services.AddSingleton<FailedAuthenticationLimiter>();
         services.AddSingleton<ClientCredentialsGrant>();
+        services.AddSingleton<TokenExchangeGrant>();
         return services;
     }
 }

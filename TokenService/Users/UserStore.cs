@@ -13,7 +13,7 @@ namespace TokenService.Users;
 /// </summary>
 public sealed class UserStore(NpgsqlDataSource db, IOptions<TokenServiceOptions> options, TimeProvider time)
 {
-    private readonly TimeSpan accessLifetime = TimeSpan.FromSeconds(options.Value.AccessTokenLifetimeSeconds);
+    private readonly TimeSpan accessLifetime = TimeSpan.FromSeconds(options.Value.LongestAccessTokenLifetimeSeconds);
 
     private const string Columns = "id, username, email, email_verified, name, password_hash, session_version, created_at, updated_at";
 

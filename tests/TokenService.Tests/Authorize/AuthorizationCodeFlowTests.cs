@@ -150,6 +150,43 @@ public sealed class AuthorizationCodeFlowTests : SignInFixture
         });
     }
 
+    [Test] // issue 17 point 5
+    public async Task Uppercase_scope_in_the_authorize_request_is_granted_in_lowercase()
+    {
+        var (code, verifier) = await GetNativeCodeAsync("openid METRIC_QUERY");
+        using var response = await RedeemNativeAsync(code, verifier);
+        var tokens = await SignInDriver.JsonAsync(response);
+        Assert.That(tokens.GetProperty("scope").GetString(), Is.EqualTo("openid metric:query"), tokens.ToString());
+    }
+
+    [Test] // issue 17 point 4
+    public async Task The_application_lifetime_applies_to_code_and_refresh_tokens()
+    {
+        var applications = App.Services.GetRequiredService<TokenService.Applications.Applications>();
+        var changes = new TokenService.Applications.ApplicationChanges
+        {
+            AccessTokenLifetimeChanged = true, AccessTokenLifetimeSeconds = 900,
+        };
+        await applications.UpdateAsync(NativeClientId, changes, default);
+        try
+        {
+            var (code, verifier) = await GetNativeCodeAsync();
+            using var redeemed = await RedeemNativeAsync(code, verifier);
+            var tokens = await SignInDriver.JsonAsync(redeemed);
+            using var refreshed = await RefreshNativeAsync(tokens.GetProperty("refresh_token").GetString()!);
+            var renewed = await SignInDriver.JsonAsync(refreshed);
+            Assert.Multiple(() =>
+            {
+                Assert.That(tokens.GetProperty("expires_in").GetInt32(), Is.EqualTo(900), tokens.ToString());
+                Assert.That(renewed.GetProperty("expires_in").GetInt32(), Is.EqualTo(900), renewed.ToString());
+            });
+        }
+        finally
+        {
+            await applications.UpdateAsync(NativeClientId, changes with { AccessTokenLifetimeSeconds = null }, default);
+        }
+    }
+
     [Test]
     public async Task A_second_authorize_with_the_session_cookie_skips_the_form()
     {

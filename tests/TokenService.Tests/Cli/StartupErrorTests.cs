@@ -39,6 +39,7 @@ public sealed class StartupErrorTests
     [TestCase(Service, "KEY_ENCRYPTION_KEY=", 2, "KEY_ENCRYPTION_KEY must be set to base64 of 32 random bytes")]
     [TestCase(Service, "Argon2__MemoryKiB=abc", 2, "Argon2__MemoryKiB: 'abc' is not a whole number")]
     [TestCase(Service, "AccessTokenLifetimeSeconds=10", 2, "AccessTokenLifetimeSeconds must be between 60 and 86400")]
+    [TestCase(Service, "MaxAccessTokenLifetimeSeconds=600", 2, "MaxAccessTokenLifetimeSeconds must be 0 (= AccessTokenLifetimeSeconds)")]
     [TestCase(Service, "Issuer=not a url", 2, "Issuer must be an absolute http(s) URL")]
     [TestCase(Service, "DATABASE_URL=garbage;;", 2, "DATABASE_URL: expected a PostgreSQL URL")]
     [TestCase(Service, "Audit__RetentionDays=-1", 2, "Audit:RetentionDays must be 0 (keep forever) or more")]

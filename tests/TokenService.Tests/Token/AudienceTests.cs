@@ -125,8 +125,9 @@ public sealed class AudienceTests
             Assert.That(json.GetProperty("resources_supported").EnumerateArray().Select(e => e.GetString()),
                 Is.EquivalentTo(new[] { "resource-api", Issuer }));
             Assert.That(json.GetProperty("request_uri_parameter_supported").GetBoolean(), Is.False);
-            Assert.That(json.TryGetProperty("token_endpoint_auth_signing_alg_values_supported", out _), Is.False,
-                "no JWT client authentication, so no signing algorithms for it");
+            // Issue 17 point 1: private_key_jwt is implemented now, so its algorithms are listed, and only those.
+            Assert.That(json.GetProperty("token_endpoint_auth_signing_alg_values_supported").EnumerateArray().Select(e => e.GetString()),
+                Is.EqualTo(new[] { "RS256", "PS256", "ES256" }), "JWT client authentication (private_key_jwt) and what signs it");
         });
     }
 

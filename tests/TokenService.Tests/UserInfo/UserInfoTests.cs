@@ -99,7 +99,11 @@ public sealed class UserInfoTests : SignInFixture
             Assert.That(Strings(json.GetProperty("response_types_supported")), Is.EqualTo(new[] { "code" }));
             Assert.That(Strings(json.GetProperty("code_challenge_methods_supported")), Is.EqualTo(new[] { "S256" }));
             Assert.That(Strings(json.GetProperty("grant_types_supported")),
-                Is.EquivalentTo(new[] { "client_credentials", "authorization_code", "refresh_token" }));
+                Is.EquivalentTo(new[]
+                {
+                    "client_credentials", "authorization_code", "refresh_token",
+                    "urn:ietf:params:oauth:grant-type:token-exchange", // issue 17 point 3 (RFC 8693)
+                }));
             Assert.That(Strings(json.GetProperty("token_endpoint_auth_methods_supported")), Does.Contain("none"));
             Assert.That(Strings(json.GetProperty("scopes_supported")), Is.SupersetOf(new[] { "openid", "profile", "email", "offline_access" }));
             Assert.That(Strings(json.GetProperty("claims_supported")), Is.SupersetOf(new[] { "auth_time", "nonce", "email", "preferred_username" }));
