@@ -8,7 +8,7 @@ namespace TokenService.Cli;
 /// The ops command line. Exit codes: 0 success; 1 the operation failed (database unreachable, migration
 /// error); 2 invalid usage or input; 3 no such application. Errors are one line on stderr.
 /// </summary>
-public static class OpsCli
+public static partial class OpsCli
 {
     public const int Ok = 0;
     public const int Failed = OperatorError.Failed;
@@ -97,9 +97,14 @@ public static class OpsCli
             var command = parse.CommandResult.Command;
             var message = command == root && !Commands.Contains(args[0], StringComparer.Ordinal)
                 ? $"unknown command '{args[0]}': expected one of {string.Join(", ", Commands)}"
-                : parse.Errors[0].Message.StartsWith("Required argument missing", StringComparison.Ordinal)
-                    ? $"{command.Name}: missing {string.Join(" ", command.Arguments.Select(a => "<" + a.Name + ">"))}"
-                    : parse.Errors[0].Message.TrimEnd('.');
+                : command.Subcommands.Count > 0
+                    ? (parse.UnmatchedTokens.FirstOrDefault() is { } typo
+                          ? $"{command.Name}: unknown command '{typo}'"
+                          : $"{command.Name}: a command is needed") +
+                      $": expected one of {string.Join(", ", command.Subcommands.Select(c => c.Name))}"
+                    : parse.Errors[0].Message.StartsWith("Required argument missing", StringComparison.Ordinal)
+                        ? $"{command.Name}: missing {string.Join(" ", command.Arguments.Select(a => "<" + a.Name + ">"))}"
+                        : Readable(parse.Errors[0].Message.TrimEnd('.'));
             await stderr.WriteLineAsync($"error: {message} (see `{help}`)");
             return Usage;
         }
@@ -117,6 +122,17 @@ public static class OpsCli
             return error.ExitCode;
         }
     }
+
+    /// <summary>The parser names .NET types ("System.Nullable`1[System.Int32]"); an operator needs what to type instead.</summary>
+    private static string Readable(string message) =>
+        CannotParse().Match(message) is { Success: true } m
+            ? $"{m.Groups["option"].Value}: '{m.Groups["value"].Value}' is not " +
+              (m.Groups["type"].Value.Contains("Int", StringComparison.Ordinal) ? "a whole number" : "a valid value")
+            : message;
+
+    [System.Text.RegularExpressions.GeneratedRegex(
+        "^Cannot parse argument '(?<value>.*)' for option '(?<option>[^']+)' as expected type '(?<type>[^']+)'")]
+    private static partial System.Text.RegularExpressions.Regex CannotParse();
 
     private sealed class CliEnvironment(string name) : IHostEnvironment
     {

@@ -28,6 +28,10 @@ public sealed class StartupErrorTests
     [TestCase("--frobnicate", "", 2, "unknown option '--frobnicate'")]
     [TestCase("migrate --bogus", "", 2, "'--bogus'")]
     [TestCase("applications delete", "", 2, "delete: missing <clientId>")]
+    // An outside review: a subcommand typo said "Required command was not provided"; a bad number named a .NET type.
+    [TestCase("applications lst", "", 2, "applications: unknown command 'lst': expected one of create, list")]
+    [TestCase("applications", "", 2, "applications: a command is needed: expected one of create, list")]
+    [TestCase("applications rotate-secret x --grace-seconds abc", "", 2, "--grace-seconds: 'abc' is not a whole number")]
     [TestCase("applications list", "DATABASE_URL=garbage;;", 2, "DATABASE_URL: expected a PostgreSQL URL")]
     [TestCase("migrate", "DATABASE_URL=postgres://ops:hunter2@[bad", 2, "DATABASE_URL: expected a PostgreSQL URL")]
     [TestCase("applications list", "Argon2__MemoryKiB=abc", 2, "Argon2__MemoryKiB: 'abc' is not a whole number")]
