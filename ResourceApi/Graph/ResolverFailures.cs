@@ -39,6 +39,13 @@ internal static partial class ResolverFailures
             PostgresException { SqlState: PostgresErrorCodes.QueryCanceled } => new ExecutionError(
                 "the query took longer than the statement timeout; narrow the time range or page size")
             { Code = "STATEMENT_TIMEOUT" },
+            // PostgreSQL text cannot hold U+0000 (22021) or an unconvertible character (22P05): the caller's input, never an
+            // outage to retry (an outside review saw 503 TEMPORARILY_UNAVAILABLE for a NUL in a metric name).
+            PostgresException { SqlState: PostgresErrorCodes.CharacterNotInRepertoire or PostgresErrorCodes.UntranslatableCharacter } =>
+                new ExecutionError("a string argument holds a character that cannot be stored or compared (U+0000)")
+                {
+                    Code = "BAD_USER_INPUT",
+                },
             OperationCanceledException => new ExecutionError("the request was cancelled") { Code = "CANCELLED" },
             _ => Unavailable(failure, logger),
         };

@@ -120,6 +120,18 @@ public sealed class QuerySafetyTests
     }
 
     [Test]
+    public async Task A_nul_in_a_string_argument_is_the_callers_mistake_not_an_outage()
+    {
+        var call = await Fixture.QueryAsync("{ counter(metric: \"a\\u0000b\") { value } }", await Fixture.TokenAsync(Scopes.MetricQuery));
+        Assert.Multiple(() =>
+        {
+            Assert.That(call.Status, Is.Not.EqualTo(HttpStatusCode.ServiceUnavailable), call.Body.ToString());
+            Assert.That(call.Errors.Select(e => e.GetProperty("extensions").GetProperty("code").GetString()),
+                Has.None.EqualTo("TEMPORARILY_UNAVAILABLE"), call.Body.ToString());
+        });
+    }
+
+    [Test]
     public async Task Forged_cursor_is_an_error_not_a_500()
     {
         var call = await Fixture.QueryAsync("{ metrics(first: 1, after: \"bm9wZQ==\") { edges { cursor } } }", await Fixture.TokenAsync(Scopes.Admin));
