@@ -81,6 +81,15 @@ public sealed class TokenServiceHost : WebApplicationFactory<Program>
         return (created!.ClientId, created.Secret!);
     }
 
+    /// <summary>A client for the management API: a new application with <paramref name="scope"/> and its bearer token.</summary>
+    public async Task<HttpClient> CreateManagementClientAsync(HttpClient tokenClient, string scope = "application:admin")
+    {
+        var (id, secret) = await CreateApplicationAsync(null, scope);
+        var admin = CreateClient();
+        admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", await GetTokenAsync(tokenClient, id, secret));
+        return admin;
+    }
+
     /// <summary>A client_credentials token by client_secret_post; fails the test if the service refuses.</summary>
     public static async Task<string> GetTokenAsync(HttpClient client, string clientId, string secret, string? scope = null, string? tenant = null,
         string? policyValues = null)

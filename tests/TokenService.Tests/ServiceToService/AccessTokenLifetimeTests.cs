@@ -26,10 +26,7 @@ public sealed class AccessTokenLifetimeTests
         host = new TokenServiceHost(await PostgresServer.CreateDatabaseAsync("lifetimes"),
             new Dictionary<string, string?> { ["MaxAccessTokenLifetimeSeconds"] = MaxText });
         client = await host.CreateReadyClientAsync();
-        var (adminId, adminSecret) = await host.CreateApplicationAsync(null, "application:admin");
-        admin = host.CreateClient();
-        admin.DefaultRequestHeaders.Authorization =
-            new AuthenticationHeaderValue("Bearer", await TokenServiceHost.GetTokenAsync(client, adminId, adminSecret));
+        admin = await host.CreateManagementClientAsync(client);
     }
 
     [OneTimeTearDown]

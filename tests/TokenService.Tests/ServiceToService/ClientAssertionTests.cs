@@ -30,10 +30,7 @@ public sealed class ClientAssertionTests
         host = new TokenServiceHost(await PostgresServer.CreateDatabaseAsync("assertions"));
         client = await host.CreateReadyClientAsync();
         issuer = host.Setting("Issuer").TrimEnd('/');
-        var (adminId, adminSecret) = await host.CreateApplicationAsync(null, "application:admin");
-        admin = host.CreateClient();
-        admin.DefaultRequestHeaders.Authorization =
-            new AuthenticationHeaderValue("Bearer", await TokenServiceHost.GetTokenAsync(client, adminId, adminSecret));
+        admin = await host.CreateManagementClientAsync(client);
         var created = await CreateAsync(Jwks(RsaKey("rsa-1"), EcKey("ec-1")));
         Assert.That(created.StatusCode, Is.EqualTo(HttpStatusCode.Created), await created.Content.ReadAsStringAsync());
         var body = await created.Content.ReadFromJsonAsync<JsonElement>();

@@ -26,10 +26,7 @@ public sealed class UppercaseScopeTests
         host = new TokenServiceHost(await PostgresServer.CreateDatabaseAsync("upperscopes"));
         client = await host.CreateReadyClientAsync();
         (clientId, secret) = await host.CreateApplicationAsync(null, "METRIC_QUERY", "DATA_POOL_QUERY", "metric:stats");
-        var (adminId, adminSecret) = await host.CreateApplicationAsync(null, "APPLICATION_ADMIN");
-        admin = host.CreateClient();
-        admin.DefaultRequestHeaders.Authorization =
-            new AuthenticationHeaderValue("Bearer", await TokenServiceHost.GetTokenAsync(client, adminId, adminSecret));
+        admin = await host.CreateManagementClientAsync(client, "APPLICATION_ADMIN");
     }
 
     [OneTimeTearDown]
