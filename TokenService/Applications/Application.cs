@@ -31,6 +31,9 @@ public sealed record Application
     /// <summary>The tenants a client_credentials token may be requested for; null means any.</summary>
     public string[]? AllowedTenants { get; init; }
 
+    /// <summary>The policy_values it may request, as JSON (see AllowedPolicyValues); null means any.</summary>
+    public string? AllowedPolicyValues { get; init; }
+
     /// <summary>This application's access-token lifetime; null: the server's AccessTokenLifetimeSeconds.</summary>
     public int? AccessTokenLifetimeSeconds { get; init; }
 
@@ -61,6 +64,10 @@ public sealed record ApplicationView(string ClientId, string Name, string Descri
     public string[] RedirectUris { get; init; } = [];
     public string[] GrantTypes { get; init; } = [];
     public string[]? AllowedTenants { get; init; }
+
+    /// <summary>Names to allowed values (["*"]: any); null: any policy_values.</summary>
+    public System.Text.Json.JsonElement? AllowedPolicyValues { get; init; }
+
     public DateTime? PreviousSecretExpiresAt { get; init; }
 
     /// <summary>Null: the server's default lifetime.</summary>
@@ -81,6 +88,7 @@ public sealed record ApplicationView(string ClientId, string Name, string Descri
     {
         ClientType = a.ClientType, RedirectUris = a.RedirectUris, GrantTypes = a.GrantTypes,
         AllowedTenants = a.AllowedTenants, PreviousSecretExpiresAt = a.PreviousSecretExpiresAt,
+        AllowedPolicyValues = global::TokenService.Applications.AllowedPolicyValues.View(a.AllowedPolicyValues),
         AccessTokenLifetimeSeconds = a.AccessTokenLifetimeSeconds, TokenEndpointAuthMethod = a.ListedAuthMethod,
         Jwks = a.Jwks is null ? null : System.Text.Json.JsonDocument.Parse(a.Jwks).RootElement.Clone(),
     };
@@ -100,6 +108,7 @@ public sealed record ApplicationWithSecret(
     public string[] RedirectUris { get; init; } = [];
     public string[] GrantTypes { get; init; } = [];
     public string[]? AllowedTenants { get; init; }
+    public System.Text.Json.JsonElement? AllowedPolicyValues { get; init; }
 
     /// <summary>Null: the server's default lifetime.</summary>
     public int? AccessTokenLifetimeSeconds { get; init; }

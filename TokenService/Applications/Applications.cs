@@ -38,7 +38,8 @@ public sealed class Applications(
         var (scopeList, scopeError) = ApplicationFields.ScopeList(scopes);
         var (tenants, tenantError) = ApplicationFields.AllowedTenants(allowedTenants);
         var (lifetime, lifetimeError) = ApplicationFields.AccessTokenLifetime(token?.AccessTokenLifetimeSeconds, MaxLifetime);
-        if ((nameError ?? descriptionError ?? scopeError ?? tenantError ?? lifetimeError) is { } fieldError)
+        var (policyValues, policyValuesError) = AllowedPolicyValues.Validate(token?.AllowedPolicyValues);
+        if ((nameError ?? descriptionError ?? scopeError ?? tenantError ?? policyValuesError ?? lifetimeError) is { } fieldError)
         {
             return (null, fieldError);
         }
@@ -67,6 +68,7 @@ public sealed class Applications(
             Description = description,
             Scopes = scopeList!,
             AllowedTenants = tenants,
+            AllowedPolicyValues = policyValues,
             SecretHash = secret is null ? null : await hasher.HashAsync(secret, ct),
             ClientType = settings.ClientType,
             RedirectUris = settings.RedirectUris,
@@ -87,6 +89,7 @@ public sealed class Applications(
         {
             ClientType = stored.ClientType, RedirectUris = stored.RedirectUris, GrantTypes = stored.GrantTypes,
             AllowedTenants = stored.AllowedTenants, AccessTokenLifetimeSeconds = stored.AccessTokenLifetimeSeconds,
+            AllowedPolicyValues = AllowedPolicyValues.View(stored.AllowedPolicyValues),
             TokenEndpointAuthMethod = stored.ListedAuthMethod, Jwks = ApplicationView.From(stored).Jwks,
         }, null);
     }
@@ -147,6 +150,7 @@ public sealed class Applications(
             {
                 ClientType = updated.ClientType, RedirectUris = updated.RedirectUris, GrantTypes = updated.GrantTypes,
                 AllowedTenants = updated.AllowedTenants, PreviousSecretExpiresAt = updated.PreviousSecretExpiresAt,
+                AllowedPolicyValues = AllowedPolicyValues.View(updated.AllowedPolicyValues),
                 AccessTokenLifetimeSeconds = updated.AccessTokenLifetimeSeconds,
             };
     }
@@ -171,15 +175,19 @@ public sealed class Applications(
         var (tenants, tenantError) = changes.AllowedTenantsChanged
             ? ApplicationFields.AllowedTenants(changes.AllowedTenants)
             : (current.AllowedTenants, null);
+        var (policyValues, policyValuesError) = changes.AllowedPolicyValuesChanged
+            ? AllowedPolicyValues.Validate(changes.AllowedPolicyValues)
+            : (current.AllowedPolicyValues, null);
         var (settings, clientError) = changes.RedirectUris is null && changes.GrantTypes is null
             ? (new ValidatedClientSettings(current.ClientType, current.RedirectUris, current.GrantTypes), null)
             : ClientSettings.Validate(new ClientSettings(current.ClientType, changes.RedirectUris ?? current.RedirectUris,
-                changes.GrantTypes ?? (changes.RedirectUris is null ? current.GrantTypes : null)));
+                changes.GrantTypes ?? GrantTypesForRedirectUris(current.GrantTypes, changes.RedirectUris!)));
         var (lifetime, lifetimeError) = changes.AccessTokenLifetimeChanged
             ? ApplicationFields.AccessTokenLifetime(changes.AccessTokenLifetimeSeconds, MaxLifetime)
             : (current.AccessTokenLifetimeSeconds, null);
         var (jwks, jwksError) = KeysAfter(current, changes);
-        if ((nameError ?? descriptionError ?? scopeError ?? tenantError ?? clientError ?? lifetimeError ?? jwksError) is { } error)
+        if ((nameError ?? descriptionError ?? scopeError ?? tenantError ?? policyValuesError ?? clientError ?? lifetimeError ?? jwksError)
+            is { } error)
         {
             return (null, error);
         }
@@ -190,6 +198,7 @@ public sealed class Applications(
             Description = description!,
             Scopes = scopes!,
             AllowedTenants = tenants,
+            AllowedPolicyValues = policyValues,
             RedirectUris = settings!.RedirectUris,
             GrantTypes = settings.GrantTypes,
             AccessTokenLifetimeSeconds = lifetime,
@@ -197,7 +206,11 @@ public sealed class Applications(
         }, ct);
         await ForgetAsync(clientId, ct);
         await audit.RecordIfAsync(updated is not null, AuditActions.ApplicationUpdate, "application", clientId,
-            new { updated?.Name, updated?.Scopes, updated?.AllowedTenants, updated?.RedirectUris, updated?.AccessTokenLifetimeSeconds },
+            new
+            {
+                updated?.Name, updated?.Scopes, updated?.AllowedTenants, updated?.AllowedPolicyValues, updated?.RedirectUris,
+                updated?.AccessTokenLifetimeSeconds,
+            },
             ct);
         return outcome switch
         {
@@ -237,6 +250,22 @@ public sealed class Applications(
             : (null, new ValidationError("jwks", "jwks is only for applications with tokenEndpointAuthMethod private_key_jwt"));
     }
 
+    /// <summary>
+    /// New redirect URIs without grant types: sign-in is switched on or off to match, and every other grant stays. Before,
+    /// the defaults were recomputed, so adding a redirect URI to a client_credentials backend silently took its
+    /// client_credentials away and broke it (issue 16 review).
+    /// </summary>
+    private static string[] GrantTypesForRedirectUris(string[] current, IEnumerable<string> redirectUris)
+    {
+        string[] signIn = [Shared.Protocol.GrantTypes.AuthorizationCode, Shared.Protocol.GrantTypes.RefreshToken];
+        var others = current.Except(signIn, StringComparer.Ordinal);
+        var hasUris = redirectUris.SelectMany(Shared.Protocol.Scopes.Split).Any();
+        var signInNow = current.Contains(Shared.Protocol.GrantTypes.AuthorizationCode, StringComparer.Ordinal)
+            ? current.Intersect(signIn, StringComparer.Ordinal)
+            : signIn;
+        return (hasUris ? signInNow.Concat(others) : others).ToArray();
+    }
+
     private static DateTime NextWholeSecond(DateTime utc) =>
         new DateTime(utc.Ticks - (utc.Ticks % TimeSpan.TicksPerSecond), DateTimeKind.Utc).AddSeconds(1);
 
@@ -272,6 +301,10 @@ public sealed record ApplicationChanges(
     public bool AllowedTenantsChanged { get; init; }
     public IEnumerable<string>? AllowedTenants { get; init; }
 
+    /// <summary>With the flag, null (or JSON null) means "any policy values".</summary>
+    public bool AllowedPolicyValuesChanged { get; init; }
+    public System.Text.Json.JsonElement? AllowedPolicyValues { get; init; }
+
     /// <summary>private_key_jwt: replaces the public keys (rotation). The method can only be restated, not changed.</summary>
     public System.Text.Json.JsonElement? Jwks { get; init; }
     public string? TokenEndpointAuthMethod { get; init; }
@@ -290,6 +323,9 @@ public sealed record TokenSettings(
     int? AccessTokenLifetimeSeconds = null, string? TokenEndpointAuthMethod = null, System.Text.Json.JsonElement? Jwks = null,
     string? JwksUri = null)
 {
+    /// <summary>Issue 15: the policy_values the application may request (see AllowedPolicyValues); null: any.</summary>
+    public System.Text.Json.JsonElement? AllowedPolicyValues { get; init; }
+
     /// <summary>
     /// The stored method (null or private_key_jwt) and JWK Set for a new application of <paramref name="type"/>.
     /// A secret method needs a confidential client, none a public one, private_key_jwt inline keys and no secret.

@@ -27,12 +27,12 @@ public static class ApplicationsApi
 
     public sealed record CreateRequest(string? Name, string? Description, string[]? Scopes, string? Type, string[]? RedirectUris,
         string[]? GrantTypes, string[]? AllowedTenants, int? AccessTokenLifetimeSeconds = null, string? TokenEndpointAuthMethod = null,
-        JsonElement? Jwks = null, string? JwksUri = null);
+        JsonElement? Jwks = null, string? JwksUri = null, JsonElement? AllowedPolicyValues = null);
 
     /// <summary>Absent members stay as they are. <c>allowedTenants: null</c> lifts the restriction (any tenant).</summary>
     public sealed record UpdateRequest(string? Name, string? Description, string[]? Scopes, string[]? RedirectUris, string[]? GrantTypes,
         JsonElement AllowedTenants, string? Type, JsonElement AccessTokenLifetimeSeconds = default, string? TokenEndpointAuthMethod = null,
-        JsonElement? Jwks = null, string? JwksUri = null);
+        JsonElement? Jwks = null, string? JwksUri = null, JsonElement AllowedPolicyValues = default);
 
     public sealed record RotateRequest(int? GracePeriodSeconds);
 
@@ -47,7 +47,10 @@ public static class ApplicationsApi
 
         var (created, error) = await applications.CreateAsync(body!.Name, body.Description, body.Scopes,
             new ClientSettings(body.Type, body.RedirectUris, body.GrantTypes), body.AllowedTenants,
-            new TokenSettings(body.AccessTokenLifetimeSeconds, body.TokenEndpointAuthMethod, body.Jwks, body.JwksUri), ct);
+            new TokenSettings(body.AccessTokenLifetimeSeconds, body.TokenEndpointAuthMethod, body.Jwks, body.JwksUri)
+            {
+                AllowedPolicyValues = body.AllowedPolicyValues,
+            }, ct);
         if (error is not null)
         {
             return error.IsConflict ? Conflict(error) : JsonBody.Problem(error.Field, error.Message);
@@ -104,6 +107,8 @@ public static class ApplicationsApi
             AccessTokenLifetimeChanged = lifetime.ValueKind != JsonValueKind.Undefined,
             AccessTokenLifetimeSeconds = lifetime.ValueKind == JsonValueKind.Number ? lifetime.GetInt32() : null,
             TokenEndpointAuthMethod = body.TokenEndpointAuthMethod, Jwks = body.Jwks, JwksUri = body.JwksUri,
+            AllowedPolicyValuesChanged = body.AllowedPolicyValues.ValueKind != JsonValueKind.Undefined,
+            AllowedPolicyValues = body.AllowedPolicyValues.ValueKind == JsonValueKind.Undefined ? null : body.AllowedPolicyValues,
         };
         var (updated, error) = await applications.UpdateAsync(clientId, changes, ct);
         if (error is not null)

@@ -35,24 +35,35 @@ public static class ApplicationsCommand
             Description = "client_secret_basic (default; post works too), private_key_jwt (no secret: give --jwks) or none (public).",
         };
         var jwks = JwksOption();
+        var tenants = new Option<string[]>("--allowed-tenants")
+        {
+            Description = "Restrict client_credentials tokens to these tenants (space- or comma-separated; default: any).",
+            AllowMultipleArgumentsPerToken = true,
+        };
+        var policyValues = PolicyValuesOption();
         var create = new Command("create", "Create an application; prints it as JSON with its secret, shown only this once.")
         {
-            name, description, scopes, type, redirectUris, grantTypes, lifetime, authMethod, jwks,
+            name, description, scopes, type, redirectUris, grantTypes, lifetime, authMethod, jwks, tenants, policyValues,
         };
         create.SetAction(async (parse, ct) =>
         {
             var (keys, keysError) = ReadJwks(parse.GetValue(jwks));
-            if (keysError is not null)
+            var (allowedValues, valuesError) = ReadPolicyValues(parse.GetValue(policyValues));
+            if ((keysError ?? valuesError) is { } readError)
             {
-                return await context.FailAsync(OpsCli.Usage, keysError);
+                return await context.FailAsync(OpsCli.Usage, readError);
             }
 
+            var allowedTenants = parse.GetResult(tenants) is { Implicit: false } ? CommaOrSpaceSeparated(parse.GetValue(tenants)) : null;
             var requested = CommaOrSpaceSeparated(parse.GetValue(scopes));
             var client = new ClientSettings(parse.GetValue(type), CommaOrSpaceSeparated(parse.GetValue(redirectUris)),
                 CommaOrSpaceSeparated(parse.GetValue(grantTypes)));
             var (created, error) = await context.Get<Applications.Applications>()
-                .CreateAsync(parse.GetValue(name), parse.GetValue(description), requested, client, null,
-                    new TokenSettings(parse.GetValue(lifetime), parse.GetValue(authMethod), keys), ct);
+                .CreateAsync(parse.GetValue(name), parse.GetValue(description), requested, client, allowedTenants,
+                    new TokenSettings(parse.GetValue(lifetime), parse.GetValue(authMethod), keys)
+                    {
+                        AllowedPolicyValues = allowedValues,
+                    }, ct);
             return error is not null ? await context.FailAsync(OpsCli.Usage, $"{error.Field}: {error.Message}") : await context.PrintJsonAsync(created);
         });
 
@@ -95,6 +106,30 @@ public static class ApplicationsCommand
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Text.Json.JsonException or ArgumentException)
         {
             return (null, "jwks: expected a JWK Set as JSON, or the path of a readable file holding one");
+        }
+    }
+
+    /// <summary>--allowed-policy-values: a JSON object of names to allowed values, e.g. '{"region": ["eu", "us"]}'.</summary>
+    internal static Option<string> PolicyValuesOption() => new("--allowed-policy-values")
+    {
+        Description = "Access Policy values the application may request, as JSON: '{\"region\": [\"eu\", \"us\"], \"plan\": [\"*\"]}' " +
+                      "(default: any; the tenant is limited by --allowed-tenants).",
+    };
+
+    internal static (System.Text.Json.JsonElement? Values, string? Error) ReadPolicyValues(string? value)
+    {
+        if (value is null)
+        {
+            return (null, null);
+        }
+
+        try
+        {
+            return (System.Text.Json.JsonDocument.Parse(value).RootElement.Clone(), null);
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return (null, "--allowed-policy-values: expected a JSON object such as '{\"region\": [\"eu\"]}'");
         }
     }
 

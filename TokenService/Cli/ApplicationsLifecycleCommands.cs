@@ -45,9 +45,12 @@ public static class ApplicationsLifecycleCommands
         var lifetime = new Option<int?>("--access-token-lifetime") { Description = "Set the access-token lifetime (seconds)." };
         var defaultLifetime = new Option<bool>("--default-access-token-lifetime") { Description = "Back to the server's lifetime." };
         var jwks = ApplicationsCommand.JwksOption();
+        var policyValues = ApplicationsCommand.PolicyValuesOption();
+        var anyPolicyValues = new Option<bool>("--any-policy-values") { Description = "Lift the policy-values restriction." };
         var update = new Command("update", "Change an application; prints it as JSON (never the secret).")
         {
             clientId, name, description, scopes, redirectUris, grantTypes, tenants, anyTenant, lifetime, defaultLifetime, jwks,
+            policyValues, anyPolicyValues,
         };
         update.SetAction(async (parse, ct) =>
         {
@@ -65,10 +68,16 @@ public static class ApplicationsLifecycleCommands
                     "use one of --access-token-lifetime and --default-access-token-lifetime, not both");
             }
 
-            var (keys, keysError) = ApplicationsCommand.ReadJwks(parse.GetValue(jwks));
-            if (keysError is not null)
+            if (parse.GetValue(policyValues) is not null && parse.GetValue(anyPolicyValues))
             {
-                return await context.FailAsync(OpsCli.Usage, keysError);
+                return await context.FailAsync(OpsCli.Usage, "use one of --allowed-policy-values and --any-policy-values, not both");
+            }
+
+            var (keys, keysError) = ApplicationsCommand.ReadJwks(parse.GetValue(jwks));
+            var (allowedValues, valuesError) = ApplicationsCommand.ReadPolicyValues(parse.GetValue(policyValues));
+            if ((keysError ?? valuesError) is { } readError)
+            {
+                return await context.FailAsync(OpsCli.Usage, readError);
             }
 
             var changes = new ApplicationChanges(parse.GetValue(name), parse.GetValue(description), Split(Given(parse, scopes)),
@@ -79,6 +88,8 @@ public static class ApplicationsLifecycleCommands
                 AccessTokenLifetimeChanged = parse.GetValue(lifetime) is not null || parse.GetValue(defaultLifetime),
                 AccessTokenLifetimeSeconds = parse.GetValue(lifetime),
                 Jwks = keys,
+                AllowedPolicyValuesChanged = allowedValues is not null || parse.GetValue(anyPolicyValues),
+                AllowedPolicyValues = allowedValues,
             };
             var id = parse.GetValue(clientId)!;
             var (updated, error) = await context.Get<Applications.Applications>().UpdateAsync(id, changes, ct);

@@ -8,6 +8,12 @@ public sealed record ApplicationForm(string Name, string Description, string[] S
     string AllowedTenants,
     string FormId)
 {
+    /// <summary>Lines of <c>name: value, value</c> (<c>*</c>: any value); empty means any policy values.</summary>
+    public string AllowedPolicyValues { get; init; } = "";
+
+    /// <summary>Whole seconds; empty means the server's default lifetime.</summary>
+    public string AccessTokenLifetime { get; init; } = "";
+
     /// <summary>CONTRACT.md "Scopes": what each one grants, shown beside its checkbox.</summary>
     public static readonly IReadOnlyDictionary<string, string> ScopeDescriptions = new Dictionary<string, string>
     {
@@ -27,12 +33,65 @@ public sealed record ApplicationForm(string Name, string Description, string[] S
     public static ApplicationForm Empty() => new("", "", [], ClientTypes.Confidential, "", "", ConsoleSubmissions.NewFormId());
 
     public static ApplicationForm From(Applications.ApplicationView a) => new(a.Name, a.Description, a.Scopes, a.ClientType,
-        string.Join('\n', a.RedirectUris), a.AllowedTenants is null ? "" : string.Join('\n', a.AllowedTenants), "");
+        string.Join('\n', a.RedirectUris), a.AllowedTenants is null ? "" : string.Join('\n', a.AllowedTenants), "")
+    {
+        AllowedPolicyValues = a.AllowedPolicyValues is { } values
+            ? string.Join('\n', values.EnumerateObject()
+                .Select(m => $"{m.Name}: {string.Join(", ", m.Value.EnumerateArray().Select(v => v.GetString()))}"))
+            : "",
+        AccessTokenLifetime = a.AccessTokenLifetimeSeconds?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "",
+    };
 
     public static ApplicationForm Read(IFormCollection form) => new(
         form["name"].ToString(), form["description"].ToString(), form["scopes"].Where(s => s is not null).Select(s => s!).ToArray(),
         form["type"].ToString() is { Length: > 0 } type ? type : ClientTypes.Confidential,
-        form["redirectUris"].ToString(), form["allowedTenants"].ToString(), form["formId"].ToString());
+        form["redirectUris"].ToString(), form["allowedTenants"].ToString(), form["formId"].ToString())
+    {
+        AllowedPolicyValues = form[Applications.AllowedPolicyValues.Field].ToString(),
+        AccessTokenLifetime = form[LifetimeField].ToString(),
+    };
+
+    private const string LifetimeField = "accessTokenLifetimeSeconds";
+
+    /// <summary>
+    /// The lifetime and the allowed policy values as the management API takes them, or an error naming the field. The
+    /// lines become the same JSON object the API and the CLI take, so all three are checked by one set of rules.
+    /// </summary>
+    public (int? Lifetime, System.Text.Json.JsonElement? PolicyValues, ValidationError? Error) TokenInputs()
+    {
+        int? lifetime = null;
+        if (AccessTokenLifetime.Trim() is { Length: > 0 } text)
+        {
+            if (!int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture,
+                    out var seconds))
+            {
+                return (null, null,
+                    new ValidationError(LifetimeField, "the access-token lifetime must be a whole number of seconds, or empty"));
+            }
+
+            lifetime = seconds;
+        }
+
+        var lines = AllowedPolicyValues.Split(['\n', '\r'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (lines.Length == 0)
+        {
+            return (lifetime, null, null);
+        }
+
+        var allowed = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        foreach (var line in lines)
+        {
+            var colon = line.IndexOf(':', StringComparison.Ordinal);
+            if (colon <= 0 || !allowed.TryAdd(line[..colon].Trim(),
+                    line[(colon + 1)..].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)))
+            {
+                return (lifetime, null, new ValidationError(Applications.AllowedPolicyValues.Field,
+                    $"each line is one name and its values, as 'region: eu, us' (name once): '{Token.OAuthError.Truncate(line)}'"));
+            }
+        }
+
+        return (lifetime, System.Text.Json.JsonSerializer.SerializeToElement(allowed), null);
+    }
 
     public static string[] Lines(string text) =>
         text.Split(['\n', '\r', ','], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
@@ -65,7 +124,13 @@ public sealed record ApplicationForm(string Name, string Description, string[] S
                TextArea("redirectUris", "Redirect URIs", RedirectUris, ErrorFor("redirectUris") ?? ErrorFor("grantTypes"),
                    "One per line. Only for sign-in (authorization code); leave empty for client_credentials.") +
                TextArea("allowedTenants", "Allowed tenants", AllowedTenants, ErrorFor("allowedTenants"),
-                   "One tenant ID per line; empty means any tenant.");
+                   "One tenant ID per line; empty means any tenant.") +
+               TextArea(Applications.AllowedPolicyValues.Field, "Allowed policy values", AllowedPolicyValues,
+                   ErrorFor(Applications.AllowedPolicyValues.Field),
+                   "What the application may send as policy_values for Access Policies: one name per line with its values, " +
+                   "as 'region: eu, us' ('*' for any value); empty means any.") +
+               Field(LifetimeField, "Access-token lifetime (seconds)", AccessTokenLifetime, ErrorFor(LifetimeField),
+                   extra: " inputmode=\"numeric\" pattern=\"[0-9]*\" autocomplete=\"off\"", hint: "Empty means the server's default.");
     }
 
     private string TypeOption(string value, string description) =>

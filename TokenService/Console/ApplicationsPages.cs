@@ -94,12 +94,19 @@ public static class ApplicationsPages
                 new("name", "the form was incomplete; check it and save again"));
         }
 
+        var (lifetime, policyValues, inputError) = form.TokenInputs();
+        if (inputError is not null)
+        {
+            return CreateForm(op, form, inputError, StatusCodes.Status400BadRequest);
+        }
+
         ApplicationWithSecret? created = null;
         ValidationError? error = null;
         var (first, clientId) = await submissions.OnceAsync(form.FormId, async () =>
         {
             (created, error) = await applications.CreateAsync(form.Name, form.Description, form.Scopes,
-                new ClientSettings(form.Type, ApplicationForm.Lines(form.RedirectUris), null), form.TenantList, ct);
+                new ClientSettings(form.Type, ApplicationForm.Lines(form.RedirectUris), null), form.TenantList,
+                new TokenSettings(lifetime) { AllowedPolicyValues = policyValues }, ct);
             return created?.ClientId;
         });
         if (!first)
@@ -136,6 +143,14 @@ public static class ApplicationsPages
             return Stale(op, context.Request.Form["originalName"].ToString());
         }
 
+        var grace = options.Value.SecretRotationGracePeriodSeconds.ToString(CultureInfo.InvariantCulture);
+        var (lifetime, policyValues, inputError) = form.TokenInputs();
+        if (inputError is not null)
+        {
+            return DetailPage(op, current, form with { Type = current.ClientType }, inputError, null, grace,
+                StatusCodes.Status400BadRequest);
+        }
+
         var uris = ApplicationForm.Lines(form.RedirectUris);
         var tenants = form.TenantList;
         var changes = new ApplicationChanges(form.Name, form.Description, form.Scopes,
@@ -144,9 +159,11 @@ public static class ApplicationsPages
             AllowedTenantsChanged = !(tenants ?? []).SequenceEqual(current.AllowedTenants ?? [])
                 || (tenants is null) != (current.AllowedTenants is null),
             AllowedTenants = tenants,
+            // The form always holds both, so each save restates them (the same value is no change).
+            AccessTokenLifetimeChanged = true, AccessTokenLifetimeSeconds = lifetime,
+            AllowedPolicyValuesChanged = true, AllowedPolicyValues = policyValues,
         };
         var (updated, error) = await applications.UpdateAsync(clientId, changes, ct);
-        var grace = options.Value.SecretRotationGracePeriodSeconds.ToString(CultureInfo.InvariantCulture);
         if (error is not null)
         {
             return DetailPage(op, current, form with { Type = current.ClientType }, error, null, grace,

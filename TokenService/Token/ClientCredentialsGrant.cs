@@ -27,7 +27,8 @@ public sealed class ClientCredentialsGrant(AccessTokenIssuer issuer, Audiences a
             return valuesError;
         }
 
-        if ((TenantParameter.Validate(tenant) ?? TenantParameter.CheckAllowed(tenant, application.AllowedTenants)) is { } tenantError)
+        if ((TenantParameter.Validate(tenant) ?? TenantParameter.CheckAllowed(tenant, application.AllowedTenants) ??
+             AllowedPolicyValues.Check(policyValues, application.AllowedPolicyValues)) is { } tenantError)
         {
             return tenantError;
         }

@@ -105,6 +105,61 @@ public sealed class ConsoleApplicationsTests : ConsoleBrowser
     }
 
     [Test]
+    public async Task Policy_values_and_token_lifetime_are_set_on_create_kept_on_error_and_shown_on_edit()
+    {
+        var page = await OperatorAsync("ada");
+        await page.GotoAsync("/console/applications/new");
+        var name = UniqueName("tenanted");
+        await page.GetByLabel("Name", new() { Exact = true }).FillAsync(name);
+        await page.GetByLabel("Allowed policy values").FillAsync("region: eu, us\ncustomer: *");
+        await page.GetByLabel("Access-token lifetime (seconds)").FillAsync("5");
+        var refused = await ClickAndLoadAsync(page, page.GetByRole(AriaRole.Button, new() { Name = "Create application" }));
+        Assert.Multiple(async () =>
+        {
+            Assert.That(refused.Status, Is.EqualTo(400));
+            Assert.That(await page.Locator("#accessTokenLifetimeSeconds-error").TextContentAsync(), Does.Contain("between 60 and"));
+            Assert.That(await page.GetByLabel("Allowed policy values").InputValueAsync(), Is.EqualTo("region: eu, us\ncustomer: *"));
+        });
+        await AssertAccessibleAsync(page);
+
+        await page.GetByLabel("Access-token lifetime (seconds)").FillAsync("600");
+        var created = await ClickAndLoadAsync(page, page.GetByRole(AriaRole.Button, new() { Name = "Create application" }));
+        Assert.That(created.Status, Is.EqualTo(200));
+        var app = (await Applications.ListAsync(default)).Single(a => a.Name == name);
+        Assert.Multiple(() =>
+        {
+            Assert.That(app.AccessTokenLifetimeSeconds, Is.EqualTo(600));
+            Assert.That(app.AllowedPolicyValues!.Value.GetProperty("region").EnumerateArray().Select(v => v.GetString()),
+                Is.EqualTo(new[] { "eu", "us" }));
+            Assert.That(app.AllowedPolicyValues!.Value.GetProperty("customer")[0].GetString(), Is.EqualTo("*"));
+        });
+
+        await page.GotoAsync($"/console/applications/{app.ClientId}");
+        Assert.Multiple(async () =>
+        {
+            Assert.That((await page.GetByLabel("Allowed policy values").InputValueAsync()).Split('\n'),
+                Is.EquivalentTo(new[] { "region: eu, us", "customer: *" }));
+            Assert.That(await page.GetByLabel("Access-token lifetime (seconds)").InputValueAsync(), Is.EqualTo("600"));
+        });
+        await page.GetByLabel("Allowed policy values").FillAsync("region eu");
+        var badLine = await ClickAndLoadAsync(page, page.GetByRole(AriaRole.Button, new() { Name = "Save changes" }));
+        Assert.Multiple(async () =>
+        {
+            Assert.That(badLine.Status, Is.EqualTo(400));
+            Assert.That(await page.Locator("#allowedPolicyValues-error").TextContentAsync(), Does.Contain("'region: eu, us'"));
+        });
+        await page.GetByLabel("Allowed policy values").FillAsync("");
+        await page.GetByLabel("Access-token lifetime (seconds)").FillAsync("");
+        await ClickAndLoadAsync(page, page.GetByRole(AriaRole.Button, new() { Name = "Save changes" }));
+        var cleared = await Applications.GetAsync(app.ClientId, default);
+        Assert.Multiple(() =>
+        {
+            Assert.That(cleared!.AllowedPolicyValues, Is.Null, "empty means any");
+            Assert.That(cleared.AccessTokenLifetimeSeconds, Is.Null, "empty means the server's default");
+        });
+    }
+
+    [Test]
     public async Task A_double_submit_creates_one_application()
     {
         var page = await OperatorAsync("ada");

@@ -254,6 +254,28 @@ public sealed class ManagementApiTests
     }
 
     [Test]
+    public async Task Adding_a_redirect_uri_keeps_client_credentials_and_removing_them_keeps_it_too()
+    {
+        var created = await CreateAsync(new { name = UniqueName(), scopes = new[] { "metric:query" } });
+        var (id, secret) = (created.GetProperty("clientId").GetString()!, created.GetProperty("secret").GetString()!);
+        using var added = await admin.PatchAsJsonAsync($"/applications/{id}", new { redirectUris = new[] { "https://app.example.com/cb" } });
+        var withSignIn = await added.Content.ReadFromJsonAsync<JsonElement>();
+        var tokenAfterAdding = await TokenStatusAsync(id, secret);
+        using var removed = await admin.PatchAsJsonAsync($"/applications/{id}", new { redirectUris = Array.Empty<string>() });
+        var withoutSignIn = await removed.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Multiple(() =>
+        {
+            Assert.That(added.StatusCode, Is.EqualTo(HttpStatusCode.OK), withSignIn.ToString());
+            Assert.That(withSignIn.GetProperty("grantTypes").EnumerateArray().Select(g => g.GetString()),
+                Is.EquivalentTo(new[] { "authorization_code", "refresh_token", "client_credentials" }));
+            Assert.That(tokenAfterAdding, Is.EqualTo(HttpStatusCode.OK), "the backend's client_credentials still works");
+            Assert.That(removed.StatusCode, Is.EqualTo(HttpStatusCode.OK), withoutSignIn.ToString());
+            Assert.That(withoutSignIn.GetProperty("grantTypes").EnumerateArray().Select(g => g.GetString()),
+                Is.EqualTo(new[] { "client_credentials" }));
+        });
+    }
+
+    [Test]
     public async Task A_tenant_outside_the_list_gets_an_rfc6749_invalid_request()
     {
         var created = await CreateAsync(new { name = UniqueName(), allowedTenants = new[] { "acme" } });

@@ -69,6 +69,35 @@ public sealed class CliTests
     }
 
     [Test]
+    public async Task Applications_create_and_update_set_allowed_tenants_and_policy_values()
+    {
+        var (code, created, error) = await RunAsync("applications", "create", "--name", "cli-policy-values",
+            "--allowed-tenants", "acme,globex",
+            "--allowed-policy-values", "{\"region\": [\"eu\", \"us\"]}");
+        var app = JsonDocument.Parse(created).RootElement;
+        var id = app.GetProperty("clientId").GetString()!;
+        var (badCode, _, badError) = await RunAsync("applications", "update", id, "--allowed-policy-values", "{\"region\": \"eu\"}");
+        var (typoCode, _, typoError) = await RunAsync("applications", "update", id, "--allowed-policy-values", "{region: [eu]}");
+        var (bothCode, _, bothError) = await RunAsync("applications", "update", id, "--allowed-policy-values", "{}", "--any-policy-values");
+        var (anyCode, any, _) = await RunAsync("applications", "update", id, "--any-policy-values");
+        Assert.Multiple(() =>
+        {
+            Assert.That((code, error), Is.EqualTo((OpsCli.Ok, "")));
+            Assert.That(Strings(app, "allowedTenants"), Is.EqualTo(new[] { "acme", "globex" }));
+            Assert.That(Strings(app.GetProperty("allowedPolicyValues"), "region"), Is.EqualTo(new[] { "eu", "us" }));
+            Assert.That(badCode, Is.EqualTo(OpsCli.Usage));
+            Assert.That(badError.Trim(), Is.EqualTo(
+                "error: allowedPolicyValues: allowedPolicyValues.region must be an array of strings ([\"*\"] for any value)"));
+            Assert.That((typoCode, typoError.Trim()), Is.EqualTo((OpsCli.Usage,
+                "error: --allowed-policy-values: expected a JSON object such as '{\"region\": [\"eu\"]}'")));
+            Assert.That((bothCode, bothError.Trim()),
+                Is.EqualTo((OpsCli.Usage, "error: use one of --allowed-policy-values and --any-policy-values, not both")));
+            Assert.That(anyCode, Is.EqualTo(OpsCli.Ok));
+            Assert.That(JsonDocument.Parse(any).RootElement.GetProperty("allowedPolicyValues").ValueKind, Is.EqualTo(JsonValueKind.Null));
+        });
+    }
+
+    [Test]
     public async Task Applications_update_of_a_public_client_keeps_it_public()
     {
         var (_, created, _) = await RunAsync("applications", "create", "--name", "cli-update-public", "--type", "public",
