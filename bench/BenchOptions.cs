@@ -29,7 +29,8 @@ internal sealed record BenchOptions
           --warmup S --window S  seconds per scenario (default 3 and 10)
           --jit-warmup S         unrecorded load per path before the first scenario (default 5)
           --flood N              concurrent wrong-secret requests (default 1000)
-          --scenarios LIST       comma list of rsa,warm16,warm64,cold,api-bearer,api-basic,alias-flood,flood,soak,fleet,stranger-flood
+          --scenarios LIST       comma list of rsa,warm16,warm64,cold,api-bearer,api-basic,access-policy,alias-flood,flood,soak,
+                                 fleet,stranger-flood
                                  (default all; each runs alone too, e.g. BENCH_SCENARIOS=fleet make bench)
           --out FILE             also write the Markdown report there
           --commit TEXT          what was measured, shown in the report
@@ -41,7 +42,8 @@ internal sealed record BenchOptions
     // Metric's name field is uniqueName in ResourceApi/Graph/Types/MetricType.cs.
     public const string DefaultQuery = "{ metrics(first: 10) { edges { node { id uniqueName } } } }";
 
-    public static readonly string[] AllScenarios = ["rsa", "warm16", "warm64", "cold", "api-bearer", "api-basic", "alias-flood", "flood",
+    public static readonly string[] AllScenarios = ["rsa", "warm16", "warm64", "cold", "api-bearer", "api-basic", "access-policy",
+        "alias-flood", "flood",
         "soak", "fleet", "stranger-flood"];
 
     public required Uri TokenUrl { get; init; }

@@ -35,6 +35,11 @@ if (options.Runs("api-basic"))
     await ApiScenarios.RunAsync(context, bearer: false);
 }
 
+if (options.Runs("access-policy"))
+{
+    await AccessPolicyScenario.RunAsync(context);
+}
+
 if (options.Runs("fleet"))
 {
     await TrafficScenarios.FleetAsync(context);

@@ -76,6 +76,22 @@ export ProvenSecretCacheSeconds=$BENCH_SECRET_TTL ForwardedHeaders__KnownProxies
 rm -rf "$state"; mkdir -p "$state/cold"; chmod 700 "$state"
 "$ts" migrate >/dev/null
 "$ts" applications create --name bench-warm --scopes "$scopes" >"$state/warm.json"
+# The access-policy scenario (issue 15 point 7): the same rows (product widget) through a Metric filter on the open
+# pool, and through a pool with Access Control on whose policy fills the product from the token's policy_values.
+warm_id=$(sed -n 's/.*"clientId": *"\([^"]*\)".*/\1/p' "$state/warm.json" | head -1)
+"$psql_bin" -h 127.0.0.1 -p "$PGLOCAL_PORT" -U postgres -d "$PGLOCAL_DB" -qv ON_ERROR_STOP=1 >/dev/null <<'SQL'
+INSERT INTO resource.data_pools (id, unique_name, description, data_source_id, table_name, timestamp_column, tenant_column,
+                                 access_control_enabled)
+VALUES ('00000000-0000-4000-8000-0000000001b1', 'bench_orders_controlled', 'bench: the orders behind Access Control',
+        '00000000-0000-4000-8000-000000000001', 'orders', 'timestamp', 'tenant', true);
+INSERT INTO resource.metrics (id, unique_name, description, data_pool_id, type, measure, filters)
+VALUES ('00000000-0000-4000-8000-0000000002b1', 'bench_order_count_controlled', 'bench: orders, rows by the policy',
+        '00000000-0000-4000-8000-0000000001b1', 'COUNT', NULL, '[]'),
+       ('00000000-0000-4000-8000-0000000002b2', 'bench_widget_order_count', 'bench: widget orders by a Metric filter',
+        '00000000-0000-4000-8000-000000000101', 'COUNT', NULL, '[{"column": "product", "operator": "EQUALS", "value": "widget"}]');
+SQL
+"$ts" policies create bench-product --data-pool bench_orders_controlled --columns '*' --row 'product EQUALS ${{ product }}' >/dev/null
+"$ts" policies assign bench-product "$warm_id" >/dev/null
 cold=${BENCH_COLD_CLIENTS:-20}
 say "creating $cold fresh applications for the cold grant"
 for i in $(seq -w 1 "$cold"); do
