@@ -42,6 +42,7 @@ internal sealed partial class BasicExchange(
     IOptionsMonitor<JwtBearerOptions> bearer,
     IOptions<ResourceApiOptions> options,
     TimeProvider time,
+    RevokedTokens revoked,
     ILogger<BasicExchange> logger)
 {
     public const string HttpClientName = "token-endpoint";
@@ -57,7 +58,18 @@ internal sealed partial class BasicExchange(
     private readonly byte[] cacheKeySecret = RandomNumberGenerator.GetBytes(32);
 
     /// <summary>The token a key exchanged to, or null: the key was refused, and is not asked about again until the entry expires.</summary>
-    private readonly BoundedCache<string, string?> cache = new(options.Value.BasicTokenCacheCapacity, time);
+    private readonly BoundedCache<string, ExchangedToken?> cache = new(options.Value.BasicTokenCacheCapacity, time);
+
+    /// <summary>A cached token with what the revocation list is asked about it (read once, when it is exchanged).</summary>
+    private sealed record ExchangedToken(string AccessToken, string? Jti, string? ClientId, DateTime IssuedAt)
+    {
+        public static ExchangedToken Of(string accessToken)
+        {
+            var jwt = new Microsoft.IdentityModel.JsonWebTokens.JsonWebToken(accessToken);
+            return new(accessToken, jwt.Id,
+                jwt.TryGetPayloadValue<string>(Shared.Protocol.ClaimNames.ClientId, out var clientId) ? clientId : null, jwt.IssuedAt);
+        }
+    }
     private readonly ConcurrentDictionary<string, Lazy<Task<ExchangeResult>>> inFlight = new(StringComparer.Ordinal);
 
     /// <summary>
@@ -81,9 +93,13 @@ internal sealed partial class BasicExchange(
     public async Task<ExchangeResult> GetTokenAsync(BasicCredentials credentials, IPAddress? caller, CancellationToken ct)
     {
         var key = CacheKey(credentials);
-        if (cache.TryGet(key, out var cached))
+        // A cached token the TokenService has since revoked (the application's scopes were narrowed, its secret rotated
+        // without grace) is exchanged again, not served until it expires: the caller gets the application's current
+        // limits at once instead of a 401 or, worse, the scopes it no longer has.
+        if (cache.TryGet(key, out var cached) && (cached is null || !revoked.IsRevoked(cached.Jti, cached.ClientId, cached.IssuedAt)))
         {
-            return cached is null ? new ExchangeResult(ExchangeOutcome.Refused, null) : new ExchangeResult(ExchangeOutcome.Issued, cached);
+            return cached is null ? new ExchangeResult(ExchangeOutcome.Refused, null)
+                : new ExchangeResult(ExchangeOutcome.Issued, cached.AccessToken);
         }
 
         if (caller is not null && rateLimited.TryGet(caller, out var retryAfter))
@@ -187,11 +203,11 @@ internal sealed partial class BasicExchange(
                 return new ExchangeResult(ExchangeOutcome.Unavailable, null);
             }
 
-            cache.Set(key, accessToken, TimeSpan.FromSeconds(token.ExpiresIn) - RefreshBeforeExpiry);
+            cache.Set(key, ExchangedToken.Of(accessToken), TimeSpan.FromSeconds(token.ExpiresIn) - RefreshBeforeExpiry);
             return new ExchangeResult(ExchangeOutcome.Issued, accessToken);
         }
         catch (Exception e) when (e is HttpRequestException or OperationCanceledException or InvalidOperationException
-            or System.Text.Json.JsonException)
+            or System.Text.Json.JsonException or ArgumentException)
         {
             LogExchangeUnavailable(logger, e.GetType().Name);
             return new ExchangeResult(ExchangeOutcome.Unavailable, null);

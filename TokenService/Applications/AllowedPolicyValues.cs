@@ -108,6 +108,25 @@ public static class AllowedPolicyValues
         return null;
     }
 
+    /// <summary>True when <paramref name="after"/> allows a value <paramref name="before"/> allowed no longer (stored JSON).</summary>
+    public static bool Narrows(string? before, string? after)
+    {
+        if (after is null)
+        {
+            return false;
+        }
+
+        if (before is null)
+        {
+            return true;
+        }
+
+        var old = JsonSerializer.Deserialize<Dictionary<string, string[]>>(before)!;
+        var now = JsonSerializer.Deserialize<Dictionary<string, string[]>>(after)!;
+        return old.Any(entry => !now.TryGetValue(entry.Key, out var values) ||
+            (!values.Contains(AnyValue, StringComparer.Ordinal) && entry.Value.Except(values, StringComparer.Ordinal).Any()));
+    }
+
     /// <summary>The stored JSON as the API shows it.</summary>
     public static JsonElement? View(string? json) => json is null ? null : JsonDocument.Parse(json).RootElement.Clone();
 

@@ -13,8 +13,13 @@ public sealed class ApplicationLifecycleStore(NpgsqlDataSource db)
 {
     public enum UpdateOutcome { Updated, NotFound, NameTaken }
 
-    /// <summary>Writes every updatable field of <paramref name="a"/> (the caller merged and validated them).</summary>
-    public async Task<(UpdateOutcome Outcome, Application? Updated)> UpdateAsync(Application a, CancellationToken ct)
+    /// <summary>
+    /// Writes every updatable field of <paramref name="a"/> (the caller merged and validated them). A narrowing change
+    /// brings <paramref name="revocation"/> (the tokens issued before it carry more than the application now may), written
+    /// in the same transaction.
+    /// </summary>
+    public async Task<(UpdateOutcome Outcome, Application? Updated)> UpdateAsync(Application a, CancellationToken ct,
+        RevocationEntry? revocation = null, DateTime now = default)
     {
         const string sql = $"""
             UPDATE applications SET name = @Name, description = @Description, scopes = @Scopes, redirect_uris = @RedirectUris,
@@ -24,9 +29,17 @@ public sealed class ApplicationLifecycleStore(NpgsqlDataSource db)
             RETURNING {ApplicationStore.Columns}
             """;
         await using var connection = await db.OpenConnectionAsync(ct);
+        await using var transaction = await connection.BeginTransactionAsync(ct);
         try
         {
-            var updated = await connection.QuerySingleOrDefaultAsync<Application>(new CommandDefinition(sql, a, cancellationToken: ct));
+            var updated = await connection.QuerySingleOrDefaultAsync<Application>(new CommandDefinition(sql, a, transaction,
+                cancellationToken: ct));
+            if (updated is not null && revocation is not null)
+            {
+                await RevocationStore.InsertAsync(connection, transaction, revocation, now, ct);
+            }
+
+            await transaction.CommitAsync(ct);
             return updated is null ? (UpdateOutcome.NotFound, null) : (UpdateOutcome.Updated, updated);
         }
         catch (PostgresException e) when (e.SqlState == Postgres.UniqueViolation)

@@ -192,7 +192,7 @@ public sealed class Applications(
             return (null, error);
         }
 
-        var (outcome, updated) = await lifecycle.UpdateAsync(current with
+        var next = current with
         {
             Name = name!,
             Description = description!,
@@ -203,8 +203,20 @@ public sealed class Applications(
             GrantTypes = settings.GrantTypes,
             AccessTokenLifetimeSeconds = lifetime,
             Jwks = jwks,
-        }, ct);
+        };
+        // Narrowed (a scope, tenant or policy value taken away): tokens issued before now carry what the application may
+        // no longer have, so they die now, as at a rotation without grace; callers get new tokens with the new limits.
+        // The ResourceApi's Basic exchange hears it from the revocation feed and exchanges again.
+        var now = time.GetUtcNow().UtcDateTime;
+        var cutoff = NextWholeSecond(now);
+        var revocation = Narrows(current, next) ? ClientRevocation(clientId, cutoff, now) : null;
+        var (outcome, updated) = await lifecycle.UpdateAsync(next, ct, revocation, now);
         await ForgetAsync(clientId, ct);
+        if (revocation is not null && updated is not null && time.GetUtcNow().UtcDateTime < cutoff)
+        {
+            await Task.Delay(cutoff - time.GetUtcNow().UtcDateTime, time, ct);
+        }
+
         await audit.RecordIfAsync(updated is not null, AuditActions.ApplicationUpdate, "application", clientId,
             new
             {
@@ -265,6 +277,13 @@ public sealed class Applications(
             : signIn;
         return (hasUris ? signInNow.Concat(others) : others).ToArray();
     }
+
+    /// <summary>True when <paramref name="next"/> allows less than <paramref name="current"/> in a token.</summary>
+    private static bool Narrows(Application current, Application next) =>
+        current.Scopes.Except(next.Scopes, StringComparer.Ordinal).Any()
+        || (next.AllowedTenants is not null &&
+            (current.AllowedTenants is null || current.AllowedTenants.Except(next.AllowedTenants, StringComparer.Ordinal).Any()))
+        || AllowedPolicyValues.Narrows(current.AllowedPolicyValues, next.AllowedPolicyValues);
 
     private static DateTime NextWholeSecond(DateTime utc) =>
         new DateTime(utc.Ticks - (utc.Ticks % TimeSpan.TicksPerSecond), DateTimeKind.Utc).AddSeconds(1);
