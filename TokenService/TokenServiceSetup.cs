@@ -20,6 +20,9 @@ public static class TokenServiceSetup
         services.AddSingleton<IValidateOptions<TokenServiceOptions>, TokenServiceOptionsValidator>();
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(_ => Postgres.CreateDataSource(Postgres.ConnectionStringFrom(k => configuration[k]), "TokenService"));
+        // The listener holds one connection; a migration another. Two is enough and keeps them off pgbouncer's budget.
+        services.AddKeyedSingleton(Postgres.Direct, (_, _) => Postgres.CreateDataSource(
+            DirectWithSmallPool(Postgres.DirectConnectionStringFrom(k => configuration[k])), "TokenService"));
         services.AddSingleton(sp => KeyEncryptionFrom(sp.GetRequiredService<IOptions<TokenServiceOptions>>().Value, sp.GetRequiredService<IHostEnvironment>()));
         services.AddSingleton<Argon2idHasher>();
         services.AddSingleton<ApplicationStore>();
@@ -36,6 +39,10 @@ public static class TokenServiceSetup
         services.AddAudit(configuration);
         return services;
     }
+
+    private static string DirectWithSmallPool(string connectionString) =>
+        Postgres.SetsPoolSize(connectionString) ? connectionString
+            : new Npgsql.NpgsqlConnectionStringBuilder(connectionString) { MaxPoolSize = 2 }.ConnectionString;
 
     public static MigrationSet TokenMigrations() =>
         MigrationSet.FromEmbeddedResources("tokens", "schema_migrations", typeof(TokenServiceSetup).Assembly, "migrations/");

@@ -14,7 +14,7 @@ internal sealed record DimensionStatistics(string Dimension, long RowCount, long
 /// <see cref="Sql.VisibleTo"/>, so a tenant-scoped token only ever reaches its own rows, and a policy's caller
 /// only its policy's rows and columns; each runs in a <see cref="DataSession"/> (row-level security).
 /// </summary>
-internal sealed class DataQueries(NpgsqlDataSource db)
+internal sealed class DataQueries(DataSessionSource db)
 {
     /// <summary>The columns the caller's policy allows, in table order (the others are absent, not empty).</summary>
     public Task<DataGrid> RowsAsync(PoolAccess access, Page page, CancellationToken ct)

@@ -19,15 +19,16 @@ internal static class DataSession
     private const string SettingsSql = """
         SELECT set_config('role', @role, true), set_config('resource.data_pool', @pool, true),
                set_config('resource.access_policy', @policy, true), set_config('resource.client_id', @client, true),
-               set_config('resource.tenant', @tenant, true), set_config('resource.policy_values', @values, true)
+               set_config('resource.tenant', @tenant, true), set_config('resource.policy_values', @values, true),
+               set_config('statement_timeout', coalesce(nullif(@timeout, ''), current_setting('statement_timeout')), true)
         """;
 
-    public static async Task<T> RunAsync<T>(NpgsqlDataSource db, PoolAccess access, Func<NpgsqlConnection, DbTransaction, Task<T>> query,
+    public static async Task<T> RunAsync<T>(DataSessionSource db, PoolAccess access, Func<NpgsqlConnection, DbTransaction, Task<T>> query,
         CancellationToken ct)
     {
-        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var connection = await db.DataSource.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
-        await ApplyAsync(connection, transaction, access, ct);
+        await ApplyAsync(connection, transaction, access, ct, db.StatementTimeoutMilliseconds);
         try
         {
             var result = await query(connection, transaction);
@@ -42,8 +43,13 @@ internal static class DataSession
         }
     }
 
-    /// <summary>The session settings the row-level security policies read (also what the RLS tests set, bypassing the builder).</summary>
-    public static Task ApplyAsync(NpgsqlConnection connection, DbTransaction transaction, PoolAccess access, CancellationToken ct) =>
+    /// <summary>
+    /// The session settings the row-level security policies read (also what the RLS tests set, bypassing the builder).
+    /// The statement timeout is set here too, not only at connection start (DataSetup): behind pgbouncer in transaction mode
+    /// the startup parameter cannot reach the server, and these are the queries that can scan for long.
+    /// </summary>
+    public static Task ApplyAsync(NpgsqlConnection connection, DbTransaction transaction, PoolAccess access, CancellationToken ct,
+        int statementTimeoutMilliseconds = 0) =>
         connection.ExecuteAsync(new CommandDefinition(SettingsSql, new
         {
             role = ReaderRole,
@@ -52,5 +58,11 @@ internal static class DataSession
             client = access.Caller.ClientId,
             tenant = access.Caller.Tenant ?? "",
             values = PolicyValues.ToJson(access.Caller.Values),
+            // None given keeps the session's value (the RLS tests' connections).
+            timeout = statementTimeoutMilliseconds > 0
+                ? statementTimeoutMilliseconds.ToString(System.Globalization.CultureInfo.InvariantCulture) : "",
         }, transaction, cancellationToken: ct));
 }
+
+/// <summary>The data source of the data queries with the statement timeout each of their transactions sets.</summary>
+internal sealed record DataSessionSource(NpgsqlDataSource DataSource, int StatementTimeoutMilliseconds);

@@ -18,6 +18,8 @@ internal static class DataSetup
             builder.Options = string.IsNullOrEmpty(builder.Options) ? timeout : builder.Options + " " + timeout;
             return Postgres.CreateDataSource(builder.ConnectionString, "ResourceApi");
         });
+        services.AddSingleton(sp => new DataSessionSource(sp.GetRequiredService<NpgsqlDataSource>(),
+            sp.GetRequiredService<IOptions<ResourceApiOptions>>().Value.StatementTimeoutMilliseconds));
         services.AddSingleton<CatalogCache>();
         services.AddSingleton<DataSourceStore>();
         services.AddSingleton<DataPoolStore>();

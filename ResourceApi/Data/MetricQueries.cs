@@ -25,7 +25,7 @@ internal sealed record TimeSeries(IReadOnlyList<string> Labels, IReadOnlyList<st
 internal sealed record Leaderboard(IReadOnlyList<string> Headers, IReadOnlyList<IReadOnlyList<string?>> Rows);
 
 /// <summary>Metric values: counter, time series and leaderboard, each over the caller's visible rows only.</summary>
-internal sealed class MetricQueries(NpgsqlDataSource db)
+internal sealed class MetricQueries(DataSessionSource db)
 {
     /// <summary>date_trunc's field names; granularity values are bound as a parameter, never spliced.</summary>
     public static readonly IReadOnlyList<string> Granularities = ["minute", "hour", "day", "week", "month", "year"];

@@ -74,6 +74,35 @@ public static class Postgres
         }
     }
 
+    /// <summary>The DI key of the data source for what needs one server session throughout: LISTEN/NOTIFY and migrations.</summary>
+    public const string Direct = "direct";
+
+    /// <summary>
+    /// DIRECT_DATABASE_URL, else ConnectionStrings:Direct, else the main connection string. Behind pgbouncer in transaction
+    /// mode the main string points at pgbouncer, which hands each transaction to any server connection: a LISTEN or a
+    /// session advisory lock would be held by a connection other callers then use (docs/operations.md, "pgbouncer").
+    /// </summary>
+    public static string DirectConnectionStringFrom(Func<string, string?> setting)
+    {
+        var (name, value) = setting("DIRECT_DATABASE_URL") is { Length: > 0 } url ? ("DIRECT_DATABASE_URL", url)
+            : setting("ConnectionStrings:Direct") is { Length: > 0 } cs ? ("ConnectionStrings__Direct", cs)
+            : (null, null);
+        if (value is null)
+        {
+            return ConnectionStringFrom(setting);
+        }
+
+        try
+        {
+            return ToConnectionString(value);
+        }
+        catch (Exception e) when (e is ArgumentException or FormatException or InvalidOperationException)
+        {
+            throw new SettingException(name!, "expected a PostgreSQL URL (postgres://user:password@host:5432/database) " +
+                                              "or an Npgsql connection string (Host=...;Database=...)", e);
+        }
+    }
+
     /// <summary>
     /// Pool sizes when the connection string sets none (Npgsql's own default is 100 each, which alone fills PostgreSQL's
     /// default max_connections of 100). The budget (docs/operations.md, "Connection budget"):
@@ -106,7 +135,7 @@ public static class Postgres
 
     /// <summary>Whether the operator chose a pool size (any of Npgsql's spellings); Npgsql's builder reports every known key as
     /// present.</summary>
-    private static bool SetsPoolSize(string connectionString) =>
+    public static bool SetsPoolSize(string connectionString) =>
         new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString }.Keys.Cast<string>()
             .Any(k => k.Replace(" ", "", StringComparison.Ordinal).Equals("MaximumPoolSize", StringComparison.OrdinalIgnoreCase) ||
                       k.Replace(" ", "", StringComparison.Ordinal).Equals("MaxPoolSize", StringComparison.OrdinalIgnoreCase));

@@ -11,7 +11,7 @@ namespace TokenService.Changes;
 /// connection every cache is cleared on reconnect, since notifications sent meanwhile are gone.
 /// </summary>
 public sealed partial class ChangeListener(
-    NpgsqlDataSource db,
+    [FromKeyedServices(Shared.Database.Postgres.Direct)] NpgsqlDataSource db,
     ApplicationCache applications,
     VerifiedSecretCache secrets,
     KeyRingRefresher keys,

@@ -13,7 +13,8 @@ public static class MigrateCommand
         var command = new Command("migrate", "Apply pending database migrations (both services' schemas).") { status };
         command.SetAction(async (parse, ct) =>
         {
-            var db = context.Get<NpgsqlDataSource>();
+            // Direct: the migrator's session advisory lock must stay on the one server connection it took it on.
+            var db = context.Services.GetRequiredKeyedService<NpgsqlDataSource>(Postgres.Direct);
             var sets = new[] { TokenServiceSetup.TokenMigrations(), ResourceApi.Data.ResourceSchemaMigrations.All() };
             foreach (var set in sets)
             {

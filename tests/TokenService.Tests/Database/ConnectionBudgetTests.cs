@@ -47,7 +47,7 @@ public sealed class ConnectionBudgetTests
     [CancelAfter(60_000)]
     public async Task Exhausted_pool_answers_503_with_retry_after_and_no_driver_error()
     {
-        // Two connections: the change listener holds one, the test the other.
+        // Two connections, both held by the test (the change listener has its own direct pool since DIRECT_DATABASE_URL).
         var connectionString = await PostgresServer.CreateDatabaseAsync("exhausted");
         await using var host = new TokenServiceHost(connectionString + ";Maximum Pool Size=2;Timeout=1");
         using var client = await host.CreateReadyClientAsync();
@@ -58,6 +58,7 @@ public sealed class ConnectionBudgetTests
         }
 
         await using var held = await db.OpenConnectionAsync();
+        await using var heldToo = await db.OpenConnectionAsync();
         using var response = await client.PostAsync("/oauth2/token", new FormUrlEncodedContent(new Dictionary<string, string>
         {
             ["grant_type"] = "client_credentials",
