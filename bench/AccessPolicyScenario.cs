@@ -1,6 +1,3 @@
-using System.Text;
-using System.Text.Json;
-
 namespace Bench;
 
 /// <summary>
@@ -26,8 +23,8 @@ internal static class AccessPolicyScenario
             return;
         }
 
-        var open = await TokenAsync(c, "");
-        var controlled = await TokenAsync(c, "&policy_values=" + Uri.EscapeDataString("{\"product\": \"widget\"}"));
+        var open = await ApiScenarios.BearerAsync(c);
+        var controlled = await ApiScenarios.BearerAsync(c, "&policy_values=" + Uri.EscapeDataString("{\"product\": \"widget\"}"));
         if (open is null || controlled is null)
         {
             c.Report.Unavailable(figure, "no token for the warm application (see the warm token rows)");
@@ -67,19 +64,5 @@ internal static class AccessPolicyScenario
         c.Detail(before, withApi: true);
         c.Detail(withPolicy, withApi: true);
         c.Detail(after, withApi: true);
-    }
-
-    private static async Task<string?> TokenAsync(BenchContext c, string extra)
-    {
-        using var client = Http.Create(1);
-        var form = Http.ClientCredentialsForm(c.Options.WarmApp.ClientId, c.Options.WarmApp.Secret, c.Options.TokenExtra + extra);
-        var (status, answer) = await BenchContext.ProbeAsync(client, Http.Post(c.Options.TokenEndpoint, form, Http.Form));
-        if (status != 200)
-        {
-            return null;
-        }
-
-        using var json = JsonDocument.Parse(Encoding.UTF8.GetBytes(answer));
-        return "Bearer " + json.RootElement.GetProperty("access_token").GetString();
     }
 }

@@ -84,12 +84,15 @@ internal static class ApiScenarios
         return buffer.ToArray();
     }
 
-    /// <summary>"Bearer ..." with a token for the warm client, or null when the token endpoint refuses.</summary>
-    public static async Task<string?> BearerAsync(BenchContext c)
+    /// <summary>
+    /// "Bearer ..." with a token for the warm client (<paramref name="extra"/>: more form parameters), or null when the
+    /// token endpoint refuses.
+    /// </summary>
+    public static async Task<string?> BearerAsync(BenchContext c, string extra = "")
     {
         var o = c.Options;
         using var client = Http.Create(1);
-        var form = Http.ClientCredentialsForm(o.WarmApp.ClientId, o.WarmApp.Secret, o.TokenExtra);
+        var form = Http.ClientCredentialsForm(o.WarmApp.ClientId, o.WarmApp.Secret, o.TokenExtra + extra);
         var (status, answer) = await BenchContext.ProbeAsync(client, Http.Post(o.TokenEndpoint, form, Http.Form));
         if (status != 200)
         {
