@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using Npgsql;
+using Shared.Audit;
 
 namespace ResourceApi.Data;
 
@@ -8,7 +9,24 @@ public sealed record AccessPolicyView(
     Guid Id, string UniqueName, string Description, string DataPool, string[] Columns, IReadOnlyList<AccessPolicyRowView> Rows,
     string[] Applications, DateTime CreatedAt, DateTime ModifiedAt);
 
-public sealed record AccessPolicyRowView(string Column, string Operator, string Value);
+public sealed record AccessPolicyRowView(string Column, string Operator, string Value)
+{
+    /// <summary>The operators a row rule may use (those of Metric filters).</summary>
+    public static IEnumerable<string> Operators => MetricFilter.Operators.Keys;
+
+    /// <summary>
+    /// A rule as operators write it on the CLI and in the Console, <c>COLUMN OPERATOR VALUE</c> (the value may hold
+    /// spaces, as <c>${{ tenant }}</c> does); null when it has fewer than three parts. The rules themselves are checked
+    /// when the policy is saved.
+    /// </summary>
+    public static AccessPolicyRowView? Parse(string line) =>
+        line.Trim().Split(' ', 3, StringSplitOptions.RemoveEmptyEntries) is [var column, var op, var value]
+            ? new AccessPolicyRowView(column, op, value.Trim())
+            : null;
+}
+
+/// <summary>A Data Pool as the Console's Access Policies page shows it: whether Access Control is on, and its columns.</summary>
+public sealed record DataPoolAccessView(Guid Id, string UniqueName, bool AccessControlEnabled, string[] Columns);
 
 /// <summary>
 /// The ops CLI's entry to Access Policies (<c>TokenService policies ...</c>): the same rules and store as the GraphQL
@@ -21,11 +39,12 @@ public sealed class AccessPolicyOperations
     private readonly DataPoolStore pools;
     private readonly TimeProvider time;
 
-    public AccessPolicyOperations(NpgsqlDataSource db, TimeProvider time)
+    /// <param name="actor">Who the audit trail names for each change: the CLI's OS user, or the Console's operator.</param>
+    public AccessPolicyOperations(NpgsqlDataSource db, TimeProvider time, Func<AuditActor> actor)
     {
         var catalog = new CatalogCache(Options.Create(new ResourceApiOptions { CatalogCacheMilliseconds = 0 }), time);
         pools = new DataPoolStore(db, catalog);
-        policies = new AccessPolicies(pools, new MetricStore(db, catalog), new AccessPolicyStore(db, catalog));
+        policies = new AccessPolicies(pools, new MetricStore(db, catalog), new AccessPolicyStore(db, catalog, actor));
         this.time = time;
     }
 
@@ -46,6 +65,24 @@ public sealed class AccessPolicyOperations
 
             return (IReadOnlyList<AccessPolicyView>)views;
         });
+
+    /// <summary>Every Data Pool (by name) with its Access Control state and columns.</summary>
+    public async Task<IReadOnlyList<DataPoolAccessView>> ListPoolsAsync(CancellationToken ct)
+    {
+        var views = new List<DataPoolAccessView>();
+        foreach (var pool in (await pools.ListAsync(new Page(10_000, 0), ct)).OrderBy(p => p.UniqueName, StringComparer.Ordinal))
+        {
+            var columns = await pools.ColumnsAsync(pool.TableName, ct);
+            views.Add(new DataPoolAccessView(pool.Id, pool.UniqueName, pool.AccessControlEnabled,
+                columns.All.Select(c => c.ColumnName).ToArray()));
+        }
+
+        return views;
+    }
+
+    /// <summary>By unique name or id; null when there is none.</summary>
+    public async Task<AccessPolicyView?> FindAsync(string policy, CancellationToken ct) =>
+        await policies.FindAsync(policy, ct) is { } found ? await ViewAsync(found, ct) : null;
 
     public Task<(AccessPolicyView? Policy, string? Error)> AssignAsync(string policy, IReadOnlyList<string> applications, bool assign,
         CancellationToken ct) =>

@@ -1,15 +1,28 @@
 using System.Data.Common;
 using Dapper;
 using Npgsql;
+using Shared.Audit;
 
 namespace ResourceApi.Data;
 
+/// <summary>The audit trail's names for Access Policy changes (issue 16 point 4), whoever makes them.</summary>
+public static class PolicyAuditActions
+{
+    public const string Create = "policy.create";
+    public const string Modify = "policy.modify";
+    public const string Delete = "policy.delete";
+    public const string Assign = "policy.assign";
+    public const string Unassign = "policy.unassign";
+    public const string AccessControl = "data_pool.access_control";
+}
+
 /// <summary>
 /// The SQL for resource.access_policies and their assignments. Every change regenerates the table's row-level security
-/// policies (resource.sync_row_security) in the same transaction, so PostgreSQL enforces the new rules from the commit
-/// on, on every instance, whatever an instance's catalog cache still holds.
+/// policies (resource.sync_row_security) and writes its audit row (who: <paramref name="actor"/>, the caller of this
+/// request or the CLI's OS user) in the same transaction, so PostgreSQL enforces the new rules from the commit on, on
+/// every instance, whatever an instance's catalog cache still holds, and no change commits without its audit row.
 /// </summary>
-internal sealed class AccessPolicyStore(NpgsqlDataSource db, CatalogCache catalog)
+internal sealed class AccessPolicyStore(NpgsqlDataSource db, CatalogCache catalog, Func<AuditActor> actor)
 {
     private const string Select = """
         SELECT p.id, p.unique_name, p.description, p.data_pool_id, p.columns, p.rows::text AS rows, p.created_at, p.modified_at,
@@ -87,15 +100,15 @@ internal sealed class AccessPolicyStore(NpgsqlDataSource db, CatalogCache catalo
 
     public Task InsertAsync(AccessPolicy policy, string table, CancellationToken ct) =>
         ChangeAsync(table, (c, t) => c.ExecuteAsync(new CommandDefinition(InsertSql, policy, t, cancellationToken: ct)),
-            policy.UniqueName, ct);
+            policy.UniqueName, new(PolicyAuditActions.Create, policy.UniqueName, Facts(policy)), ct);
 
     public Task UpdateAsync(AccessPolicy policy, string table, CancellationToken ct) =>
         ChangeAsync(table, (c, t) => c.ExecuteAsync(new CommandDefinition(UpdateSql, policy, t, cancellationToken: ct)),
-            policy.UniqueName, ct);
+            policy.UniqueName, new(PolicyAuditActions.Modify, policy.UniqueName, Facts(policy)), ct);
 
     public Task DeleteAsync(AccessPolicy policy, string table, CancellationToken ct) =>
         ChangeAsync(table, (c, t) => c.ExecuteAsync(new CommandDefinition(DeleteSql, new { id = policy.Id }, t, cancellationToken: ct)),
-            policy.UniqueName, ct);
+            policy.UniqueName, new(PolicyAuditActions.Delete, policy.UniqueName, new { policy.Id, dataPool = policy.DataPoolId }), ct);
 
     /// <summary>Assigns; an application that already has another policy for the pool is named in the error.</summary>
     public Task AssignAsync(AccessPolicy policy, IReadOnlyList<string> clients, string table, CancellationToken ct) =>
@@ -110,20 +123,35 @@ internal sealed class AccessPolicyStore(NpgsqlDataSource db, CatalogCache catalo
             }
 
             return await c.ExecuteAsync(new CommandDefinition(AssignSql, args, t, cancellationToken: ct));
-        }, policy.UniqueName, ct);
+        }, policy.UniqueName, new(PolicyAuditActions.Assign, policy.UniqueName, new { applications = clients }), ct);
 
     public Task UnassignAsync(AccessPolicy policy, IReadOnlyList<string> clients, string table, CancellationToken ct) =>
         ChangeAsync(table, (c, t) => c.ExecuteAsync(new CommandDefinition(
-            UnassignSql, new { policy.Id, clients = clients.ToArray() }, t, cancellationToken: ct)), policy.UniqueName, ct);
+                UnassignSql, new { policy.Id, clients = clients.ToArray() }, t, cancellationToken: ct)), policy.UniqueName,
+            new(PolicyAuditActions.Unassign, policy.UniqueName, new { applications = clients }), ct);
 
     public Task SetAccessControlAsync(DataPool pool, bool enabled, CancellationToken ct) =>
         ChangeAsync(pool.TableName, (c, t) => c.ExecuteAsync(new CommandDefinition(
-            SetAccessControlSql, new { id = pool.Id, enabled }, t, cancellationToken: ct)), pool.UniqueName, ct);
+                SetAccessControlSql, new { id = pool.Id, enabled }, t, cancellationToken: ct)), pool.UniqueName,
+            new(PolicyAuditActions.AccessControl, pool.UniqueName, new { accessControlEnabled = enabled }), ct);
 
     /// <summary>Regenerates the table's row security alone (after a Data Pool is created or deleted).</summary>
-    public Task SyncAsync(string table, CancellationToken ct) => ChangeAsync(table, (_, _) => Task.FromResult(0), table, ct);
+    public Task SyncAsync(string table, CancellationToken ct) => ChangeAsync(table, (_, _) => Task.FromResult(0), table, null, ct);
 
-    private async Task ChangeAsync(string table, Func<NpgsqlConnection, DbTransaction, Task<int>> change, string name, CancellationToken ct)
+    /// <summary>What the audit row says of a policy: its rules, never a token value (only placeholders are stored).</summary>
+    private static object Facts(AccessPolicy policy) =>
+        new
+        {
+            policy.Id,
+            dataPool = policy.DataPoolId,
+            policy.Columns,
+            rows = policy.RowList.Select(r => $"{r.Column} {r.Operator} {r.Value}"),
+        };
+
+    private sealed record Audited(string Action, string Target, object? Details);
+
+    private async Task ChangeAsync(string table, Func<NpgsqlConnection, DbTransaction, Task<int>> change, string name, Audited? audited,
+        CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
@@ -131,6 +159,13 @@ internal sealed class AccessPolicyStore(NpgsqlDataSource db, CatalogCache catalo
         {
             await change(connection, transaction);
             await connection.ExecuteAsync(new CommandDefinition(SyncSql, new { table }, transaction, cancellationToken: ct));
+            if (audited is not null)
+            {
+                var targetKind = audited.Action == PolicyAuditActions.AccessControl ? "data_pool" : "access_policy";
+                await AuditEventWriter.InsertAsync(connection, transaction, actor(), audited.Action, targetKind, audited.Target,
+                    audited.Details, ct);
+            }
+
             await transaction.CommitAsync(ct);
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation)

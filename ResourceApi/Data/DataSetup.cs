@@ -1,7 +1,9 @@
 using System.Globalization;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using Shared.Audit;
 using Shared.Database;
+using Shared.Protocol;
 
 namespace ResourceApi.Data;
 
@@ -27,9 +29,20 @@ internal static class DataSetup
         services.AddSingleton<DataQueries>();
         services.AddSingleton<MetricQueries>();
         services.AddSingleton<Catalog>();
-        services.AddSingleton<AccessPolicyStore>();
+        services.AddHttpContextAccessor();
+        services.AddSingleton(sp => new AccessPolicyStore(sp.GetRequiredService<NpgsqlDataSource>(), sp.GetRequiredService<CatalogCache>(),
+            GraphQlCaller(sp.GetRequiredService<IHttpContextAccessor>())));
         services.AddSingleton<AccessPolicies>();
         services.AddSingleton<AccessGuard>();
         return services;
     }
+
+    /// <summary>Who changes Access Policies through GraphQL: the application (client id) of the admin token, from its address.</summary>
+    private static Func<AuditActor> GraphQlCaller(IHttpContextAccessor http) => () =>
+    {
+        var context = http.HttpContext;
+        var clientId = context?.User.FindFirst(ClaimNames.ClientId)?.Value;
+        return new AuditActor(clientId is null ? AuditActor.System : AuditActor.Client, clientId ?? "anonymous",
+            context?.Connection.RemoteIpAddress?.ToString() ?? "");
+    };
 }

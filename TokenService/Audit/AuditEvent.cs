@@ -2,22 +2,6 @@ using System.Text.Json;
 
 namespace TokenService.Audit;
 
-/// <summary>
-/// Who made a change: a signed-in Console operator (<c>user</c>, the user id), a management API caller (<c>client</c>,
-/// the client id of its token) or the ops command line (<c>cli</c>, the OS user); and from where (remote address, or
-/// the host name for the CLI).
-/// </summary>
-public sealed record AuditActor(string Kind, string Id, string Address)
-{
-    public const string User = "user";
-    public const string Client = "client";
-    public const string Cli = "cli";
-    public const string System = "system";
-
-    /// <summary>The HttpContext.Items key under which the Console names the operator of this request.</summary>
-    public const string ItemKey = "TokenService.Audit.Actor";
-}
-
 /// <summary>One row of the audit trail. <see cref="Details"/> is a JSON object of non-secret facts (names, scopes, times).</summary>
 public sealed record AuditEvent
 {

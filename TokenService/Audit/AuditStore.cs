@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Dapper;
 using Npgsql;
+using Shared.Audit;
 
 namespace TokenService.Audit;
 
@@ -13,21 +14,8 @@ public sealed class AuditStore(NpgsqlDataSource db)
 
     public async Task InsertAsync(AuditActor actor, string action, string targetKind, string target, object? details, CancellationToken ct)
     {
-        const string sql = """
-            INSERT INTO audit_events (actor_kind, actor, address, action, target_kind, target, details)
-            VALUES (@Kind, @Id, @Address, @action, @targetKind, @target, @details::jsonb)
-            """;
         await using var connection = await db.OpenConnectionAsync(ct);
-        await connection.ExecuteAsync(new CommandDefinition(sql, new
-        {
-            Kind = actor.Kind,
-            Id = Clip(actor.Id),
-            Address = Clip(actor.Address),
-            action,
-            targetKind,
-            target = Clip(target),
-            details = JsonSerializer.Serialize(details ?? new { }, OpsJson),
-        }, cancellationToken: ct));
+        await AuditEventWriter.InsertAsync(connection, null, actor, action, targetKind, target, details, ct);
     }
 
     /// <summary>Newest first. <paramref name="target"/> matches the target exactly; <paramref name="action"/> is a prefix
@@ -63,10 +51,6 @@ public sealed class AuditStore(NpgsqlDataSource db)
         await transaction.CommitAsync(ct);
         return deleted;
     }
-
-    private static readonly JsonSerializerOptions OpsJson = new(JsonSerializerDefaults.Web);
-
-    private static string Clip(string value) => value.Length <= 200 ? value : value[..200];
 
     /// <summary>The row as Dapper reads it (details as text: Npgsql gives jsonb as a string).</summary>
     private sealed class Row

@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using Shared.Audit;
 using Shared.Protocol;
 
 namespace TokenService.Audit;
@@ -28,7 +29,7 @@ public sealed class AuditTrail(AuditStore store, IHttpContextAccessor? http = nu
     {
         if (http?.HttpContext is not { } context)
         {
-            return new AuditActor(AuditActor.Cli, Environment.UserName, Environment.MachineName);
+            return AuditActor.CommandLine();
         }
 
         if (context.Items[AuditActor.ItemKey] is AuditActor operatorActor)

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Npgsql;
+using Shared.Audit;
 using ResourceApi.Data;
 
 namespace TokenService.Cli;
@@ -31,14 +32,13 @@ public static class PoliciesCommand
             var rules = new List<AccessPolicyRowView>();
             foreach (var (row, i) in (parse.GetValue(rows) ?? []).Select((r, i) => (r, i)))
             {
-                var parts = row.Trim().Split(' ', 3, StringSplitOptions.RemoveEmptyEntries);
-                if (parts.Length != 3)
+                if (AccessPolicyRowView.Parse(row) is not { } rule)
                 {
                     return await context.FailAsync(OpsCli.Usage,
                         $"--row {i + 1}: write 'COLUMN OPERATOR VALUE', e.g. 'tenant EQUALS ${{{{ tenant }}}}'");
                 }
 
-                rules.Add(new AccessPolicyRowView(parts[0], parts[1], parts[2]));
+                rules.Add(rule);
             }
 
             var allowed = parse.GetValue(columns)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
@@ -105,5 +105,5 @@ public static class PoliciesCommand
     }
 
     private static AccessPolicyOperations Operations(CliContext context) =>
-        new(context.Get<NpgsqlDataSource>(), context.Get<TimeProvider>());
+        new(context.Get<NpgsqlDataSource>(), context.Get<TimeProvider>(), AuditActor.CommandLine);
 }

@@ -41,7 +41,7 @@ public static class ConsoleAssets
         cursor:pointer;text-decoration:none}
         button.danger,.button.danger{background:var(--danger)}
         button.secondary{background:#fff;color:var(--accent);border:1px solid var(--accent)}
-        button.link{background:none;padding:0;text-decoration:underline}
+        button.link{background:none;padding:0;text-decoration:underline;color:var(--accent)}
         :focus-visible{outline:3px solid #f5a623;outline-offset:2px}
         table{width:100%;border-collapse:collapse;background:var(--card)}
         th,td{text-align:left;padding:.5rem;border-bottom:1px solid var(--line);vertical-align:top}

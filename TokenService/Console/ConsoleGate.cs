@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Antiforgery;
+using Shared.Audit;
 using TokenService.Audit;
 using TokenService.Users;
 

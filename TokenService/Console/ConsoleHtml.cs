@@ -44,7 +44,8 @@ public static class ConsoleHtml
 
     private static readonly (string Path, string Label)[] Navigation =
     [
-        ("/console/applications", "Applications"), ("/console/keys", "Keys"), ("/console/users", "Users"),
+        ("/console/applications", "Applications"), ("/console/policies", "Access Policies"), ("/console/keys", "Keys"),
+        ("/console/users", "Users"),
         ("/console/inspector", "Token inspector"), ("/console/audit", "Audit trail"),
     ];
 

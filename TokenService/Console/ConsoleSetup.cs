@@ -52,6 +52,7 @@ public static class ConsoleSetup
         var pages = console.MapGroup("").AddEndpointFilter(ConsoleGate.FilterAsync);
         pages.MapGet("/", () => TypedResults.Redirect("/console/applications"));
         ApplicationsPages.Map(pages);
+        PoliciesPages.Map(pages);
         KeysPage.Map(pages);
         UsersPages.Map(pages);
         InspectorPage.Map(pages);

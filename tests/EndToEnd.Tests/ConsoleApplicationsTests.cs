@@ -291,9 +291,6 @@ public sealed class ConsoleApplicationsTests : ConsoleBrowser
         await phone.Context.CloseAsync();
     }
 
-    private async Task<Guid> UserIdAsync(string username) =>
-        (await Host.Services.GetRequiredService<TokenService.Users.UserStore>().FindByUsernameAsync(username, default))!.Id;
-
     private async Task<(string Kind, string Actor)> AuditActorOfAsync(string target, string action)
     {
         await using var db = new NpgsqlConnection(Host.ConnectionString);

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using Deque.AxeCore.Playwright;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 using Npgsql;
 using TestSupport;
@@ -82,6 +83,9 @@ public abstract class ConsoleBrowser
 
         return id;
     }
+
+    protected async Task<Guid> UserIdAsync(string username) =>
+        (await Host.Services.GetRequiredService<TokenService.Users.UserStore>().FindByUsernameAsync(username, default))!.Id;
 
     /// <summary>A fresh browser context (no cookies) with the given viewport.</summary>
     protected async Task<IPage> NewPageAsync(int width = 1280, int height = 900)

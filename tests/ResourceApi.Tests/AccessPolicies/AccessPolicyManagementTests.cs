@@ -35,6 +35,27 @@ public sealed class AccessPolicyManagementTests
         });
     }
 
+    [Test]
+    public async Task Every_change_through_GraphQL_is_in_the_audit_trail_with_the_calling_application()
+    {
+        var (pool, _, _) = await NewPoolAsync();
+        var policy = await NewPolicyAsync(pool, ["tenant"], ("tenant", "EQUALS", "${{ tenant }}"));
+        await AssignAsync(policy, "client-a");
+        await UnassignAsync(policy, "client-a");
+        await AdminAsync($"mutation {{ deleteDataPoolAccessPolicy(id: \"{policy}\") }}");
+        var caller = new Microsoft.IdentityModel.JsonWebTokens.JsonWebToken(await AdminTokenAsync()).GetClaim("client_id").Value;
+        await using var connection = new Npgsql.NpgsqlConnection(Fixture.ConnectionString);
+        var trail = (await Dapper.SqlMapper.QueryAsync<(string Action, string Target, string Kind, string Actor)>(connection,
+            "SELECT action, target, actor_kind, actor FROM audit_events WHERE target IN (@policy, @pool) ORDER BY id",
+            new { policy, pool })).ToList();
+        Assert.That(trail, Is.EqualTo(new[]
+        {
+            ("data_pool.access_control", pool, "client", caller), ("policy.create", policy, "client", caller),
+            ("policy.assign", policy, "client", caller), ("policy.unassign", policy, "client", caller),
+            ("policy.delete", policy, "client", caller),
+        }));
+    }
+
     [TestCase(new[] { "nope" }, "tenant", "EQUALS", "x", "columns: unknown column 'nope'")]
     [TestCase(new string[0], "tenant", "EQUALS", "x", "columns: name at least one column")]
     [TestCase(new[] { "*", "tenant" }, "tenant", "EQUALS", "x", "columns: \"*\" allows every column")]

@@ -59,6 +59,45 @@ public sealed class PoliciesCliTests
         });
     }
 
+    [Test]
+    public async Task Each_change_is_in_the_audit_trail_with_the_os_user_and_commits_only_with_its_audit_row()
+    {
+        await RunAsync("policies", "create", "cli-audited", "--data-pool", "orders", "--columns", "*");
+        await RunAsync("policies", "assign", "cli-audited", "app-9");
+        await RunAsync("policies", "access-control", "orders", "off");
+        await RunAsync("policies", "delete", "cli-audited");
+        await using var connection = new NpgsqlConnection(database);
+        var trail = (await connection.QueryAsync<(string Action, string Kind, string Actor)>(
+            "SELECT action, actor_kind, actor FROM audit_events WHERE target IN ('cli-audited', 'orders') AND actor_kind = 'cli' " +
+            "AND action IN ('policy.create', 'policy.assign', 'policy.delete', 'data_pool.access_control') ORDER BY id")).ToList();
+        Assert.That(trail.Select(t => t.Action), Is.SupersetOf(new[]
+            { "policy.create", "policy.assign", "data_pool.access_control", "policy.delete" }));
+        Assert.That(trail.Select(t => t.Actor).Distinct(), Is.EqualTo(new[] { Environment.UserName }));
+
+        // The audit row is written in the change's transaction: when it cannot be written, the change does not happen.
+        await connection.ExecuteAsync("""
+            CREATE FUNCTION refuse_policy_audit() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN IF NEW.action = 'policy.create' THEN RAISE EXCEPTION 'audit store unavailable'; END IF; RETURN NEW; END $$;
+            CREATE TRIGGER refuse_policy_audit BEFORE INSERT ON audit_events FOR EACH ROW EXECUTE FUNCTION refuse_policy_audit();
+            """);
+        try
+        {
+            var (code, output, error) = await RunAsync("policies", "create", "cli-unaudited", "--data-pool", "orders", "--columns", "*");
+            var stored = await SqlAsync<long>("SELECT count(*) FROM resource.access_policies WHERE unique_name = 'cli-unaudited'");
+            Assert.Multiple(() =>
+            {
+                Assert.That(code, Is.Not.Zero);
+                Assert.That(output, Is.Empty);
+                Assert.That(error.TrimEnd().Split('\n'), Has.Length.EqualTo(1), error);
+                Assert.That(stored, Is.Zero, "a policy without its audit row");
+            });
+        }
+        finally
+        {
+            await connection.ExecuteAsync("DROP TRIGGER refuse_policy_audit ON audit_events; DROP FUNCTION refuse_policy_audit()");
+        }
+    }
+
     [TestCase(new[] { "policies", "create", "p1", "--data-pool", "orders", "--columns", "nope" }, "error: columns: unknown column 'nope'")]
     [TestCase(new[] { "policies", "create", "p2", "--data-pool", "nowhere", "--columns", "*" },
         "error: dataPool: no Data Pool named 'nowhere'")]
