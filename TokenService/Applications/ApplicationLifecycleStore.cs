@@ -1,6 +1,7 @@
 using Dapper;
 using Npgsql;
 using Shared.Database;
+using TokenService.Audit;
 using TokenService.Revocation;
 
 namespace TokenService.Applications;
@@ -18,7 +19,7 @@ public sealed class ApplicationLifecycleStore(NpgsqlDataSource db)
     /// brings <paramref name="revocation"/> (the tokens issued before it carry more than the application now may), written
     /// in the same transaction.
     /// </summary>
-    public async Task<(UpdateOutcome Outcome, Application? Updated)> UpdateAsync(Application a, CancellationToken ct,
+    public async Task<(UpdateOutcome Outcome, Application? Updated)> UpdateAsync(Application a, AuditEntry audit, CancellationToken ct,
         RevocationEntry? revocation = null, DateTime now = default)
     {
         const string sql = $"""
@@ -39,6 +40,11 @@ public sealed class ApplicationLifecycleStore(NpgsqlDataSource db)
                 await RevocationStore.InsertAsync(connection, transaction, revocation, now, ct);
             }
 
+            if (updated is not null)
+            {
+                await audit.WriteAsync(connection, transaction, ct);
+            }
+
             await transaction.CommitAsync(ct);
             return updated is null ? (UpdateOutcome.NotFound, null) : (UpdateOutcome.Updated, updated);
         }
@@ -54,7 +60,7 @@ public sealed class ApplicationLifecycleStore(NpgsqlDataSource db)
     /// does) is recorded in the same transaction. Null when no such confidential application.
     /// </summary>
     public async Task<Application?> RotateSecretAsync(string clientId, string secretHash, DateTime? previousSecretExpiresAt,
-        Func<string, RevocationEntry> revocation, DateTime now, CancellationToken ct)
+        Func<string, RevocationEntry> revocation, DateTime now, AuditEntry audit, CancellationToken ct)
     {
         const string sql = $"""
             UPDATE applications SET
@@ -71,6 +77,7 @@ public sealed class ApplicationLifecycleStore(NpgsqlDataSource db)
         if (updated is not null)
         {
             await RevocationStore.InsertAsync(connection, transaction, revocation(clientId), now, ct);
+            await audit.WriteAsync(connection, transaction, ct);
         }
 
         await transaction.CommitAsync(ct);
@@ -78,7 +85,7 @@ public sealed class ApplicationLifecycleStore(NpgsqlDataSource db)
     }
 
     /// <summary>Deletes the application and records that every token it was issued is dead; false when none.</summary>
-    public async Task<bool> DeleteAsync(string clientId, RevocationEntry revocation, DateTime now, CancellationToken ct)
+    public async Task<bool> DeleteAsync(string clientId, RevocationEntry revocation, DateTime now, AuditEntry audit, CancellationToken ct)
     {
         const string sql = "DELETE FROM applications WHERE client_id = @clientId";
         await using var connection = await db.OpenConnectionAsync(ct);
@@ -87,6 +94,7 @@ public sealed class ApplicationLifecycleStore(NpgsqlDataSource db)
         if (deleted)
         {
             await RevocationStore.InsertAsync(connection, transaction, revocation, now, ct);
+            await audit.WriteAsync(connection, transaction, ct);
         }
 
         await transaction.CommitAsync(ct);

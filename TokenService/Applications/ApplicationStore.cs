@@ -1,6 +1,7 @@
 using Dapper;
 using Npgsql;
 using Shared.Database;
+using TokenService.Audit;
 
 namespace TokenService.Applications;
 
@@ -26,8 +27,9 @@ public sealed class ApplicationStore(NpgsqlDataSource db)
         return (await connection.QueryAsync<Application>(new CommandDefinition(sql, cancellationToken: ct))).AsList();
     }
 
-    /// <summary>False when the name is taken (unique violation), so the caller can say so instead of failing.</summary>
-    public async Task<Application?> InsertAsync(Application a, CancellationToken ct)
+    /// <summary>Null when the name is taken (unique violation), so the caller can say so instead of failing. The audit
+    /// row is written in the same transaction.</summary>
+    public async Task<Application?> InsertAsync(Application a, AuditEntry audit, CancellationToken ct)
     {
         const string sql = $"""
             INSERT INTO applications (id, client_id, name, description, scopes, secret_hash, client_type, redirect_uris, grant_types,
@@ -37,9 +39,13 @@ public sealed class ApplicationStore(NpgsqlDataSource db)
             RETURNING {Columns}
             """;
         await using var connection = await db.OpenConnectionAsync(ct);
+        await using var transaction = await connection.BeginTransactionAsync(ct);
         try
         {
-            return await connection.QuerySingleAsync<Application>(new CommandDefinition(sql, a, cancellationToken: ct));
+            var stored = await connection.QuerySingleAsync<Application>(new CommandDefinition(sql, a, transaction, cancellationToken: ct));
+            await audit.WriteAsync(connection, transaction, ct);
+            await transaction.CommitAsync(ct);
+            return stored;
         }
         catch (PostgresException e) when (e.SqlState == Postgres.UniqueViolation)
         {

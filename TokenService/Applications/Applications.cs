@@ -77,14 +77,13 @@ public sealed class Applications(
             TokenEndpointAuthMethod = authMethod,
             Jwks = jwks,
         };
-        var stored = await store.InsertAsync(application, ct);
+        var stored = await store.InsertAsync(application, audit.Entry(AuditActions.ApplicationCreate, "application",
+            application.ClientId, new { application.Name, application.Scopes, application.ClientType }), ct);
         if (stored is null)
         {
             return (null, new ValidationError("name", $"an application named '{name}' already exists") { IsConflict = true });
         }
 
-        await audit.RecordAsync(AuditActions.ApplicationCreate, "application", stored.ClientId,
-            new { stored.Name, stored.Scopes, stored.ClientType }, ct);
         return (new ApplicationWithSecret(stored.ClientId, secret, stored.Name, stored.Description, stored.Scopes, stored.CreatedAt)
         {
             ClientType = stored.ClientType, RedirectUris = stored.RedirectUris, GrantTypes = stored.GrantTypes,
@@ -112,8 +111,8 @@ public sealed class Applications(
         // The client id is never reused, so every token it ever got may die: the cutoff lies past the time any
         // instance's cache could still have issued one (iat has whole seconds; caches live ApplicationCache.TimeToLive).
         var cutoff = NextWholeSecond(now) + ApplicationCache.TimeToLive;
-        var deleted = await lifecycle.DeleteAsync(clientId, ClientRevocation(clientId, cutoff, now), now, ct);
-        await audit.RecordIfAsync(deleted, AuditActions.ApplicationDelete, "application", clientId, null, ct);
+        var deleted = await lifecycle.DeleteAsync(clientId, ClientRevocation(clientId, cutoff, now), now,
+            audit.Entry(AuditActions.ApplicationDelete, "application", clientId), ct);
         await ForgetAsync(clientId, ct);
         return deleted;
     }
@@ -137,9 +136,9 @@ public sealed class Applications(
         // secret is handed out only once that second has begun, so no token it gets can look older than the cutoff.
         var cutoff = NextWholeSecond(now);
         var updated = await lifecycle.RotateSecretAsync(clientId, hash, previousExpiresAt,
-            id => ClientRevocation(id, cutoff, previousExpiresAt ?? now), now, ct);
-        await audit.RecordIfAsync(updated is not null, AuditActions.ApplicationRotateSecret, "application", clientId,
-            new { GracePeriodSeconds = (int)grace.TotalSeconds }, ct);
+            id => ClientRevocation(id, cutoff, previousExpiresAt ?? now), now,
+            audit.Entry(AuditActions.ApplicationRotateSecret, "application", clientId, new { GracePeriodSeconds = (int)grace.TotalSeconds }),
+            ct);
         await ForgetAsync(clientId, ct);
         if (time.GetUtcNow().UtcDateTime < cutoff)
         {
@@ -210,20 +209,17 @@ public sealed class Applications(
         var now = time.GetUtcNow().UtcDateTime;
         var cutoff = NextWholeSecond(now);
         var revocation = Narrows(current, next) ? ClientRevocation(clientId, cutoff, now) : null;
-        var (outcome, updated) = await lifecycle.UpdateAsync(next, ct, revocation, now);
+        var entry = audit.Entry(AuditActions.ApplicationUpdate, "application", clientId, new
+        {
+            next.Name, next.Scopes, next.AllowedTenants, next.AllowedPolicyValues, next.RedirectUris, next.AccessTokenLifetimeSeconds,
+        });
+        var (outcome, updated) = await lifecycle.UpdateAsync(next, entry, ct, revocation, now);
         await ForgetAsync(clientId, ct);
         if (revocation is not null && updated is not null && time.GetUtcNow().UtcDateTime < cutoff)
         {
             await Task.Delay(cutoff - time.GetUtcNow().UtcDateTime, time, ct);
         }
 
-        await audit.RecordIfAsync(updated is not null, AuditActions.ApplicationUpdate, "application", clientId,
-            new
-            {
-                updated?.Name, updated?.Scopes, updated?.AllowedTenants, updated?.AllowedPolicyValues, updated?.RedirectUris,
-                updated?.AccessTokenLifetimeSeconds,
-            },
-            ct);
         return outcome switch
         {
             ApplicationLifecycleStore.UpdateOutcome.NameTaken =>

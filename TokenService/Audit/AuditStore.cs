@@ -5,18 +5,14 @@ using Shared.Audit;
 
 namespace TokenService.Audit;
 
-/// <summary>The SQL for audit_events: insert, filtered read, and the retention prune (the only deletion the table allows).</summary>
+/// <summary>
+/// The SQL for audit_events besides the insert (<see cref="AuditEventWriter"/>, in each change's transaction): filtered
+/// read, and the retention prune (the only deletion the table allows).</summary>
 public sealed class AuditStore(NpgsqlDataSource db)
 {
     public const int MaxListLimit = 1000;
 
     private const string Columns = "id, occurred_at, actor_kind, actor, address, action, target_kind, target, details::text AS details";
-
-    public async Task InsertAsync(AuditActor actor, string action, string targetKind, string target, object? details, CancellationToken ct)
-    {
-        await using var connection = await db.OpenConnectionAsync(ct);
-        await AuditEventWriter.InsertAsync(connection, null, actor, action, targetKind, target, details, ct);
-    }
 
     /// <summary>Newest first. <paramref name="target"/> matches the target exactly; <paramref name="action"/> is a prefix
     /// ("application.").</summary>

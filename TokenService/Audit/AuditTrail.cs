@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Security.Claims;
 using Shared.Audit;
 using Shared.Protocol;
@@ -5,25 +6,16 @@ using Shared.Protocol;
 namespace TokenService.Audit;
 
 /// <summary>
-/// Records a change with who made it. The actor comes from where the call runs: in a web request, the Console's
-/// operator (set in HttpContext.Items) or else the management token's client_id; outside a request, the ops CLI
-/// and the OS user running it. Callers pass only the action, the target and non-secret details.
+/// Names who makes a change, for its audit row. The actor comes from where the call runs: in a web request, the
+/// Console's operator (set in HttpContext.Items) or else the management token's client_id; outside a request, the ops
+/// CLI and the OS user running it. Callers pass only the action, the target and non-secret details; the store making
+/// the change writes the row in the change's transaction (<see cref="AuditEntry"/>).
 /// </summary>
-public sealed class AuditTrail(AuditStore store, IHttpContextAccessor? http = null)
+public sealed class AuditTrail(IHttpContextAccessor? http = null)
 {
-    public Task RecordAsync(string action, string targetKind, string target, object? details, CancellationToken ct) =>
-        store.InsertAsync(CurrentActor(), action, targetKind, target, details, ct);
-
-    /// <summary>Records only when the change happened (a no-op for "not found"), so callers need no if around it.</summary>
-    public Task RecordIfAsync(bool happened, string action, string targetKind, string target, object? details, CancellationToken ct) =>
-        happened ? RecordAsync(action, targetKind, target, details, ct) : Task.CompletedTask;
-
-    /// <summary>Records and returns true: for a change that has just happened, inside a boolean result.</summary>
-    public async Task<bool> RecordedAsync(string action, string targetKind, string target, CancellationToken ct)
-    {
-        await RecordAsync(action, targetKind, target, null, ct);
-        return true;
-    }
+    /// <summary>The audit row of a change the caller is about to make, for the store to write in the change's transaction.</summary>
+    public AuditEntry Entry(string action, string targetKind, string target, object? details = null) =>
+        new(CurrentActor(), action, targetKind, target, details);
 
     public AuditActor CurrentActor()
     {
@@ -44,4 +36,17 @@ public sealed class AuditTrail(AuditStore store, IHttpContextAccessor? http = nu
     }
 
     private static string? ClientOf(ClaimsPrincipal user) => user.FindFirst(ClaimNames.ClientId)?.Value;
+}
+
+/// <summary>
+/// A change's audit row, written by the store that makes the change, on its connection and inside its transaction: the
+/// change and its row commit together or not at all, so no change is ever missing from the trail.
+/// </summary>
+public sealed record AuditEntry(AuditActor Actor, string Action, string TargetKind, string Target, object? Details)
+{
+    public Task WriteAsync(DbConnection connection, DbTransaction transaction, CancellationToken ct) =>
+        AuditEventWriter.InsertAsync(connection, transaction, Actor, Action, TargetKind, Target, Details, ct);
+
+    /// <summary>The same row with another target (the stored spelling of a name) or details.</summary>
+    public AuditEntry For(string target) => this with { Target = target };
 }

@@ -24,9 +24,8 @@ public static class KeysCommand
             }
 
             var options = context.Get<IOptions<TokenServiceOptions>>().Value;
-            var key = await context.Get<SigningKeyStore>().AddAsync(options.RsaKeySize, TimeSpan.FromSeconds(seconds), ct);
-            await context.Get<Audit.AuditTrail>()
-                .RecordAsync(Audit.AuditActions.KeyRotate, "key", key.Kid, new { leadSeconds = seconds }, ct);
+            var key = await context.Get<SigningKeyStore>().AddAsync(options.RsaKeySize, TimeSpan.FromSeconds(seconds), ct,
+                context.Get<Audit.AuditTrail>().Entry(Audit.AuditActions.KeyRotate, "key", "", new { leadSeconds = seconds }));
             return await context.PrintJsonAsync(new { kid = key.Kid, activatesAt = key.ActivatesAt });
         });
 

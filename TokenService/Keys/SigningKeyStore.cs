@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using Dapper;
 using Npgsql;
+using TokenService.Audit;
 using TokenService.Crypto;
 
 namespace TokenService.Keys;
@@ -37,12 +38,22 @@ public sealed class SigningKeyStore(NpgsqlDataSource db, KeyEncryption kek, Time
         await transaction.CommitAsync(ct);
     }
 
-    /// <summary>Adds a key that is published at once and starts signing after <paramref name="lead"/>.</summary>
-    public async Task<SigningKey> AddAsync(int keySize, TimeSpan lead, CancellationToken ct)
+    /// <summary>
+    /// Adds a key that is published at once and starts signing after <paramref name="lead"/>; with <paramref name="audit"/>,
+    /// its audit row (the new key id as the target) commits with it.
+    /// </summary>
+    public async Task<SigningKey> AddAsync(int keySize, TimeSpan lead, CancellationToken ct, AuditEntry? audit = null)
     {
         var key = NewKey(keySize, time.GetUtcNow() + lead);
         await using var connection = await db.OpenConnectionAsync(ct);
-        await InsertAsync(connection, null, key, ct);
+        await using var transaction = await connection.BeginTransactionAsync(ct);
+        await InsertAsync(connection, transaction, key, ct);
+        if (audit is not null)
+        {
+            await audit.For(key.Kid).WriteAsync(connection, transaction, ct);
+        }
+
+        await transaction.CommitAsync(ct);
         return key;
     }
 

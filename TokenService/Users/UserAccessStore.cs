@@ -1,5 +1,6 @@
 using Dapper;
 using Npgsql;
+using TokenService.Audit;
 
 namespace TokenService.Users;
 
@@ -49,7 +50,11 @@ public sealed class UserAccessStore(NpgsqlDataSource db)
     /// Adds (<paramref name="add"/>) or removes one role or tenant. Found: the user exists; Changed: the set changed
     /// (a repeated grant or a missing revoke changes nothing, and is not audited).
     /// </summary>
-    public async Task<(bool Found, bool Changed)> ChangeAsync(UserAccessKind kind, string username, string value, bool add,
+    /// <summary>
+    /// False when there is no such user. A change (not a repeat of one already made) writes its audit row in the same
+    /// transaction, naming the user as stored.
+    /// </summary>
+    public async Task<bool> ChangeAsync(UserAccessKind kind, string username, string value, bool add, AuditEntry audit,
         CancellationToken ct)
     {
         var sql = (kind, add) switch
@@ -65,11 +70,21 @@ public sealed class UserAccessStore(NpgsqlDataSource db)
             _ => "DELETE FROM user_tenants WHERE tenant = @value AND user_id = (SELECT id FROM users WHERE lower(username) = " +
             "lower(@username))",
         };
-        const string exists = "SELECT EXISTS (SELECT 1 FROM users WHERE lower(username) = lower(@username))";
+        const string stored = "SELECT username FROM users WHERE lower(username) = lower(@username) FOR UPDATE";
         await using var connection = await db.OpenConnectionAsync(ct);
-        var changed = await connection.ExecuteAsync(new CommandDefinition(sql, new { username, value }, cancellationToken: ct)) == 1;
-        var found = changed ||
-                    await connection.ExecuteScalarAsync<bool>(new CommandDefinition(exists, new { username }, cancellationToken: ct));
-        return (found, changed);
+        await using var transaction = await connection.BeginTransactionAsync(ct);
+        if (await connection.QuerySingleOrDefaultAsync<string>(new CommandDefinition(stored, new { username }, transaction,
+                cancellationToken: ct)) is not { } name)
+        {
+            return false;
+        }
+
+        if (await connection.ExecuteAsync(new CommandDefinition(sql, new { username, value }, transaction, cancellationToken: ct)) == 1)
+        {
+            await audit.For(name).WriteAsync(connection, transaction, ct);
+        }
+
+        await transaction.CommitAsync(ct);
+        return true;
     }
 }

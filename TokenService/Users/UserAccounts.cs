@@ -52,8 +52,7 @@ public sealed partial class UserAccounts(UserStore store, UserAccessStore access
             Name = name,
             PasswordHash = await hasher.HashAsync(password!, ct),
         };
-        var stored = await store.InsertAsync(user, ct);
-        await audit.RecordIfAsync(stored is not null, AuditActions.UserCreate, "user", username, new { stored?.Id }, ct);
+        var stored = await store.InsertAsync(user, audit.Entry(AuditActions.UserCreate, "user", username, new { user.Id }), ct);
         return stored is null
             ? (null, new ValidationError("username", $"a user named '{username}' already exists"))
             : (UserView.From(stored), null);
@@ -61,12 +60,12 @@ public sealed partial class UserAccounts(UserStore store, UserAccessStore access
 
     /// <summary>Deletes the user; every grant of theirs is revoked with it (refresh tokens and access tokens).</summary>
     public async Task<bool> DeleteAsync(string username, CancellationToken ct) =>
-        await store.DeleteAsync(username, ct) && await audit.RecordedAsync(AuditActions.UserDelete, "user", username, ct);
+        await store.DeleteAsync(username, audit.Entry(AuditActions.UserDelete, "user", username), ct);
 
     /// <summary>Ends every login session and revokes every grant of the user.</summary>
     /// <summary>Ends every session and grant of the user; audited like every other change to a user.</summary>
     public async Task<bool> SignOutEverywhereAsync(string username, CancellationToken ct) =>
-        await store.SignOutEverywhereAsync(username, ct) && await audit.RecordedAsync(AuditActions.UserSignOut, "user", username, ct);
+        await store.SignOutEverywhereAsync(username, audit.Entry(AuditActions.UserSignOut, "user", username), ct);
 
     public async Task<UserView?> FindAsync(string username, CancellationToken ct) =>
         await store.FindByUsernameAsync(username, ct) is { } user ? UserView.From(user, await access.GetAsync(user.Id, ct)) : null;
@@ -97,13 +96,6 @@ public sealed partial class UserAccounts(UserStore store, UserAccessStore access
                 $"tenant must be 1 to {TenantParameter.MaxLength} characters of letters, digits, '.', '_', ':' or '-'"));
         }
 
-        var (found, changed) = await access.ChangeAsync(kind, username, value, add, ct);
-        if (!found)
-        {
-            return (null, null);
-        }
-
-        var user = await FindAsync(username, ct);
         var action = (kind, add) switch
         {
             (UserAccessKind.Role, true) => AuditActions.UserGrantRole,
@@ -111,9 +103,9 @@ public sealed partial class UserAccounts(UserStore store, UserAccessStore access
             (UserAccessKind.Tenant, true) => AuditActions.UserAddTenant,
             _ => AuditActions.UserRemoveTenant,
         };
-        await audit.RecordIfAsync(changed, action, "user", user?.Username ?? username,
-            new Dictionary<string, string> { [kind == UserAccessKind.Role ? "role" : "tenant"] = value }, ct);
-        return (user, null);
+        var entry = audit.Entry(action, "user", username,
+            new Dictionary<string, string> { [kind == UserAccessKind.Role ? "role" : "tenant"] = value });
+        return await access.ChangeAsync(kind, username, value, add, entry, ct) ? (await FindAsync(username, ct), null) : (null, null);
     }
 
     /// <summary>Null error and true: changed. False: no such user.</summary>
@@ -124,8 +116,8 @@ public sealed partial class UserAccounts(UserStore store, UserAccessStore access
             return (false, error);
         }
 
-        return (await store.SetPasswordAsync(username, await hasher.HashAsync(password!, ct), ct) &&
-                await audit.RecordedAsync(AuditActions.UserSetPassword, "user", username, ct), null);
+        return (await store.SetPasswordAsync(username, await hasher.HashAsync(password!, ct),
+            audit.Entry(AuditActions.UserSetPassword, "user", username), ct), null);
     }
 
     /// <summary>

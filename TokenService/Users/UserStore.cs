@@ -2,6 +2,7 @@ using Dapper;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Shared.Database;
+using TokenService.Audit;
 using TokenService.Revocation;
 
 namespace TokenService.Users;
@@ -31,8 +32,9 @@ public sealed class UserStore(NpgsqlDataSource db, IOptions<TokenServiceOptions>
         return await connection.QuerySingleOrDefaultAsync<User>(new CommandDefinition(sql, new { id }, cancellationToken: ct));
     }
 
-    /// <summary>Null when the username is taken (unique violation), so the caller can say so instead of failing.</summary>
-    public async Task<User?> InsertAsync(User user, CancellationToken ct)
+    /// <summary>Null when the username is taken (unique violation), so the caller can say so instead of failing. The
+    /// audit row is written in the same transaction.</summary>
+    public async Task<User?> InsertAsync(User user, AuditEntry audit, CancellationToken ct)
     {
         const string sql = $"""
             INSERT INTO users (id, username, email, email_verified, name, password_hash)
@@ -40,9 +42,13 @@ public sealed class UserStore(NpgsqlDataSource db, IOptions<TokenServiceOptions>
             RETURNING {Columns}
             """;
         await using var connection = await db.OpenConnectionAsync(ct);
+        await using var transaction = await connection.BeginTransactionAsync(ct);
         try
         {
-            return await connection.QuerySingleAsync<User>(new CommandDefinition(sql, user, cancellationToken: ct));
+            var stored = await connection.QuerySingleAsync<User>(new CommandDefinition(sql, user, transaction, cancellationToken: ct));
+            await audit.WriteAsync(connection, transaction, ct);
+            await transaction.CommitAsync(ct);
+            return stored;
         }
         catch (PostgresException e) when (e.SqlState == Postgres.UniqueViolation)
         {
@@ -57,23 +63,24 @@ public sealed class UserStore(NpgsqlDataSource db, IOptions<TokenServiceOptions>
         return (await connection.QueryAsync<User>(new CommandDefinition(sql, cancellationToken: ct))).AsList();
     }
 
-    public Task<bool> DeleteAsync(string username, CancellationToken ct) =>
-        EndGrantsAsync(username, "DELETE FROM users WHERE id = @id", null, ct);
+    public Task<bool> DeleteAsync(string username, AuditEntry audit, CancellationToken ct) =>
+        EndGrantsAsync(username, "DELETE FROM users WHERE id = @id", null, audit, ct);
 
     /// <summary>New hash and a new session version (ends existing sessions and grants); false when no such user.</summary>
-    public Task<bool> SetPasswordAsync(string username, string passwordHash, CancellationToken ct) => EndGrantsAsync(username, """
-        UPDATE users SET password_hash = @passwordHash, session_version = session_version + 1, updated_at = now() WHERE id = @id
-        """, passwordHash, ct);
+    public Task<bool> SetPasswordAsync(string username, string passwordHash, AuditEntry audit, CancellationToken ct) =>
+        EndGrantsAsync(username, """
+            UPDATE users SET password_hash = @passwordHash, session_version = session_version + 1, updated_at = now() WHERE id = @id
+            """, passwordHash, audit, ct);
 
     /// <summary>Sign-out everywhere: every login session and every grant ends; the password stays.</summary>
-    public Task<bool> SignOutEverywhereAsync(string username, CancellationToken ct) => EndGrantsAsync(username,
-        "UPDATE users SET session_version = session_version + 1, updated_at = now() WHERE id = @id", null, ct);
+    public Task<bool> SignOutEverywhereAsync(string username, AuditEntry audit, CancellationToken ct) => EndGrantsAsync(username,
+        "UPDATE users SET session_version = session_version + 1, updated_at = now() WHERE id = @id", null, audit, ct);
 
     /// <summary>
     /// The user's row is locked first, so a sign-in finishing meanwhile either commits its code before (and its grant
     /// is revoked here) or sees the new session version after.
     /// </summary>
-    private async Task<bool> EndGrantsAsync(string username, string change, string? passwordHash, CancellationToken ct)
+    private async Task<bool> EndGrantsAsync(string username, string change, string? passwordHash, AuditEntry audit, CancellationToken ct)
     {
         const string lockUser = "SELECT id FROM users WHERE lower(username) = lower(@username) FOR UPDATE";
         await using var connection = await db.OpenConnectionAsync(ct);
@@ -87,6 +94,7 @@ public sealed class UserStore(NpgsqlDataSource db, IOptions<TokenServiceOptions>
 
         await GrantRevocations.RevokeUserAsync(connection, transaction, id, time.GetUtcNow().UtcDateTime, accessLifetime, ct);
         await connection.ExecuteAsync(new CommandDefinition(change, new { id, passwordHash }, transaction, cancellationToken: ct));
+        await audit.WriteAsync(connection, transaction, ct);
         await transaction.CommitAsync(ct);
         return true;
     }

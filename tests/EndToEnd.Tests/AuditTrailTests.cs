@@ -104,6 +104,56 @@ public sealed class AuditTrailTests
     }
 
     [Test]
+    public async Task A_change_whose_audit_row_cannot_be_written_does_not_happen()
+    {
+        var name = "unaudited-" + Guid.NewGuid().ToString("N")[..8];
+        var existing = await CreateThroughApiAsync("kept-" + Guid.NewGuid().ToString("N")[..8]);
+        var username = "unaudited-" + Guid.NewGuid().ToString("N")[..6];
+        await using var db = new NpgsqlConnection(host.ConnectionString);
+        await db.OpenAsync();
+        var keysBefore = await CountAsync(db, "SELECT count(*) FROM signing_keys");
+        // The audit store refuses rows (a full disk, a revoked grant, a bug): the change must fail with it, not commit unrecorded.
+        await ExecuteAsync(db, """
+            CREATE FUNCTION refuse_audit() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN RAISE EXCEPTION 'audit store unavailable'; END $$;
+            CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_events FOR EACH ROW EXECUTE FUNCTION refuse_audit();
+            """);
+        try
+        {
+            using var create = await admin.PostAsJsonAsync("/applications", new { name, scopes = new[] { "data_pool:query" } });
+            using var patch = await admin.PatchAsJsonAsync($"/applications/{existing}", new { description = "unrecorded" });
+            using var rotate = await admin.PostAsJsonAsync($"/applications/{existing}/rotate-secret", new { gracePeriodSeconds = 0 });
+            using var delete = await admin.DeleteAsync($"/applications/{existing}");
+            var user = await CliAsync(Password + "\n", "users", "create", "--username", username, "--password-stdin");
+            var key = await CliAsync(null, "keys", "rotate", "--lead-seconds", "0");
+            var refusals = new[] { create, patch, rotate, delete };
+            var bodies = string.Concat(await Task.WhenAll(refusals.Select(r => r.Content.ReadAsStringAsync())));
+            Assert.Multiple(async () =>
+            {
+                foreach (var refused in refusals)
+                {
+                    Assert.That((int)refused.StatusCode, Is.GreaterThanOrEqualTo(500), refused.RequestMessage!.RequestUri!.ToString());
+                }
+
+                Assert.That(bodies, Does.Not.Contain("   at ").And.Not.Contain("Npgsql"), "no stack trace, no driver name");
+                Assert.That(await CountAsync(db, $"SELECT count(*) FROM applications WHERE name = '{name}'"), Is.Zero);
+                Assert.That(await CountAsync(db,
+                    $"SELECT count(*) FROM applications WHERE client_id = '{existing}' AND description = '' AND secret_version = 1"),
+                    Is.EqualTo(1), "not updated, not rotated, not deleted");
+                Assert.That(user.Code, Is.Not.Zero);
+                Assert.That(user.Error.TrimEnd().Split('\n'), Has.Length.EqualTo(1), user.Error);
+                Assert.That(await CountAsync(db, $"SELECT count(*) FROM users WHERE username = '{username}'"), Is.Zero);
+                Assert.That(key.Code, Is.Not.Zero);
+                Assert.That(await CountAsync(db, "SELECT count(*) FROM signing_keys"), Is.EqualTo(keysBefore));
+            });
+        }
+        finally
+        {
+            await ExecuteAsync(db, "DROP TRIGGER refuse_audit ON audit_events; DROP FUNCTION refuse_audit()");
+        }
+    }
+
+    [Test]
     public async Task Audit_list_refuses_a_bad_since_naming_the_option_and_get_audit_names_the_parameter()
     {
         var (code, _, error) = await CliAsync(null, "audit", "list", "--since", "yesterday-ish");
@@ -242,6 +292,12 @@ public sealed class AuditTrailTests
         using var stderr = new StringWriter();
         var code = await OpsCli.RunAsync(args, stdout, stderr, settings, new StringReader(stdin ?? ""));
         return (code, stdout.ToString(), stderr.ToString());
+    }
+
+    private static async Task<long> CountAsync(NpgsqlConnection db, string sql)
+    {
+        await using var command = new NpgsqlCommand(sql, db);
+        return (long)(await command.ExecuteScalarAsync())!;
     }
 
     private static async Task ExecuteAsync(NpgsqlConnection db, string sql)
