@@ -61,8 +61,7 @@ public sealed class PgBouncer : IAsyncDisposable
         var port = Loopback.FreePort();
         var password = string.IsNullOrEmpty(server.Password) ? "" : $" password={server.Password}";
         // trust: the test connects as the server's user, listed in the auth file pgbouncer requires even then.
-        // application_name_add_host: the server sees "TokenService - 127.0.0.1:port", so a pooled backend can be told
-        // from a direct one in pg_stat_activity. No unix socket: the folder is not the pgbouncer user's.
+        // No unix socket: the folder is not the pgbouncer user's.
         var config = $"""
             [databases]
             * = host={server.Host} port={server.Port} user={server.Username}{password}
@@ -76,7 +75,6 @@ public sealed class PgBouncer : IAsyncDisposable
             pool_mode = transaction
             default_pool_size = {poolSize}
             max_client_conn = 500
-            application_name_add_host = 1
             """;
         await File.WriteAllTextAsync(Path.Combine(folder, "pgbouncer.ini"), config);
         await File.WriteAllTextAsync(Path.Combine(folder, "userlist.txt"), $"\"{server.Username}\" \"\"\n");
@@ -102,6 +100,25 @@ public sealed class PgBouncer : IAsyncDisposable
     /// <summary>The same user and database as <paramref name="serverConnectionString"/>, through pgbouncer.</summary>
     public string ConnectionString(string serverConnectionString) =>
         new NpgsqlConnectionStringBuilder(serverConnectionString) { Host = "127.0.0.1", Port = Port }.ConnectionString;
+
+    /// <summary>
+    /// The local ports of pgbouncer's TCP sockets (Linux /proc): a backend whose pg_stat_activity.client_port is one of
+    /// them is one of pgbouncer's server connections. pgbouncer gives its server connections no name of their own.
+    /// </summary>
+    public IReadOnlySet<int> LocalPorts()
+    {
+        var inodes = Directory.EnumerateFileSystemEntries($"/proc/{process.Id}/fd")
+            .Select(fd => new FileInfo(fd).LinkTarget)
+            .Where(target => target?.StartsWith("socket:[", StringComparison.Ordinal) == true)
+            .Select(target => target!["socket:[".Length..^1])
+            .ToHashSet(StringComparer.Ordinal);
+        // Columns of /proc/net/tcp: sl, local_address (hex ip:port), rem_address, st, ..., inode (the tenth).
+        return new[] { "/proc/net/tcp", "/proc/net/tcp6" }.Where(File.Exists).SelectMany(File.ReadLines).Skip(1)
+            .Select(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            .Where(columns => columns.Length > 9 && inodes.Contains(columns[9]))
+            .Select(columns => Convert.ToInt32(columns[1].Split(':')[1], 16))
+            .ToHashSet();
+    }
 
     private async Task WaitUntilListeningAsync()
     {
