@@ -58,8 +58,11 @@ public sealed class PgBouncer : IAsyncDisposable
                                          UnixFileMode.GroupRead | UnixFileMode.GroupExecute |
                                          UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
         }
+
         var port = Loopback.FreePort();
-        var password = string.IsNullOrEmpty(server.Password) ? "" : $" password={server.Password}";
+        // libpq-style quoting: a password may hold spaces or quotes.
+        var quoted = server.Password?.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("'", "\\'", StringComparison.Ordinal);
+        var password = string.IsNullOrEmpty(quoted) ? "" : $" password='{quoted}'";
         // trust: the test connects as the server's user, listed in the auth file pgbouncer requires even then.
         // No unix socket: the folder is not the pgbouncer user's.
         var config = $"""
@@ -93,7 +96,17 @@ public sealed class PgBouncer : IAsyncDisposable
         process.BeginErrorReadLine();
         process.BeginOutputReadLine();
         var bouncer = new PgBouncer(process, log, folder, port);
-        await bouncer.WaitUntilListeningAsync();
+        try
+        {
+            await bouncer.WaitUntilListeningAsync();
+        }
+        catch (InvalidOperationException)
+        {
+            // The caller never gets it to dispose: stop it and remove its folder here.
+            await bouncer.DisposeAsync();
+            throw;
+        }
+
         return bouncer;
     }
 
