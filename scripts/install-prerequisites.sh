@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # What `make run` and `make test` need beyond the .NET SDK, installed on Debian/Ubuntu when missing: PostgreSQL
 # server binaries (initdb, pg_ctl: the system service is never used), make, openssl, curl; with --browser also
-# Chromium and its driver and node with npm (the browser and graphql-js tests; CI passes it). Uses apt-get directly as root, sudo otherwise;
-# when neither can work, prints the one command to run and fails. Does nothing when all is present.
+# Chromium and its driver, node with npm and pgbouncer (the browser, graphql-js and pgbouncer tests; CI passes it).
+# Uses apt-get directly as root, sudo otherwise; when neither can work, prints the one command to run and fails.
+# Does nothing when all is present.
 set -euo pipefail
 
 need=()
@@ -16,6 +17,8 @@ if [ "${1:-}" = "--browser" ]; then
   [ -x /usr/bin/chromium ] || need+=(chromium chromium-driver)
   # graphql-js (the GraphQL tools' own introspection query) runs under node in the ResourceApi tests.
   command -v npm >/dev/null 2>&1 || need+=(nodejs npm)
+  # The pgbouncer tests start their own pgbouncer (transaction mode) in front of the test server; skipped without it.
+  [ -x /usr/sbin/pgbouncer ] || command -v pgbouncer >/dev/null 2>&1 || need+=(pgbouncer)
 fi
 [ ${#need[@]} -gt 0 ] || exit 0
 

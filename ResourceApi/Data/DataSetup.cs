@@ -15,9 +15,16 @@ internal static class DataSetup
         {
             var options = sp.GetRequiredService<IOptions<ResourceApiOptions>>().Value;
             var builder = new NpgsqlConnectionStringBuilder(Postgres.ConnectionStringFrom(k => configuration[k]));
-            // Every statement of this process is bounded: a query that would scan for minutes is cancelled by the server.
-            var timeout = "-c statement_timeout=" + options.StatementTimeoutMilliseconds.ToString(CultureInfo.InvariantCulture);
-            builder.Options = string.IsNullOrEmpty(builder.Options) ? timeout : builder.Options + " " + timeout;
+            if (!Postgres.IsBehindPooler(k => configuration[k]))
+            {
+                // Every statement of this process is bounded: a query that would scan for minutes is cancelled by the server.
+                // Behind pgbouncer the startup option is refused ("unsupported startup parameter: options"), and a session SET
+                // would land on whichever server connection; there the data queries set it per transaction (DataSession) and
+                // the catalog's small statements keep Npgsql's Command Timeout (30 s unless the connection string says).
+                var timeout = "-c statement_timeout=" + options.StatementTimeoutMilliseconds.ToString(CultureInfo.InvariantCulture);
+                builder.Options = string.IsNullOrEmpty(builder.Options) ? timeout : builder.Options + " " + timeout;
+            }
+
             return Postgres.CreateDataSource(builder.ConnectionString, "ResourceApi");
         });
         services.AddSingleton(sp => new DataSessionSource(sp.GetRequiredService<NpgsqlDataSource>(),

@@ -80,7 +80,7 @@ public static class Postgres
     /// <summary>
     /// DIRECT_DATABASE_URL, else ConnectionStrings:Direct, else the main connection string. Behind pgbouncer in transaction
     /// mode the main string points at pgbouncer, which hands each transaction to any server connection: a LISTEN or a
-    /// session advisory lock would be held by a connection other callers then use (docs/operations.md, "pgbouncer").
+    /// session advisory lock would be held by a connection other callers then use (docs/operations.md, "Connection pooling with pgbouncer").
     /// </summary>
     public static string DirectConnectionStringFrom(Func<string, string?> setting)
     {
@@ -102,6 +102,14 @@ public static class Postgres
                                               "or an Npgsql connection string (Host=...;Database=...)", e);
         }
     }
+
+    /// <summary>
+    /// Whether a direct connection is configured (DIRECT_DATABASE_URL or ConnectionStrings:Direct), which says that
+    /// DATABASE_URL is a transaction pooler such as pgbouncer: nothing may then rely on the pooled connections' sessions,
+    /// and startup options (<c>Options=-c ...</c>) are not sent, since pgbouncer refuses them (docs/operations.md).
+    /// </summary>
+    public static bool IsBehindPooler(Func<string, string?> setting) =>
+        setting("DIRECT_DATABASE_URL") is { Length: > 0 } || setting("ConnectionStrings:Direct") is { Length: > 0 };
 
     /// <summary>
     /// Pool sizes when the connection string sets none (Npgsql's own default is 100 each, which alone fills PostgreSQL's

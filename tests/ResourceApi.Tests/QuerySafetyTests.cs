@@ -164,6 +164,27 @@ public sealed class QuerySafetyTests
         Assert.That(await command.ExecuteScalarAsync(), Is.EqualTo("5s"));
     }
 
+    /// <summary>
+    /// Issue 18 point 2: with a direct connection configured, DATABASE_URL is taken to be pgbouncer, which refuses the
+    /// <c>-c statement_timeout</c> startup option; the data queries are still bounded, by their own transactions.
+    /// </summary>
+    [Test]
+    public async Task Behind_a_pooler_no_startup_option_is_sent_and_data_queries_still_time_out()
+    {
+        await using var api = new ResourceApiHost(Fixture.ConnectionString, Fixture.Issuer.ToString().TrimEnd('/'),
+            s => s.Configure<ResourceApiOptions>(o => o.StatementTimeoutMilliseconds = 1),
+            new Dictionary<string, string?> { ["DIRECT_DATABASE_URL"] = Fixture.ConnectionString });
+        using var client = api.CreateClient();
+        var call = await GraphQLCall.PostAsync(client, "{ timeSeries(metric: \"revenue\", granularity: HOUR, timeRange: " +
+            "{ start: \"2024-01-01T00:00:00Z\", stop: \"2024-02-01T00:00:00Z\" }) { labels } }", await Fixture.TokenAsync(Scopes.Admin));
+        var options = new NpgsqlConnectionStringBuilder(api.Services.GetRequiredService<NpgsqlDataSource>().ConnectionString).Options;
+        Assert.Multiple(() =>
+        {
+            Assert.That(options, Is.Null.Or.Empty);
+            Assert.That(call.FirstErrorMessage, Does.Contain("statement timeout"));
+        });
+    }
+
     [Test]
     public async Task Statement_timeout_becomes_a_graphql_error()
     {

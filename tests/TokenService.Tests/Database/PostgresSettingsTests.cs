@@ -52,6 +52,12 @@ public sealed class PostgresSettingsTests
         });
     }
 
+    [TestCase("DIRECT_DATABASE_URL", true)]
+    [TestCase("ConnectionStrings:Direct", true)]
+    [TestCase("DATABASE_URL", false)]
+    public void Only_a_configured_direct_connection_marks_database_url_as_a_pooler(string key, bool pooled) => // issue 18 point 2
+        Assert.That(Postgres.IsBehindPooler(k => k == key ? "Host=db;Database=d" : null), Is.EqualTo(pooled));
+
     [TestCase("08006", true, TestName = "Connection_failure_is_unavailable")]
     [TestCase("57P01", true, TestName = "Admin_shutdown_is_unavailable")]
     [TestCase("53300", true, TestName = "Too_many_connections_is_unavailable")]
