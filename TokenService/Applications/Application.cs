@@ -43,6 +43,9 @@ public sealed record Application
     /// <summary>The application's public JWK Set (RFC 7517) for private_key_jwt, as JSON.</summary>
     public string? Jwks { get; init; }
 
+    /// <summary>Instead of <see cref="Jwks"/>: where the application publishes its JWK Set (fetched by RemoteJwks).</summary>
+    public string? JwksUri { get; init; }
+
     /// <summary>What the API shows: private_key_jwt or none, null for a secret (see ApplicationView).</summary>
     public string? ListedAuthMethod => AuthMethod == Shared.Protocol.ClientAuthenticationMethods.SecretBasic ? null : AuthMethod;
 
@@ -84,13 +87,17 @@ public sealed record ApplicationView(string ClientId, string Name, string Descri
     [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public System.Text.Json.JsonElement? Jwks { get; init; }
 
+    /// <summary>Where a private_key_jwt application publishes its keys, when it registered that instead of jwks.</summary>
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public string? JwksUri { get; init; }
+
     public static ApplicationView From(Application a) => new(a.ClientId, a.Name, a.Description, a.Scopes, a.CreatedAt, a.UpdatedAt)
     {
         ClientType = a.ClientType, RedirectUris = a.RedirectUris, GrantTypes = a.GrantTypes,
         AllowedTenants = a.AllowedTenants, PreviousSecretExpiresAt = a.PreviousSecretExpiresAt,
         AllowedPolicyValues = global::TokenService.Applications.AllowedPolicyValues.View(a.AllowedPolicyValues),
         AccessTokenLifetimeSeconds = a.AccessTokenLifetimeSeconds, TokenEndpointAuthMethod = a.ListedAuthMethod,
-        Jwks = a.Jwks is null ? null : System.Text.Json.JsonDocument.Parse(a.Jwks).RootElement.Clone(),
+        Jwks = a.Jwks is null ? null : System.Text.Json.JsonDocument.Parse(a.Jwks).RootElement.Clone(), JwksUri = a.JwksUri,
     };
 }
 
@@ -122,6 +129,9 @@ public sealed record ApplicationWithSecret(
 
     [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public System.Text.Json.JsonElement? Jwks { get; init; }
+
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public string? JwksUri { get; init; }
 
     /// <summary>After rotate-secret with a grace period: until when the previous secret still works.</summary>
     [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]

@@ -76,6 +76,7 @@ public sealed class Applications(
             AccessTokenLifetimeSeconds = lifetime,
             TokenEndpointAuthMethod = authMethod,
             Jwks = jwks,
+            JwksUri = authMethod is null ? null : token?.JwksUri,
         };
         var stored = await store.InsertAsync(application, audit.Entry(AuditActions.ApplicationCreate, "application",
             application.ClientId, new { application.Name, application.Scopes, application.ClientType }), ct);
@@ -89,7 +90,7 @@ public sealed class Applications(
             ClientType = stored.ClientType, RedirectUris = stored.RedirectUris, GrantTypes = stored.GrantTypes,
             AllowedTenants = stored.AllowedTenants, AccessTokenLifetimeSeconds = stored.AccessTokenLifetimeSeconds,
             AllowedPolicyValues = AllowedPolicyValues.View(stored.AllowedPolicyValues),
-            TokenEndpointAuthMethod = stored.ListedAuthMethod, Jwks = ApplicationView.From(stored).Jwks,
+            TokenEndpointAuthMethod = stored.ListedAuthMethod, Jwks = ApplicationView.From(stored).Jwks, JwksUri = stored.JwksUri,
         }, null);
     }
 
@@ -184,7 +185,7 @@ public sealed class Applications(
         var (lifetime, lifetimeError) = changes.AccessTokenLifetimeChanged
             ? ApplicationFields.AccessTokenLifetime(changes.AccessTokenLifetimeSeconds, MaxLifetime)
             : (current.AccessTokenLifetimeSeconds, null);
-        var (jwks, jwksError) = KeysAfter(current, changes);
+        var (jwks, jwksUri, jwksError) = KeysAfter(current, changes);
         if ((nameError ?? descriptionError ?? scopeError ?? tenantError ?? policyValuesError ?? clientError ?? lifetimeError ?? jwksError)
             is { } error)
         {
@@ -202,6 +203,7 @@ public sealed class Applications(
             GrantTypes = settings.GrantTypes,
             AccessTokenLifetimeSeconds = lifetime,
             Jwks = jwks,
+            JwksUri = jwksUri,
         };
         // Narrowed (a scope, tenant or policy value taken away): tokens issued before now carry what the application may
         // no longer have, so they die now, as at a rotation without grace; callers get new tokens with the new limits.
@@ -232,30 +234,43 @@ public sealed class Applications(
     /// Key rotation for private_key_jwt: new jwks replace the old ones (register old and new together first, drop the
     /// old one later, and no assertion in flight fails). The method itself cannot change, as the client type cannot.
     /// </summary>
-    private static (string? Jwks, ValidationError? Error) KeysAfter(Application current, ApplicationChanges changes)
+    private static (string? Jwks, string? JwksUri, ValidationError? Error) KeysAfter(Application current, ApplicationChanges changes)
     {
         // client_secret_basic and client_secret_post are one method here: every secret may use either.
         static string Family(string m) =>
             m == Shared.Protocol.ClientAuthenticationMethods.SecretPost ? Shared.Protocol.ClientAuthenticationMethods.SecretBasic : m;
         if (changes.TokenEndpointAuthMethod is { } method && Family(method.Trim().ToLowerInvariant()) != Family(current.AuthMethod))
         {
-            return (null, new ValidationError("tokenEndpointAuthMethod",
+            return (null, null, new ValidationError("tokenEndpointAuthMethod",
                 "tokenEndpointAuthMethod cannot change (it decides whether there is a secret): create a new application"));
         }
 
-        if (changes.JwksUri is not null)
+        var keyed = current.TokenEndpointAuthMethod == Shared.Protocol.ClientAuthenticationMethods.PrivateKeyJwt;
+        if (changes.JwksUri is not null && changes.Jwks is not null)
         {
-            return (null, new ValidationError("jwksUri", "jwksUri is not supported yet: register the public keys inline (jwks)"));
+            return (null, null, new ValidationError("jwksUri", "give the keys inline (jwks) or where they are published (jwksUri), not both"));
+        }
+
+        // Either replaces the other: an application moves between inline keys and a published set in one update.
+        if (changes.JwksUri is { } uri)
+        {
+            return !keyed ? (null, null, new ValidationError("jwksUri", "jwksUri is only for applications with tokenEndpointAuthMethod private_key_jwt"))
+                : Token.RemoteJwks.Validate(uri) is { } uriError ? (null, null, new ValidationError("jwksUri", uriError))
+                : (null, uri, null);
         }
 
         if (changes.Jwks is not { } jwks)
         {
-            return (current.Jwks, null);
+            return (current.Jwks, current.JwksUri, null);
         }
 
-        return current.TokenEndpointAuthMethod == Shared.Protocol.ClientAuthenticationMethods.PrivateKeyJwt
-            ? ApplicationKeys.Validate(jwks)
-            : (null, new ValidationError("jwks", "jwks is only for applications with tokenEndpointAuthMethod private_key_jwt"));
+        if (!keyed)
+        {
+            return (null, null, new ValidationError("jwks", "jwks is only for applications with tokenEndpointAuthMethod private_key_jwt"));
+        }
+
+        var (stored, error) = ApplicationKeys.Validate(jwks);
+        return (stored, null, error);
     }
 
     /// <summary>
@@ -349,14 +364,19 @@ public sealed record TokenSettings(
     {
         var method = TokenEndpointAuthMethod?.Trim().ToLowerInvariant();
         var isPublic = type == Shared.Protocol.ClientTypes.Public;
-        if (JwksUri is not null)
-        {
-            return Fail("jwksUri", "jwksUri is not supported yet: register the public keys inline (jwks)");
-        }
-
         if (Jwks is not null && method != Shared.Protocol.ClientAuthenticationMethods.PrivateKeyJwt)
         {
             return Fail("jwks", "jwks is only for tokenEndpointAuthMethod private_key_jwt");
+        }
+
+        if (JwksUri is not null && method != Shared.Protocol.ClientAuthenticationMethods.PrivateKeyJwt)
+        {
+            return Fail("jwksUri", "jwksUri is only for tokenEndpointAuthMethod private_key_jwt");
+        }
+
+        if (JwksUri is not null && Jwks is not null)
+        {
+            return Fail("jwksUri", "give the keys inline (jwks) or where they are published (jwksUri), not both");
         }
 
         switch (method)
@@ -371,9 +391,15 @@ public sealed record TokenSettings(
             case Shared.Protocol.ClientAuthenticationMethods.PrivateKeyJwt when isPublic:
                 return Fail("tokenEndpointAuthMethod", "private_key_jwt needs a confidential client");
             case Shared.Protocol.ClientAuthenticationMethods.PrivateKeyJwt:
+                if (JwksUri is { } uri)
+                {
+                    return Token.RemoteJwks.Validate(uri) is { } uriError ? Fail("jwksUri", uriError) : (method, null, null);
+                }
+
                 if (Jwks is not { } jwks)
                 {
-                    return Fail("jwks", "private_key_jwt needs the application's public keys: jwks (an RFC 7517 JWK Set)");
+                    return Fail("jwks",
+                        "private_key_jwt needs the application's public keys: jwks (an RFC 7517 JWK Set) or jwksUri (where it publishes one)");
                 }
 
                 var (stored, error) = ApplicationKeys.Validate(jwks);

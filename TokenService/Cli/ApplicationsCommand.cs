@@ -32,9 +32,11 @@ public static class ApplicationsCommand
         };
         var authMethod = new Option<string>("--token-endpoint-auth-method")
         {
-            Description = "client_secret_basic (default; post works too), private_key_jwt (no secret: give --jwks) or none (public).",
+            Description = "client_secret_basic (default; post works too), private_key_jwt (no secret: give --jwks or --jwks-uri) or " +
+                          "none (public).",
         };
         var jwks = JwksOption();
+        var jwksUri = JwksUriOption();
         var tenants = new Option<string[]>("--allowed-tenants")
         {
             Description = "Restrict client_credentials tokens to these tenants (space- or comma-separated; default: any).",
@@ -43,7 +45,7 @@ public static class ApplicationsCommand
         var policyValues = PolicyValuesOption();
         var create = new Command("create", "Create an application; prints it as JSON with its secret, shown only this once.")
         {
-            name, description, scopes, type, redirectUris, grantTypes, lifetime, authMethod, jwks, tenants, policyValues,
+            name, description, scopes, type, redirectUris, grantTypes, lifetime, authMethod, jwks, jwksUri, tenants, policyValues,
         };
         create.SetAction(async (parse, ct) =>
         {
@@ -60,7 +62,7 @@ public static class ApplicationsCommand
                 CommaOrSpaceSeparated(parse.GetValue(grantTypes)));
             var (created, error) = await context.Get<Applications.Applications>()
                 .CreateAsync(parse.GetValue(name), parse.GetValue(description), requested, client, allowedTenants,
-                    new TokenSettings(parse.GetValue(lifetime), parse.GetValue(authMethod), keys)
+                    new TokenSettings(parse.GetValue(lifetime), parse.GetValue(authMethod), keys, parse.GetValue(jwksUri))
                     {
                         AllowedPolicyValues = allowedValues,
                     }, ct);
@@ -84,6 +86,13 @@ public static class ApplicationsCommand
 
         return new Command("applications", "Manage applications (OAuth 2.0 clients).") { create, list, delete, rotate, ApplicationsLifecycleCommands.Update(context) };
     }
+
+    /// <summary>--jwks-uri: where a private_key_jwt application publishes its JWK Set (instead of --jwks).</summary>
+    internal static Option<string> JwksUriOption() => new("--jwks-uri")
+    {
+        Description = "private_key_jwt: the https URL of the application's JWK Set, fetched and refreshed by the service " +
+                      "(instead of --jwks).",
+    };
 
     /// <summary>--jwks: the application's public JWK Set, as JSON or a file's path (not @file: that is a response file).</summary>
     internal static Option<string> JwksOption() => new("--jwks")

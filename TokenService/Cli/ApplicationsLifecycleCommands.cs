@@ -45,11 +45,12 @@ public static class ApplicationsLifecycleCommands
         var lifetime = new Option<int?>("--access-token-lifetime") { Description = "Set the access-token lifetime (seconds)." };
         var defaultLifetime = new Option<bool>("--default-access-token-lifetime") { Description = "Back to the server's lifetime." };
         var jwks = ApplicationsCommand.JwksOption();
+        var jwksUri = ApplicationsCommand.JwksUriOption();
         var policyValues = ApplicationsCommand.PolicyValuesOption();
         var anyPolicyValues = new Option<bool>("--any-policy-values") { Description = "Lift the policy-values restriction." };
         var update = new Command("update", "Change an application; prints it as JSON (never the secret).")
         {
-            clientId, name, description, scopes, redirectUris, grantTypes, tenants, anyTenant, lifetime, defaultLifetime, jwks,
+            clientId, name, description, scopes, redirectUris, grantTypes, tenants, anyTenant, lifetime, defaultLifetime, jwks, jwksUri,
             policyValues, anyPolicyValues,
         };
         update.SetAction(async (parse, ct) =>
@@ -88,6 +89,7 @@ public static class ApplicationsLifecycleCommands
                 AccessTokenLifetimeChanged = parse.GetValue(lifetime) is not null || parse.GetValue(defaultLifetime),
                 AccessTokenLifetimeSeconds = parse.GetValue(lifetime),
                 Jwks = keys,
+                JwksUri = parse.GetValue(jwksUri),
                 AllowedPolicyValuesChanged = allowedValues is not null || parse.GetValue(anyPolicyValues),
                 AllowedPolicyValues = allowedValues,
             };

@@ -14,7 +14,8 @@ namespace TokenService.Token;
 /// Every failure is the same invalid_client to the caller; the reason goes to the log, never the assertion.
 /// </summary>
 public sealed partial class ClientAssertionVerifier(
-    ClientAssertionReplayStore replays, IOptions<TokenServiceOptions> options, TimeProvider time, ILogger<ClientAssertionVerifier> logger)
+    ClientAssertionReplayStore replays, RemoteJwks remoteJwks, IOptions<TokenServiceOptions> options, TimeProvider time,
+    ILogger<ClientAssertionVerifier> logger)
 {
     /// <summary>
     /// An assertion is made for one request: one that claims to live longer is refused (its jti row would too). Ten
@@ -35,12 +36,14 @@ public sealed partial class ClientAssertionVerifier(
     private static readonly IList<SecurityKey> NobodysKeys = [new RsaSecurityKey(System.Security.Cryptography.RSA.Create(2048))];
 
     /// <summary>The client id the assertion names (iss), read without trusting it; null when it is no JWT.</summary>
-    public static string? ClaimedClientId(string assertion)
+    public static string? ClaimedClientId(string assertion) =>
+        Unverified(assertion) is { } jwt && jwt.TryGetPayloadValue<string>(ClaimNames.Issuer, out var iss) ? iss : null;
+
+    private static JsonWebToken? Unverified(string assertion)
     {
         try
         {
-            var jwt = new JsonWebToken(assertion);
-            return jwt.TryGetPayloadValue<string>(ClaimNames.Issuer, out var iss) ? iss : null;
+            return new JsonWebToken(assertion);
         }
         catch (Exception e) when (e is ArgumentException or SecurityTokenMalformedException)
         {
@@ -51,9 +54,15 @@ public sealed partial class ClientAssertionVerifier(
     /// <summary>True when <paramref name="assertion"/> proves <paramref name="application"/> (null: unknown id, always false).</summary>
     public async Task<bool> VerifyAsync(Application? application, string clientId, string assertion, CancellationToken ct)
     {
-        var keys = application is { TokenEndpointAuthMethod: ClientAuthenticationMethods.PrivateKeyJwt, Jwks: { } jwks }
-            ? keysByRow.GetValue(application, _ => ApplicationKeys.Parse(jwks) ?? [])
-            : NobodysKeys;
+        var keys = application switch
+        {
+            { TokenEndpointAuthMethod: ClientAuthenticationMethods.PrivateKeyJwt, Jwks: { } jwks } =>
+                keysByRow.GetValue(application, _ => ApplicationKeys.Parse(jwks) ?? []),
+            // The key id picks the set's key and, when the set lacks it, fetches the set again (the client rotated).
+            { TokenEndpointAuthMethod: ClientAuthenticationMethods.PrivateKeyJwt, JwksUri: { } uri } =>
+                await remoteJwks.GetAsync(uri, Unverified(assertion)?.Kid is { Length: > 0 and <= 256 } kid ? kid : null, ct),
+            _ => NobodysKeys,
+        };
         var issuer = options.Value.IssuerTrimmed;
         var result = await handler.ValidateTokenAsync(assertion, new TokenValidationParameters
         {

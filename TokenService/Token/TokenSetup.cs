@@ -11,6 +11,7 @@ public static class TokenSetup
         services.AddSingleton<ClientAuthentication>();
         services.AddSingleton<ClientAssertionVerifier>();
         services.AddSingleton<ClientAssertionReplayStore>();
+        services.AddSingleton<RemoteJwks>();
         services.AddSingleton<FailedAuthenticationLimiter>();
         services.AddSingleton<ClientCredentialsGrant>();
         services.AddSingleton<TokenExchangeGrant>();
