@@ -11,6 +11,9 @@ public static class TokenSetup
         services.AddSingleton<ClientAuthentication>();
         services.AddSingleton<ClientAssertionVerifier>();
         services.AddSingleton<ClientAssertionReplayStore>();
+        services.AddSingleton<Shared.Protocol.DPoPProofVerifier>();
+        services.AddSingleton<DPoPNonces>();
+        services.AddSingleton<DPoPProofCheck>();
         services.AddSingleton<FailedAuthenticationLimiter>();
         services.AddSingleton<ClientCredentialsGrant>();
         services.AddSingleton<TokenExchangeGrant>();
