@@ -65,6 +65,21 @@ public sealed class DPoPRefreshTokenTests : SignInFixture
     }
 
     [Test]
+    public async Task A_bound_user_token_is_refused_as_bearer_at_userinfo()
+    {
+        // /userinfo takes no DPoP proofs yet: a bound token must not work there as a plain Bearer token.
+        var accessToken = (await NativeGrantWithDPoPAsync()).GetProperty("access_token").GetString()!;
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/userinfo");
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", accessToken);
+        using var response = await Client.SendAsync(request);
+        Assert.Multiple(() =>
+        {
+            Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
+            Assert.That(response.Headers.WwwAuthenticate.ToString(), Does.Contain("invalid_token"));
+        });
+    }
+
+    [Test]
     public async Task A_public_clients_dpop_refresh_token_is_refused_without_a_proof_of_the_same_key()
     {
         var refreshToken = (await NativeGrantWithDPoPAsync()).GetProperty("refresh_token").GetString()!;

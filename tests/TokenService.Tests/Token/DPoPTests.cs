@@ -121,6 +121,38 @@ public sealed class DPoPTests
     }
 
     [Test]
+    public async Task A_bound_token_is_refused_as_bearer_by_the_management_api()
+    {
+        var (id, secret) = await host.CreateApplicationAsync(null, "application:admin");
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/oauth2/token")
+        {
+            Content = new FormUrlEncodedContent(new Dictionary<string, string>
+            {
+                ["grant_type"] = "client_credentials", ["client_id"] = id, ["client_secret"] = secret,
+            }),
+        };
+        request.Headers.Add("DPoP", key.Proof("POST", tokenEndpoint));
+        using var issued = await client.SendAsync(request);
+        var body = await issued.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.That(issued.StatusCode, Is.EqualTo(HttpStatusCode.OK), body.ToString());
+        using var list = new HttpRequestMessage(HttpMethod.Get, "/applications");
+        list.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer",
+            body.GetProperty("access_token").GetString());
+        using var response = await client.SendAsync(list);
+
+        // The control: the same application's unbound token is let in.
+        using var control = new HttpRequestMessage(HttpMethod.Get, "/applications");
+        control.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer",
+            await TokenServiceHost.GetTokenAsync(client, id, secret));
+        using var allowed = await client.SendAsync(control);
+        Assert.Multiple(() =>
+        {
+            Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized), "the management API takes no DPoP proofs yet");
+            Assert.That(allowed.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        });
+    }
+
+    [Test]
     public async Task Discovery_lists_the_dpop_signing_algorithms()
     {
         var body = await client.GetFromJsonAsync<JsonElement>("/.well-known/openid-configuration");
