@@ -20,10 +20,34 @@ internal static class Challenges
     public static string InsufficientScope(IEnumerable<string> scopes) =>
         BearerChallenge.Header(OAuthErrors.InsufficientScope, scopes: scopes);
 
+    /// <summary>
+    /// RFC 9449 s.7.1: the challenge of a refused DPoP request (or of a bound token sent as Bearer), with the
+    /// algorithms a proof may use. Descriptions are fixed texts of ours; quotes and backslashes are dropped anyway.
+    /// </summary>
+    public static string DPoPChallenge(string error, string description) =>
+        $"{DPoP.Scheme} error=\"{Quoted(error)}\", error_description=\"{Quoted(description)}\", " +
+        $"algs=\"{string.Join(' ', DPoP.SigningAlgorithms)}\"";
+
     /// <summary>JwtBearer's OnChallenge: replaces its default so the header is exactly one of ours.</summary>
     public static async Task WriteBearerChallengeAsync(JwtBearerChallengeContext context)
     {
         context.HandleResponse();
+        var http = context.HttpContext;
+        var failure = DPoPBinding.FailureOf(http);
+        if (failure is null && DPoPBinding.WasPresented(http) && context.AuthenticateFailure is not null)
+        {
+            failure = new DPoPBinding.Failure(OAuthErrors.InvalidToken, "the access token is invalid, expired or not for this API");
+        }
+
+        if (failure is not null)
+        {
+            context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+            context.Response.Headers.WWWAuthenticate = DPoPChallenge(failure.Error, failure.Description);
+            await WriteErrorsAsync(context.Response, [new { message = failure.Description, extensions = new { code = failure.Error } }],
+                http.RequestAborted);
+            return;
+        }
+
         // RFC 6750 s.3.1: a request without credentials gets no error code at all.
         var sentCredentials = context.AuthenticateFailure is not null;
         await WriteUnauthorizedAsync(context.Response, sentCredentials,
@@ -40,6 +64,9 @@ internal static class Challenges
         return WriteErrorsAsync(response,
             [new { message, extensions = new { code = sentCredentials ? OAuthErrors.InvalidToken : "unauthenticated" } }], ct);
     }
+
+    private static string Quoted(string value) =>
+        value.Replace("\"", "", StringComparison.Ordinal).Replace("\\", "", StringComparison.Ordinal);
 
     public static Task WriteErrorsAsync(HttpResponse response, IEnumerable<object> errors, CancellationToken ct)
     {

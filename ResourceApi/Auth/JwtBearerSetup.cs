@@ -35,6 +35,8 @@ internal static partial class JwtBearerSetup
                 }
             });
         services.AddSingleton<BasicExchange>();
+        services.AddSingleton<DPoPProofVerifier>();
+        services.AddSingleton<DPoPReplays>();
         services.AddRevocationPolling();
         return services;
     }
@@ -71,9 +73,19 @@ internal static partial class JwtBearerSetup
         };
         o.Events = new JwtBearerEvents
         {
+            // RFC 9449 s.7.1: Authorization: DPoP is read here; Bearer as JwtBearer always does.
+            OnMessageReceived = DPoPBinding.ReadDPoPSchemeAsync,
             OnChallenge = Challenges.WriteBearerChallengeAsync,
-            // Revoked tokens, deleted applications, rotated-out secrets: the TokenService's revocation feed.
-            OnTokenValidated = RevokedTokens.RejectRevokedAsync,
+            OnTokenValidated = async context =>
+            {
+                // Revoked tokens, deleted applications, rotated-out secrets: the TokenService's revocation feed.
+                await RevokedTokens.RejectRevokedAsync(context);
+                // Then a bound token's proof (and a Bearer-presented bound token refused).
+                if (context.Result is null)
+                {
+                    await DPoPBinding.CheckAsync(context);
+                }
+            },
             OnAuthenticationFailed = context =>
             {
                 // The exception type only: its message can quote claims, and the token itself is never logged.

@@ -46,6 +46,9 @@ public sealed record Application
     /// <summary>Instead of <see cref="Jwks"/>: where the application publishes its JWK Set (fetched by RemoteJwks).</summary>
     public string? JwksUri { get; init; }
 
+    /// <summary>RFC 9449: every token request must carry a DPoP proof with a current server nonce; tokens are always bound.</summary>
+    public bool RequireDpop { get; init; }
+
     /// <summary>What the API shows: private_key_jwt or none, null for a secret (see ApplicationView).</summary>
     public string? ListedAuthMethod => AuthMethod == Shared.Protocol.ClientAuthenticationMethods.SecretBasic ? null : AuthMethod;
 
@@ -76,6 +79,9 @@ public sealed record ApplicationView(string ClientId, string Name, string Descri
     /// <summary>Null: the server's default lifetime.</summary>
     public int? AccessTokenLifetimeSeconds { get; init; }
 
+    /// <summary>RFC 9449: tokens only with a DPoP proof (and the server's nonce).</summary>
+    public bool RequireDpop { get; init; }
+
     /// <summary>
     /// private_key_jwt or none; omitted for a secret (client_secret_basic and client_secret_post both work), so a
     /// listing never even spells "secret" for an application that has one.
@@ -97,6 +103,7 @@ public sealed record ApplicationView(string ClientId, string Name, string Descri
         AllowedTenants = a.AllowedTenants, PreviousSecretExpiresAt = a.PreviousSecretExpiresAt,
         AllowedPolicyValues = global::TokenService.Applications.AllowedPolicyValues.View(a.AllowedPolicyValues),
         AccessTokenLifetimeSeconds = a.AccessTokenLifetimeSeconds, TokenEndpointAuthMethod = a.ListedAuthMethod,
+        RequireDpop = a.RequireDpop,
         Jwks = a.Jwks is null ? null : System.Text.Json.JsonDocument.Parse(a.Jwks).RootElement.Clone(), JwksUri = a.JwksUri,
     };
 }
@@ -119,6 +126,9 @@ public sealed record ApplicationWithSecret(
 
     /// <summary>Null: the server's default lifetime.</summary>
     public int? AccessTokenLifetimeSeconds { get; init; }
+
+    /// <summary>RFC 9449: tokens only with a DPoP proof (and the server's nonce).</summary>
+    public bool RequireDpop { get; init; }
 
     /// <summary>
     /// private_key_jwt or none; omitted for a secret (client_secret_basic and client_secret_post both work), so a

@@ -13,8 +13,6 @@ public static class ApplicationKeys
     public const int MaxKeys = 10;
     public const int MaxJsonLength = 32 * 1024;
 
-    private static readonly string[] PrivateMembers = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"];
-
     /// <summary>The JWK Set as stored (compact JSON), or the reason it cannot be registered.</summary>
     public static (string? Jwks, ValidationError? Error) Validate(JsonElement jwks)
     {
@@ -31,7 +29,7 @@ public static class ApplicationKeys
 
         foreach (var key in keys.EnumerateArray())
         {
-            if (key.ValueKind != JsonValueKind.Object || PrivateMembers.Any(m => key.TryGetProperty(m, out _)))
+            if (key.ValueKind != JsonValueKind.Object || Shared.Protocol.PublicJwk.HasPrivateMembers(key))
             {
                 return Fail("jwks must hold public keys only: a key has private members (d, p, q, k, ...)");
             }
@@ -52,7 +50,7 @@ public static class ApplicationKeys
             return Fail("jwks is not a valid JWK Set");
         }
 
-        if (parsed.Count != keys.GetArrayLength() || parsed.Any(k => !IsStrongEnough(k)))
+        if (parsed.Count != keys.GetArrayLength() || parsed.Any(k => !Shared.Protocol.PublicJwk.IsStrongEnough(k)))
         {
             return Fail("each jwks key must be RSA of at least 2048 bits (RS256, PS256) or EC P-256 (ES256)");
         }
@@ -72,15 +70,6 @@ public static class ApplicationKeys
             return null;
         }
     }
-
-    private static bool IsStrongEnough(SecurityKey key) => key switch
-    {
-        JsonWebKey { Kty: "RSA" } rsa => rsa.KeySize >= 2048,
-        RsaSecurityKey rsa => rsa.KeySize >= 2048,
-        JsonWebKey { Kty: "EC", Crv: "P-256" } => true,
-        ECDsaSecurityKey ec => ec.KeySize == 256,
-        _ => false,
-    };
 
     private static (string?, ValidationError?) Fail(string message) => (null, new ValidationError("jwks", message));
 }

@@ -77,6 +77,7 @@ public sealed class Applications(
             TokenEndpointAuthMethod = authMethod,
             Jwks = jwks,
             JwksUri = authMethod is null ? null : token?.JwksUri,
+            RequireDpop = token?.RequireDpop ?? false,
         };
         var stored = await store.InsertAsync(application, audit.Entry(AuditActions.ApplicationCreate, "application",
             application.ClientId, new { application.Name, application.Scopes, application.ClientType }), ct);
@@ -91,6 +92,7 @@ public sealed class Applications(
             AllowedTenants = stored.AllowedTenants, AccessTokenLifetimeSeconds = stored.AccessTokenLifetimeSeconds,
             AllowedPolicyValues = AllowedPolicyValues.View(stored.AllowedPolicyValues),
             TokenEndpointAuthMethod = stored.ListedAuthMethod, Jwks = ApplicationView.From(stored).Jwks, JwksUri = stored.JwksUri,
+            RequireDpop = stored.RequireDpop,
         }, null);
     }
 
@@ -151,7 +153,7 @@ public sealed class Applications(
                 ClientType = updated.ClientType, RedirectUris = updated.RedirectUris, GrantTypes = updated.GrantTypes,
                 AllowedTenants = updated.AllowedTenants, PreviousSecretExpiresAt = updated.PreviousSecretExpiresAt,
                 AllowedPolicyValues = AllowedPolicyValues.View(updated.AllowedPolicyValues),
-                AccessTokenLifetimeSeconds = updated.AccessTokenLifetimeSeconds,
+                AccessTokenLifetimeSeconds = updated.AccessTokenLifetimeSeconds, RequireDpop = updated.RequireDpop,
             };
     }
 
@@ -204,6 +206,7 @@ public sealed class Applications(
             AccessTokenLifetimeSeconds = lifetime,
             Jwks = jwks,
             JwksUri = jwksUri,
+            RequireDpop = changes.RequireDpop ?? current.RequireDpop,
         };
         // Narrowed (a scope, tenant or policy value taken away): tokens issued before now carry what the application may
         // no longer have, so they die now, as at a rotation without grace; callers get new tokens with the new limits.
@@ -214,6 +217,7 @@ public sealed class Applications(
         var entry = audit.Entry(AuditActions.ApplicationUpdate, "application", clientId, new
         {
             next.Name, next.Scopes, next.AllowedTenants, next.AllowedPolicyValues, next.RedirectUris, next.AccessTokenLifetimeSeconds,
+            next.RequireDpop,
         });
         var (outcome, updated) = await lifecycle.UpdateAsync(next, entry, ct, revocation, now);
         await ForgetAsync(clientId, ct);
@@ -289,9 +293,13 @@ public sealed class Applications(
         return (hasUris ? signInNow.Concat(others) : others).ToArray();
     }
 
-    /// <summary>True when <paramref name="next"/> allows less than <paramref name="current"/> in a token.</summary>
+    /// <summary>
+    /// True when <paramref name="next"/> allows less than <paramref name="current"/> in a token. Requiring DPoP is
+    /// narrowing too: the Bearer tokens issued before must not outlive the decision.
+    /// </summary>
     private static bool Narrows(Application current, Application next) =>
         current.Scopes.Except(next.Scopes, StringComparer.Ordinal).Any()
+        || (next.RequireDpop && !current.RequireDpop)
         || (next.AllowedTenants is not null &&
             (current.AllowedTenants is null || current.AllowedTenants.Except(next.AllowedTenants, StringComparer.Ordinal).Any()))
         || AllowedPolicyValues.Narrows(current.AllowedPolicyValues, next.AllowedPolicyValues);
@@ -343,6 +351,9 @@ public sealed record ApplicationChanges(
     /// <summary>With the flag, null means "back to the server's default lifetime".</summary>
     public bool AccessTokenLifetimeChanged { get; init; }
     public int? AccessTokenLifetimeSeconds { get; init; }
+
+    /// <summary>RFC 9449: null leaves it; true requires a DPoP proof (with nonce) on every token request.</summary>
+    public bool? RequireDpop { get; init; }
 }
 
 /// <summary>
@@ -355,6 +366,9 @@ public sealed record TokenSettings(
 {
     /// <summary>Issue 15: the policy_values the application may request (see AllowedPolicyValues); null: any.</summary>
     public System.Text.Json.JsonElement? AllowedPolicyValues { get; init; }
+
+    /// <summary>Issue 17 point 2 (RFC 9449): only DPoP-bound tokens, each request with a proof and the server's nonce.</summary>
+    public bool? RequireDpop { get; init; }
 
     /// <summary>
     /// The stored method (null or private_key_jwt) and JWK Set for a new application of <paramref name="type"/>.

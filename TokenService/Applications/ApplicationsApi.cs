@@ -27,12 +27,12 @@ public static class ApplicationsApi
 
     public sealed record CreateRequest(string? Name, string? Description, string[]? Scopes, string? Type, string[]? RedirectUris,
         string[]? GrantTypes, string[]? AllowedTenants, int? AccessTokenLifetimeSeconds = null, string? TokenEndpointAuthMethod = null,
-        JsonElement? Jwks = null, string? JwksUri = null, JsonElement? AllowedPolicyValues = null);
+        JsonElement? Jwks = null, string? JwksUri = null, JsonElement? AllowedPolicyValues = null, bool? RequireDpop = null);
 
     /// <summary>Absent members stay as they are. <c>allowedTenants: null</c> lifts the restriction (any tenant).</summary>
     public sealed record UpdateRequest(string? Name, string? Description, string[]? Scopes, string[]? RedirectUris, string[]? GrantTypes,
         JsonElement AllowedTenants, string? Type, JsonElement AccessTokenLifetimeSeconds = default, string? TokenEndpointAuthMethod = null,
-        JsonElement? Jwks = null, string? JwksUri = null, JsonElement AllowedPolicyValues = default);
+        JsonElement? Jwks = null, string? JwksUri = null, JsonElement AllowedPolicyValues = default, bool? RequireDpop = null);
 
     public sealed record RotateRequest(int? GracePeriodSeconds);
 
@@ -49,7 +49,7 @@ public static class ApplicationsApi
             new ClientSettings(body.Type, body.RedirectUris, body.GrantTypes), body.AllowedTenants,
             new TokenSettings(body.AccessTokenLifetimeSeconds, body.TokenEndpointAuthMethod, body.Jwks, body.JwksUri)
             {
-                AllowedPolicyValues = body.AllowedPolicyValues,
+                AllowedPolicyValues = body.AllowedPolicyValues, RequireDpop = body.RequireDpop,
             }, ct);
         if (error is not null)
         {
@@ -109,6 +109,7 @@ public static class ApplicationsApi
             TokenEndpointAuthMethod = body.TokenEndpointAuthMethod, Jwks = body.Jwks, JwksUri = body.JwksUri,
             AllowedPolicyValuesChanged = body.AllowedPolicyValues.ValueKind != JsonValueKind.Undefined,
             AllowedPolicyValues = body.AllowedPolicyValues.ValueKind == JsonValueKind.Undefined ? null : body.AllowedPolicyValues,
+            RequireDpop = body.RequireDpop,
         };
         var (updated, error) = await applications.UpdateAsync(clientId, changes, ct);
         if (error is not null)

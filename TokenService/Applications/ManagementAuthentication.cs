@@ -48,6 +48,12 @@ public static class ManagementAuthentication
                 return AuthenticateResult.Fail("the token is invalid, expired, revoked or not for this API");
             }
 
+            // RFC 9449 s.7.2: a DPoP-bound token is no Bearer token; this API takes no DPoP proofs (yet), so it is refused.
+            if (claims.DPoPJkt is not null)
+            {
+                return AuthenticateResult.Fail("a DPoP-bound token cannot be used as a Bearer token");
+            }
+
             var identity = new ClaimsIdentity(
                 [
                     new Claim(ClaimNames.Subject, claims.Subject ?? claims.ClientId), new Claim(ClaimNames.ClientId, claims.ClientId),

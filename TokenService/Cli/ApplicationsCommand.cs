@@ -43,9 +43,14 @@ public static class ApplicationsCommand
             AllowMultipleArgumentsPerToken = true,
         };
         var policyValues = PolicyValuesOption();
+        var requireDpop = new Option<bool>("--require-dpop")
+        {
+            Description = "Only DPoP-bound tokens (RFC 9449): every token request must carry a DPoP proof with the server's nonce.",
+        };
         var create = new Command("create", "Create an application; prints it as JSON with its secret, shown only this once.")
         {
             name, description, scopes, type, redirectUris, grantTypes, lifetime, authMethod, jwks, jwksUri, tenants, policyValues,
+            requireDpop,
         };
         create.SetAction(async (parse, ct) =>
         {
@@ -64,7 +69,7 @@ public static class ApplicationsCommand
                 .CreateAsync(parse.GetValue(name), parse.GetValue(description), requested, client, allowedTenants,
                     new TokenSettings(parse.GetValue(lifetime), parse.GetValue(authMethod), keys, parse.GetValue(jwksUri))
                     {
-                        AllowedPolicyValues = allowedValues,
+                        AllowedPolicyValues = allowedValues, RequireDpop = parse.GetValue(requireDpop),
                     }, ct);
             return error is not null ? await context.FailAsync(OpsCli.Usage, $"{error.Field}: {error.Message}") : await context.PrintJsonAsync(created);
         });

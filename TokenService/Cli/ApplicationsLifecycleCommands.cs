@@ -48,10 +48,31 @@ public static class ApplicationsLifecycleCommands
         var jwksUri = ApplicationsCommand.JwksUriOption();
         var policyValues = ApplicationsCommand.PolicyValuesOption();
         var anyPolicyValues = new Option<bool>("--any-policy-values") { Description = "Lift the policy-values restriction." };
+        var requireDpop = new Option<bool?>("--require-dpop")
+        {
+            Description = "Require DPoP-bound tokens (RFC 9449): --require-dpop or --require-dpop true; --require-dpop false lifts it.",
+            Arity = ArgumentArity.ZeroOrOne,
+            DefaultValueFactory = _ => null,
+            CustomParser = r =>
+            {
+                if (r.Tokens.Count == 0)
+                {
+                    return true;
+                }
+
+                if (bool.TryParse(r.Tokens[0].Value, out var value))
+                {
+                    return value;
+                }
+
+                r.AddError("--require-dpop takes true or false");
+                return null;
+            },
+        };
         var update = new Command("update", "Change an application; prints it as JSON (never the secret).")
         {
             clientId, name, description, scopes, redirectUris, grantTypes, tenants, anyTenant, lifetime, defaultLifetime, jwks, jwksUri,
-            policyValues, anyPolicyValues,
+            policyValues, anyPolicyValues, requireDpop,
         };
         update.SetAction(async (parse, ct) =>
         {
@@ -92,6 +113,7 @@ public static class ApplicationsLifecycleCommands
                 JwksUri = parse.GetValue(jwksUri),
                 AllowedPolicyValuesChanged = allowedValues is not null || parse.GetValue(anyPolicyValues),
                 AllowedPolicyValues = allowedValues,
+                RequireDpop = parse.GetValue(requireDpop),
             };
             var id = parse.GetValue(clientId)!;
             var (updated, error) = await context.Get<Applications.Applications>().UpdateAsync(id, changes, ct);

@@ -62,6 +62,8 @@ public sealed class DiscoveryDocument(IOptions<TokenServiceOptions> options)
             },
             // RFC 8414 s.2: the algorithms a private_key_jwt client assertion may be signed with (RFC 7523).
             ["token_endpoint_auth_signing_alg_values_supported"] = ClientAuthenticationMethods.AssertionSigningAlgorithms,
+            // RFC 9449 s.5.1: the token endpoint takes DPoP proofs signed with these.
+            ["dpop_signing_alg_values_supported"] = DPoP.SigningAlgorithms,
             ["scopes_supported"] = Scopes.All,
             ["claims_supported"] = new[]
             {

@@ -104,9 +104,12 @@ public sealed record IntrospectionResponse(IReadOnlyList<KeyValuePair<string, ob
     public static IntrospectionResponse ForAccessToken(AccessTokenClaims c) => new(Present(
         M(ClaimNames.Scope, c.Scope), M(ClaimNames.ClientId, c.ClientId), M(ClaimNames.Subject, c.Subject), M(ClaimNames.Tenant, c.Tenant),
         M(ClaimNames.Expires, c.ExpiresAt.ToUnixTimeSeconds()), M(ClaimNames.IssuedAt, c.IssuedAt.ToUnixTimeSeconds()),
-        M(ClaimNames.NotBefore, c.NotBefore?.ToUnixTimeSeconds()), M(IntrospectionMembers.TokenType, TokenTypes.Bearer),
+        M(ClaimNames.NotBefore, c.NotBefore?.ToUnixTimeSeconds()),
+        M(IntrospectionMembers.TokenType, c.DPoPJkt is null ? TokenTypes.Bearer : DPoP.TokenType),
         M(ClaimNames.Issuer, c.Issuer), M(ClaimNames.Audience, c.Audiences.Count == 1 ? c.Audiences[0] : c.Audiences.ToArray()),
-        M(ClaimNames.JwtId, c.Jti)));
+        M(ClaimNames.JwtId, c.Jti),
+        // RFC 9449 s.6.2: the resource server learns the key the token is bound to.
+        M(DPoP.Confirmation, c.DPoPJkt is null ? null : new Dictionary<string, string> { [DPoP.Thumbprint] = c.DPoPJkt })));
 
     public static IntrospectionResponse ForRefreshToken(RefreshTokenFacts r) => new(Present(
         M(ClaimNames.Scope, string.Join(' ', r.Scopes)), M(ClaimNames.ClientId, r.ClientId), M(ClaimNames.Subject, r.UserId.ToString()),
@@ -143,6 +146,16 @@ public sealed record IntrospectionResponse(IReadOnlyList<KeyValuePair<string, ob
                 }
 
                 json.WriteEndArray();
+            }
+            else if (value is Dictionary<string, string> members)
+            {
+                json.WriteStartObject(name);
+                foreach (var (member, text) in members)
+                {
+                    json.WriteString(member, text);
+                }
+
+                json.WriteEndObject();
             }
             else
             {

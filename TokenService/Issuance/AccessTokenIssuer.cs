@@ -26,6 +26,9 @@ public sealed record AccessTokenRequest(string Subject, string ClientId, IReadOn
     /// <summary>The application's own lifetime (issue 17 point 4); null: the server's AccessTokenLifetimeSeconds.</summary>
     public int? LifetimeSeconds { get; init; }
 
+    /// <summary>RFC 9449 s.6.1: the thumbprint of the DPoP key the token is bound to, as <c>cnf.jkt</c>; null: a Bearer token.</summary>
+    public string? DPoPJkt { get; init; }
+
     /// <summary>RFC 8693 token exchange: claims carried over unchanged (act, policy_values), by name.</summary>
     public IReadOnlyDictionary<string, object>? CarriedClaims { get; init; }
 }
@@ -34,8 +37,8 @@ public sealed record IssuedAccessToken(string Jwt, string Jti, int ExpiresIn, Da
 
 /// <summary>
 /// RFC 9068 JWT access tokens: header typ at+jwt, alg RS256, kid; claims iss, sub, aud, exp, iat, nbf, jti,
-/// client_id, scope, tenant and
-/// policy_values. Signs with the key ring's current key via JsonWebTokenHandler (the fast path).
+/// client_id, scope, tenant, policy_values and, for a DPoP-bound token, cnf.jkt (RFC 9449 s.6.1).
+/// Signs with the key ring's current key via JsonWebTokenHandler (the fast path).
 /// </summary>
 public sealed class AccessTokenIssuer(KeyRing ring, IOptions<TokenServiceOptions> options, TimeProvider time)
 {
@@ -84,6 +87,13 @@ public sealed class AccessTokenIssuer(KeyRing ring, IOptions<TokenServiceOptions
         foreach (var (name, value) in request.CarriedClaims ?? new Dictionary<string, object>())
         {
             claims[name] = value;
+        }
+
+        // After the carried claims: a subject token's cnf never binds the new token to a key this request did not prove.
+        claims.Remove(DPoP.Confirmation);
+        if (request.DPoPJkt is { } jkt)
+        {
+            claims[DPoP.Confirmation] = new Dictionary<string, object> { [DPoP.Thumbprint] = jkt };
         }
 
         if (request.GrantId is { } grantId)

@@ -13,6 +13,9 @@ public sealed record AccessTokenClaims(
     string Jti, string ClientId, string? Subject, string? Scope, string? Tenant, string Issuer, IReadOnlyList<string> Audiences,
     DateTimeOffset IssuedAt, DateTimeOffset ExpiresAt, DateTimeOffset? NotBefore, string? GrantId)
 {
+    /// <summary>RFC 9449 s.6.1: cnf.jkt, the thumbprint of the DPoP key the token is bound to; null: a Bearer token.</summary>
+    public string? DPoPJkt { get; init; }
+
     public string[] ScopeList => Scopes.Split(Scope);
 }
 
@@ -52,8 +55,18 @@ public sealed class AccessTokenReader(
         return new AccessTokenClaims(jti, clientId, Claim(jwt, ClaimNames.Subject), Claim(jwt, ClaimNames.Scope), Claim(jwt, ClaimNames.Tenant),
             jwt.Issuer, jwt.Audiences.ToArray(), new DateTimeOffset(jwt.IssuedAt, TimeSpan.Zero),
             new DateTimeOffset(jwt.ValidTo, TimeSpan.Zero), jwt.ValidFrom == DateTime.MinValue ? null : new DateTimeOffset(jwt.ValidFrom, TimeSpan.Zero),
-            Claim(jwt, ClaimNames.GrantId));
+            Claim(jwt, ClaimNames.GrantId))
+        {
+            DPoPJkt = Thumbprint(jwt),
+        };
     }
+
+    private static string? Thumbprint(JsonWebToken jwt) =>
+        jwt.TryGetPayloadValue<System.Text.Json.JsonElement>(DPoP.Confirmation, out var cnf) &&
+        cnf.ValueKind == System.Text.Json.JsonValueKind.Object && cnf.TryGetProperty(DPoP.Thumbprint, out var jkt) &&
+        jkt.ValueKind == System.Text.Json.JsonValueKind.String
+            ? jkt.GetString()
+            : null;
 
     /// <summary>
     /// A token usable now, for <paramref name="audience"/> (null: any of ours), or null. A database outage while the

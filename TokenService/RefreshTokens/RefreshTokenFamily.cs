@@ -27,6 +27,13 @@ public sealed record RefreshTokenFamily
 
     /// <summary>RFC 8707: the resource named at /oauth2/authorize, the default for each refresh.</summary>
     public string? Resource { get; init; }
+
+    /// <summary>
+    /// RFC 9449 s.5: the thumbprint of the DPoP key the grant was obtained with; null: obtained as Bearer. A public
+    /// client must prove this very key on every refresh; a confidential one (already bound by its credentials) must
+    /// still send a proof, so the grant never falls back to Bearer tokens.
+    /// </summary>
+    public string? DPoPJkt { get; init; }
 }
 
 /// <summary>What presenting a refresh token led to.</summary>

@@ -24,12 +24,14 @@ public sealed class RefreshTokenStore(NpgsqlDataSource db, IOptions<TokenService
     /// </summary>
     public async Task<string> StartFamilyAsync(Guid familyId, string clientId, Guid userId, Guid? codeId, string[] scopes,
         DateTime authTime,
-        string? tenant, string? resource, CancellationToken ct)
+        string? tenant, string? resource, string? dpopJkt, CancellationToken ct)
     {
         const string lockCode = "SELECT replayed_at IS NOT NULL FROM authorization_codes WHERE id = @codeId FOR UPDATE";
         const string insertFamily = """
-            INSERT INTO refresh_token_families (id, client_id, user_id, code_id, scopes, auth_time, created_at, expires_at, revoked_at, tenant, resource)
-            VALUES (@familyId, @clientId, @userId, @codeId, @scopes, @authTime, @now, @expiresAt, CASE WHEN @replayed THEN @now END, @tenant, @resource)
+            INSERT INTO refresh_token_families (id, client_id, user_id, code_id, scopes, auth_time, created_at, expires_at, revoked_at, tenant, resource,
+                dpop_jkt)
+            VALUES (@familyId, @clientId, @userId, @codeId, @scopes, @authTime, @now, @expiresAt, CASE WHEN @replayed THEN @now END, @tenant, @resource,
+                @dpopJkt)
             """;
         var now = time.GetUtcNow().UtcDateTime;
         await using var connection = await db.OpenConnectionAsync(ct);
@@ -49,6 +51,7 @@ public sealed class RefreshTokenStore(NpgsqlDataSource db, IOptions<TokenService
             replayed,
             tenant,
             resource,
+            dpopJkt,
         }, transaction, cancellationToken: ct));
         var token = await InsertTokenAsync(connection, transaction, familyId, now, now + absolute, ct);
         await transaction.CommitAsync(ct);
@@ -68,7 +71,7 @@ public sealed class RefreshTokenStore(NpgsqlDataSource db, IOptions<TokenService
             FROM refresh_token_families f
             WHERE t.family_id = f.id AND t.token_hash = @hash AND t.consumed_at IS NULL AND f.client_id = @clientId
             RETURNING t.expires_at AS token_expires_at, f.id, f.client_id, f.user_id, f.code_id, f.scopes, f.auth_time, f.created_at,
-                      f.expires_at, f.revoked_at, f.tenant, f.resource
+                      f.expires_at, f.revoked_at, f.tenant, f.resource, f.dpop_jkt
             """;
         const string findUsed = """
             SELECT t.family_id FROM refresh_tokens t JOIN refresh_token_families f ON f.id = t.family_id
@@ -175,11 +178,13 @@ public sealed class RefreshTokenStore(NpgsqlDataSource db, IOptions<TokenService
         public DateTime? RevokedAt { get; init; }
         public string? Tenant { get; init; }
         public string? Resource { get; init; }
+        public string? DpopJkt { get; init; }
 
         public RefreshTokenFamily ToFamily() => new()
         {
             Id = Id, ClientId = ClientId, UserId = UserId, CodeId = CodeId, Scopes = Scopes, AuthTime = AuthTime, CreatedAt = CreatedAt,
             ExpiresAt = ExpiresAt, RevokedAt = RevokedAt, Tenant = Tenant, Resource = Resource,
+            DPoPJkt = DpopJkt,
         };
     }
 }

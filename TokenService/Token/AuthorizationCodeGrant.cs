@@ -82,7 +82,7 @@ public sealed partial class AuthorizationCodeGrant(
         var grantId = code.GrantId!.Value;
         var access = accessTokens.Issue(new AccessTokenRequest(code.UserId.ToString(), application.ClientId, scopes!, code.Tenant)
         {
-            GrantId = grantId, Audiences = audience, LifetimeSeconds = application.AccessTokenLifetimeSeconds,
+            GrantId = grantId, Audiences = audience, LifetimeSeconds = application.AccessTokenLifetimeSeconds, DPoPJkt = request.DPoPJkt,
         });
         var authTime = new DateTimeOffset(DateTime.SpecifyKind(code.AuthTime, DateTimeKind.Utc));
         return new TokenResponse(access.Jwt, access.ExpiresIn, string.Join(' ', scopes!))
@@ -90,7 +90,7 @@ public sealed partial class AuthorizationCodeGrant(
             // RFC 6749 s.1.5 + OIDC Core s.11: a refresh token only for offline_access, and only if the client may refresh.
             RefreshToken = code.Scopes.Contains(Scopes.OfflineAccess) && application.GrantTypes.Contains(GrantTypes.RefreshToken)
                 ? await refreshTokens.StartFamilyAsync(grantId, application.ClientId, code.UserId, code.Id, code.Scopes, code.AuthTime,
-                    code.Tenant, code.Resource, ct)
+                    code.Tenant, code.Resource, request.DPoPJkt, ct)
                 : null,
             IdToken = code.Scopes.Contains(Scopes.OpenId)
                 ? idTokens.Issue(new IdTokenRequest(code.UserId, application.ClientId, authTime, code.Nonce, access.Jwt))

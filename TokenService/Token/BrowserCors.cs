@@ -20,8 +20,9 @@ public static class BrowserCors
         services.AddCors(o => o.AddPolicy(Policy, p => p
             .AllowAnyOrigin()
             .WithMethods(HttpMethods.Get, HttpMethods.Post)
-            .WithHeaders("Authorization", "Content-Type")
-            .WithExposedHeaders("WWW-Authenticate", "Retry-After")
+            // RFC 9449: a browser client sends its proof in DPoP and must read the next nonce from DPoP-Nonce.
+            .WithHeaders("Authorization", "Content-Type", Shared.Protocol.DPoP.Header)
+            .WithExposedHeaders("WWW-Authenticate", "Retry-After", Shared.Protocol.DPoP.NonceHeader)
             .SetPreflightMaxAge(TimeSpan.FromHours(1))));
 
     public static IApplicationBuilder UseBrowserCors(this IApplicationBuilder app) =>

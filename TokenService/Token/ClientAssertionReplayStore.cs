@@ -6,7 +6,9 @@ namespace TokenService.Token;
 /// <summary>
 /// RFC 7523 s.3 item 7: the jti of every accepted client assertion, kept in PostgreSQL until the assertion's exp, so
 /// a replay is refused on every instance. The primary key (client_id, jti) makes the first use win; a row whose exp
-/// has passed may be taken over (such an assertion is refused for its exp before it gets here anyway).
+/// has passed may be taken over (such an assertion is refused for its exp before it gets here anyway). DPoP proofs'
+/// jtis (RFC 9449 s.11.1) live here too, keyed by DPoPProofCheck.ReplayPrefix and the key's thumbprint instead of a
+/// client id, so the two never collide.
 /// </summary>
 public sealed class ClientAssertionReplayStore(NpgsqlDataSource db)
 {

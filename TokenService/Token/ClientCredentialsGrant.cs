@@ -43,7 +43,7 @@ public sealed class ClientCredentialsGrant(AccessTokenIssuer issuer, Audiences a
         var token = issuer.Issue(new AccessTokenRequest(application.ClientId, application.ClientId, granted!, tenant)
         {
             NotAfter = application.CredentialExpiresAt, Audiences = audience, PolicyValues = policyValues,
-            LifetimeSeconds = application.AccessTokenLifetimeSeconds,
+            LifetimeSeconds = application.AccessTokenLifetimeSeconds, DPoPJkt = request.DPoPJkt,
         });
         return new TokenResponse(token.Jwt, token.ExpiresIn, string.Join(' ', granted!));
     }

@@ -16,6 +16,9 @@ public sealed record OAuthError(string Error, string Description, int StatusCode
     /// <summary>Seconds, for 429 and 503.</summary>
     public int? RetryAfter { get; init; }
 
+    /// <summary>RFC 9449 s.8: the nonce the next DPoP proof must carry, sent as the DPoP-Nonce header.</summary>
+    public string? DPoPNonce { get; init; }
+
     public static OAuthError InvalidRequest(string description) => new(OAuthErrors.InvalidRequest, description);
 
     public static OAuthError InvalidClient(bool basic) =>
@@ -30,6 +33,13 @@ public sealed record OAuthError(string Error, string Description, int StatusCode
 
     /// <summary>RFC 8707 s.2: the resource is unknown, or not one this client may obtain a token for.</summary>
     public static OAuthError InvalidTarget(string description) => new(OAuthErrors.InvalidTarget, description);
+
+    /// <summary>RFC 9449 s.5: the DPoP proof is missing (the application requires one), malformed or wrong for the request.</summary>
+    public static OAuthError InvalidDPoPProof(string description) => new(Shared.Protocol.DPoP.InvalidProof, description);
+
+    /// <summary>RFC 9449 s.8: the proof must carry the server's nonce; the caller sets <see cref="DPoPNonce"/>.</summary>
+    public static OAuthError UseDPoPNonce() =>
+        new(Shared.Protocol.DPoP.UseNonce, "the DPoP proof must carry the nonce in the DPoP-Nonce header of this response");
 
     public static OAuthError UnauthorizedClient(string description) => new(OAuthErrors.UnauthorizedClient, description);
 
@@ -80,6 +90,11 @@ public sealed record OAuthError(string Error, string Description, int StatusCode
         if (RetryAfter is { } seconds)
         {
             response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        if (DPoPNonce is not null)
+        {
+            response.Headers[Shared.Protocol.DPoP.NonceHeader] = DPoPNonce;
         }
 
         response.ContentType = "application/json";

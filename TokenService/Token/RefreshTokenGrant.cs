@@ -56,7 +56,10 @@ public sealed partial class RefreshTokenGrant(
         Decision? decision = null;
         var (outcome, family, successor) = await store.RotateAsync(request.RefreshToken, application.ClientId, async (f, token) =>
         {
-            decision = await DecideAsync(f, application, requested, request.Resource, token);
+            // Refused inside the transaction: a thief without the key leaves the rightful client's token unspent.
+            decision = KeyBindingError(f, application, request.DPoPJkt) is { } keyError
+                ? new Decision(null, null, null, keyError)
+                : await DecideAsync(f, application, requested, request.Resource, token);
             return decision.Error is null;
         }, ct);
         switch (outcome)
@@ -74,6 +77,7 @@ public sealed partial class RefreshTokenGrant(
         var access = accessTokens.Issue(new AccessTokenRequest(family!.UserId.ToString(), application.ClientId, granted, decision.Tenant)
         {
             GrantId = family.Id, Audiences = decision.Audiences, LifetimeSeconds = application.AccessTokenLifetimeSeconds,
+            DPoPJkt = request.DPoPJkt,
         });
         var authTime = new DateTimeOffset(DateTime.SpecifyKind(family.AuthTime, DateTimeKind.Utc));
         return new TokenResponse(access.Jwt, access.ExpiresIn, string.Join(' ', granted))
@@ -85,6 +89,17 @@ public sealed partial class RefreshTokenGrant(
                 : null,
         };
     }
+
+    /// <summary>
+    /// RFC 9449 s.5: a public client's refresh token obtained with DPoP is bound to that key, so it is refused without a
+    /// proof of the very same key. A confidential client's is bound by its credentials (it may change keys), but still
+    /// needs a proof: a DPoP grant never falls back to Bearer tokens.
+    /// </summary>
+    private static OAuthError? KeyBindingError(RefreshTokenFamily family, Application application, string? jkt) =>
+        family.DPoPJkt is null ? null
+        : jkt is null ? OAuthError.InvalidGrant("this refresh token was obtained with DPoP: send a DPoP proof")
+        : application.IsPublic && jkt != family.DPoPJkt ? OAuthError.InvalidGrant("this refresh token is bound to another DPoP key")
+        : null;
 
     private sealed record Decision(string[]? Scopes, string? Tenant, string[]? Audiences, OAuthError? Error);
 

@@ -30,13 +30,14 @@ public static partial class TokenEndpoint
         AuthorizationCodeGrant authorizationCode,
         RefreshTokenGrant refreshToken,
         TokenExchangeGrant tokenExchange,
+        DPoPProofCheck dpop,
         TokenServiceMetrics metrics,
         ILoggerFactory loggers,
         CancellationToken ct)
     {
         // Every answer is counted here, once: issued by grant, or failed by error code.
         var result = await ExchangeAsync(context, clientAuthentication, clientCredentials, authorizationCode, refreshToken, tokenExchange,
-            loggers, ct);
+            dpop, loggers, ct);
         metrics.TokenEndpointAnswered(context, result.Result);
         return result;
     }
@@ -49,6 +50,7 @@ public static partial class TokenEndpoint
         AuthorizationCodeGrant authorizationCode,
         RefreshTokenGrant refreshToken,
         TokenExchangeGrant tokenExchange,
+        DPoPProofCheck dpop,
         ILoggerFactory loggers,
         CancellationToken ct)
     {
@@ -78,7 +80,15 @@ public static partial class TokenEndpoint
                 return authError;
             }
 
-            return request.GrantType switch
+            // RFC 9449 s.5: with a valid proof, the grant binds what it issues to the proof's key.
+            var (jkt, dpopError) = await dpop.CheckAsync(context.Request, application!, ct);
+            if (dpopError is not null)
+            {
+                return dpopError;
+            }
+
+            request = request with { DPoPJkt = jkt };
+            var result = request.GrantType switch
             {
                 GrantTypes.ClientCredentials => clientCredentials.Handle(application!, request),
                 GrantTypes.AuthorizationCode => await authorizationCode.HandleAsync(application!, request, ct),
@@ -86,6 +96,9 @@ public static partial class TokenEndpoint
                 GrantTypes.TokenExchange => await tokenExchange.HandleAsync(application!, request, ct),
                 _ => OAuthError.UnsupportedGrantType(request.GrantType),
             };
+            return jkt is not null && result.Result is TokenResponse issued
+                ? issued with { TokenType = DPoP.TokenType, DPoPNonce = dpop.NextNonce() }
+                : result;
         }
         catch (Exception e) when (e is KeysNotLoadedException || Postgres.IsUnavailable(e))
         {

@@ -73,6 +73,7 @@ public sealed class TokenExchangeGrant(AccessTokenReader reader, AccessTokenIssu
             NotAfter = Min(subject.ExpiresAt.UtcDateTime, application.CredentialExpiresAt),
             LifetimeSeconds = application.AccessTokenLifetimeSeconds,
             CarriedClaims = CarriedClaims(request.SubjectToken, application.ClientId),
+            DPoPJkt = request.DPoPJkt,
         });
         return new TokenResponse(token.Jwt, token.ExpiresIn, string.Join(' ', granted!)) { IssuedTokenType = TokenTypes.AccessTokenUrn };
     }

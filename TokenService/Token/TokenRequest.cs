@@ -46,6 +46,12 @@ public sealed record TokenRequest
     public string? SubjectToken { get; init; }
     public string? SubjectTokenType { get; init; }
 
+    /// <summary>
+    /// RFC 9449 s.5: the thumbprint of the key a valid DPoP proof of this request was made with (not a form parameter:
+    /// set by the token endpoint after it checked the proof). The grant binds its tokens to it.
+    /// </summary>
+    public string? DPoPJkt { get; init; }
+
     /// <summary>RFC 6749 s.3.2, by the one form reader (OAuthForm); grant_type is required.</summary>
     public static (TokenRequest? Request, OAuthError? Error) Parse(IFormCollection form)
     {

@@ -10,6 +10,12 @@ public sealed record TokenResponse(string AccessToken, int ExpiresIn, string Sco
 
     public string? IdToken { get; init; }
 
+    /// <summary>RFC 9449 s.5: <c>DPoP</c> when the access token is bound to the proof's key, else RFC 6750's <c>Bearer</c>.</summary>
+    public string TokenType { get; init; } = Shared.Protocol.TokenTypes.Bearer;
+
+    /// <summary>RFC 9449 s.8.2: the nonce for the client's next proof, sent as the DPoP-Nonce header.</summary>
+    public string? DPoPNonce { get; init; }
+
     /// <summary>RFC 8693 s.2.2.1: required in a token exchange response.</summary>
     public string? IssuedTokenType { get; init; }
 
@@ -18,6 +24,11 @@ public sealed record TokenResponse(string AccessToken, int ExpiresIn, string Sco
         var response = httpContext.Response;
         response.StatusCode = StatusCodes.Status200OK;
         NoStore.Apply(response);
+        if (DPoPNonce is not null)
+        {
+            response.Headers[Shared.Protocol.DPoP.NonceHeader] = DPoPNonce;
+        }
+
         response.ContentType = "application/json";
         await using var json = new Utf8JsonWriter(response.Body);
         json.WriteStartObject();
@@ -27,7 +38,7 @@ public sealed record TokenResponse(string AccessToken, int ExpiresIn, string Sco
             json.WriteString("issued_token_type", IssuedTokenType);
         }
 
-        json.WriteString("token_type", "Bearer");
+        json.WriteString("token_type", TokenType);
         json.WriteNumber("expires_in", ExpiresIn);
         json.WriteString("scope", Scope);
         if (RefreshToken is not null)

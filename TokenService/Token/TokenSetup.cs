@@ -12,6 +12,9 @@ public static class TokenSetup
         services.AddSingleton<ClientAssertionVerifier>();
         services.AddSingleton<ClientAssertionReplayStore>();
         services.AddSingleton<RemoteJwks>();
+        services.AddSingleton<Shared.Protocol.DPoPProofVerifier>();
+        services.AddSingleton<DPoPNonces>();
+        services.AddSingleton<DPoPProofCheck>();
         services.AddSingleton<FailedAuthenticationLimiter>();
         services.AddSingleton<ClientCredentialsGrant>();
         services.AddSingleton<TokenExchangeGrant>();

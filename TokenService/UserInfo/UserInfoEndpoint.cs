@@ -46,6 +46,12 @@ public static class UserInfoEndpoint
                 return new BearerRefusal(OAuthErrors.InvalidToken, "the access token is invalid, expired or revoked");
             }
 
+            // RFC 9449 s.7.2: a DPoP-bound token is no Bearer token, and /userinfo takes no DPoP proofs (yet).
+            if (claims.DPoPJkt is not null)
+            {
+                return new BearerRefusal(OAuthErrors.InvalidToken, "a DPoP-bound access token cannot be used as a Bearer token here");
+            }
+
             var scopes = claims.ScopeList;
             if (!scopes.Contains(Scopes.OpenId))
             {
