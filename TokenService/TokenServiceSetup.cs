@@ -28,6 +28,8 @@ public static class TokenServiceSetup
         services.AddSingleton<ApplicationStore>();
         services.AddSingleton<Caching.ApplicationCache>();
         services.AddSingleton<Caching.VerifiedSecretCache>();
+        // The CLI validates an application's audiences too, so they are core, not issuance.
+        services.AddSingleton<Issuance.Audiences>();
         services.AddSingleton<Applications.Applications>();
         services.AddSingleton<Users.UserStore>();
         services.AddSingleton<Users.UserAccounts>();

@@ -46,6 +46,9 @@ public sealed record Application
     /// <summary>Instead of <see cref="Jwks"/>: where the application publishes its JWK Set (fetched by RemoteJwks).</summary>
     public string? JwksUri { get; init; }
 
+    /// <summary>The RFC 8707 resources it may request (see Audiences.Select); null: every API its scopes serve.</summary>
+    public string[]? Audiences { get; init; }
+
     /// <summary>RFC 9449: every token request must carry a DPoP proof with a current server nonce; tokens are always bound.</summary>
     public bool RequireDpop { get; init; }
 
@@ -97,6 +100,9 @@ public sealed record ApplicationView(string ClientId, string Name, string Descri
     [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public string? JwksUri { get; init; }
 
+    /// <summary>The resources (audiences) it may request; null: every API its scopes serve.</summary>
+    public string[]? Audiences { get; init; }
+
     public static ApplicationView From(Application a) => new(a.ClientId, a.Name, a.Description, a.Scopes, a.CreatedAt, a.UpdatedAt)
     {
         ClientType = a.ClientType, RedirectUris = a.RedirectUris, GrantTypes = a.GrantTypes,
@@ -105,6 +111,7 @@ public sealed record ApplicationView(string ClientId, string Name, string Descri
         AccessTokenLifetimeSeconds = a.AccessTokenLifetimeSeconds, TokenEndpointAuthMethod = a.ListedAuthMethod,
         RequireDpop = a.RequireDpop,
         Jwks = a.Jwks is null ? null : System.Text.Json.JsonDocument.Parse(a.Jwks).RootElement.Clone(), JwksUri = a.JwksUri,
+        Audiences = a.Audiences,
     };
 }
 
@@ -142,6 +149,8 @@ public sealed record ApplicationWithSecret(
 
     [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public string? JwksUri { get; init; }
+
+    public string[]? Audiences { get; init; }
 
     /// <summary>After rotate-secret with a grace period: until when the previous secret still works.</summary>
     [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]

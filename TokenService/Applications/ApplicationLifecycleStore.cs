@@ -26,7 +26,7 @@ public sealed class ApplicationLifecycleStore(NpgsqlDataSource db)
             UPDATE applications SET name = @Name, description = @Description, scopes = @Scopes, redirect_uris = @RedirectUris,
                 grant_types = @GrantTypes, allowed_tenants = @AllowedTenants, access_token_lifetime_seconds = @AccessTokenLifetimeSeconds,
                 jwks = @Jwks::jsonb, jwks_uri = @JwksUri, allowed_policy_values = @AllowedPolicyValues::jsonb, require_dpop = @RequireDpop,
-                updated_at = now()
+                audiences = @Audiences, updated_at = now()
             WHERE client_id = @ClientId
             RETURNING {ApplicationStore.Columns}
             """;

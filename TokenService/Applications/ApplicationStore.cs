@@ -11,7 +11,7 @@ public sealed class ApplicationStore(NpgsqlDataSource db)
     internal const string Columns =
         "id, client_id, name, description, scopes, secret_hash, secret_version, created_at, updated_at, client_type, redirect_uris, grant_types, " +
         "previous_secret_hash, previous_secret_expires_at, allowed_tenants, access_token_lifetime_seconds, token_endpoint_auth_method, " +
-        "jwks::text AS jwks, jwks_uri, allowed_policy_values::text AS allowed_policy_values, require_dpop";
+        "jwks::text AS jwks, jwks_uri, allowed_policy_values::text AS allowed_policy_values, require_dpop, audiences";
 
     public async Task<Application?> FindByClientIdAsync(string clientId, CancellationToken ct)
     {
@@ -33,9 +33,11 @@ public sealed class ApplicationStore(NpgsqlDataSource db)
     {
         const string sql = $"""
             INSERT INTO applications (id, client_id, name, description, scopes, secret_hash, client_type, redirect_uris, grant_types,
-                allowed_tenants, access_token_lifetime_seconds, token_endpoint_auth_method, jwks, jwks_uri, allowed_policy_values, require_dpop)
+                allowed_tenants, access_token_lifetime_seconds, token_endpoint_auth_method, jwks, jwks_uri, allowed_policy_values, require_dpop,
+                audiences)
             VALUES (@Id, @ClientId, @Name, @Description, @Scopes, @SecretHash, @ClientType, @RedirectUris, @GrantTypes, @AllowedTenants,
-                @AccessTokenLifetimeSeconds, @TokenEndpointAuthMethod, @Jwks::jsonb, @JwksUri, @AllowedPolicyValues::jsonb, @RequireDpop)
+                @AccessTokenLifetimeSeconds, @TokenEndpointAuthMethod, @Jwks::jsonb, @JwksUri, @AllowedPolicyValues::jsonb, @RequireDpop,
+                @Audiences)
             RETURNING {Columns}
             """;
         await using var connection = await db.OpenConnectionAsync(ct);

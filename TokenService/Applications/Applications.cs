@@ -9,7 +9,8 @@ namespace TokenService.Applications;
 /// <summary>Create, list, rotate and delete applications: the one implementation behind the CLI and the management API.</summary>
 public sealed class Applications(
     ApplicationStore store, Argon2idHasher hasher, ApplicationCache cache, VerifiedSecretCache verifiedSecrets, TimeProvider time,
-    ApplicationLifecycleStore lifecycle, RevocationList revocations, IOptions<TokenServiceOptions> options, AuditTrail audit)
+    ApplicationLifecycleStore lifecycle, RevocationList revocations, IOptions<TokenServiceOptions> options, AuditTrail audit,
+    Issuance.Audiences audiences)
 {
     public const int MaxNameLength = 100;
     public const int MaxDescriptionLength = 1000;
@@ -39,7 +40,9 @@ public sealed class Applications(
         var (tenants, tenantError) = ApplicationFields.AllowedTenants(allowedTenants);
         var (lifetime, lifetimeError) = ApplicationFields.AccessTokenLifetime(token?.AccessTokenLifetimeSeconds, MaxLifetime);
         var (policyValues, policyValuesError) = AllowedPolicyValues.Validate(token?.AllowedPolicyValues);
-        if ((nameError ?? descriptionError ?? scopeError ?? tenantError ?? policyValuesError ?? lifetimeError) is { } fieldError)
+        var (allowedAudiences, audiencesError) = audiences.ValidateAllowed(token?.Audiences);
+        if ((nameError ?? descriptionError ?? scopeError ?? tenantError ?? policyValuesError ?? lifetimeError ?? audiencesError) is
+            { } fieldError)
         {
             return (null, fieldError);
         }
@@ -78,6 +81,7 @@ public sealed class Applications(
             Jwks = jwks,
             JwksUri = authMethod is null ? null : token?.JwksUri,
             RequireDpop = token?.RequireDpop ?? false,
+            Audiences = allowedAudiences,
         };
         var stored = await store.InsertAsync(application, audit.Entry(AuditActions.ApplicationCreate, "application",
             application.ClientId, new { application.Name, application.Scopes, application.ClientType }), ct);
@@ -92,7 +96,7 @@ public sealed class Applications(
             AllowedTenants = stored.AllowedTenants, AccessTokenLifetimeSeconds = stored.AccessTokenLifetimeSeconds,
             AllowedPolicyValues = AllowedPolicyValues.View(stored.AllowedPolicyValues),
             TokenEndpointAuthMethod = stored.ListedAuthMethod, Jwks = ApplicationView.From(stored).Jwks, JwksUri = stored.JwksUri,
-            RequireDpop = stored.RequireDpop,
+            RequireDpop = stored.RequireDpop, Audiences = stored.Audiences,
         }, null);
     }
 
@@ -180,6 +184,9 @@ public sealed class Applications(
         var (policyValues, policyValuesError) = changes.AllowedPolicyValuesChanged
             ? AllowedPolicyValues.Validate(changes.AllowedPolicyValues)
             : (current.AllowedPolicyValues, null);
+        var (allowedAudiences, audiencesError) = changes.AudiencesChanged
+            ? audiences.ValidateAllowed(changes.Audiences)
+            : (current.Audiences, null);
         var (settings, clientError) = changes.RedirectUris is null && changes.GrantTypes is null
             ? (new ValidatedClientSettings(current.ClientType, current.RedirectUris, current.GrantTypes), null)
             : ClientSettings.Validate(new ClientSettings(current.ClientType, changes.RedirectUris ?? current.RedirectUris,
@@ -188,7 +195,8 @@ public sealed class Applications(
             ? ApplicationFields.AccessTokenLifetime(changes.AccessTokenLifetimeSeconds, MaxLifetime)
             : (current.AccessTokenLifetimeSeconds, null);
         var (jwks, jwksUri, jwksError) = KeysAfter(current, changes);
-        if ((nameError ?? descriptionError ?? scopeError ?? tenantError ?? policyValuesError ?? clientError ?? lifetimeError ?? jwksError)
+        if ((nameError ?? descriptionError ?? scopeError ?? tenantError ?? policyValuesError ?? clientError ?? lifetimeError ?? jwksError
+             ?? audiencesError)
             is { } error)
         {
             return (null, error);
@@ -207,6 +215,7 @@ public sealed class Applications(
             Jwks = jwks,
             JwksUri = jwksUri,
             RequireDpop = changes.RequireDpop ?? current.RequireDpop,
+            Audiences = allowedAudiences,
         };
         // Narrowed (a scope, tenant or policy value taken away): tokens issued before now carry what the application may
         // no longer have, so they die now, as at a rotation without grace; callers get new tokens with the new limits.
@@ -217,7 +226,7 @@ public sealed class Applications(
         var entry = audit.Entry(AuditActions.ApplicationUpdate, "application", clientId, new
         {
             next.Name, next.Scopes, next.AllowedTenants, next.AllowedPolicyValues, next.RedirectUris, next.AccessTokenLifetimeSeconds,
-            next.RequireDpop,
+            next.RequireDpop, next.Audiences,
         });
         var (outcome, updated) = await lifecycle.UpdateAsync(next, entry, ct, revocation, now);
         await ForgetAsync(clientId, ct);
@@ -252,13 +261,15 @@ public sealed class Applications(
         var keyed = current.TokenEndpointAuthMethod == Shared.Protocol.ClientAuthenticationMethods.PrivateKeyJwt;
         if (changes.JwksUri is not null && changes.Jwks is not null)
         {
-            return (null, null, new ValidationError("jwksUri", "give the keys inline (jwks) or where they are published (jwksUri), not both"));
+            return (null, null,
+                new ValidationError("jwksUri", "give the keys inline (jwks) or where they are published (jwksUri), not both"));
         }
 
         // Either replaces the other: an application moves between inline keys and a published set in one update.
         if (changes.JwksUri is { } uri)
         {
-            return !keyed ? (null, null, new ValidationError("jwksUri", "jwksUri is only for applications with tokenEndpointAuthMethod private_key_jwt"))
+            return !keyed
+                ? (null, null, new ValidationError("jwksUri", "jwksUri is only for applications with tokenEndpointAuthMethod private_key_jwt"))
                 : Token.RemoteJwks.Validate(uri) is { } uriError ? (null, null, new ValidationError("jwksUri", uriError))
                 : (null, uri, null);
         }
@@ -302,7 +313,9 @@ public sealed class Applications(
         || (next.RequireDpop && !current.RequireDpop)
         || (next.AllowedTenants is not null &&
             (current.AllowedTenants is null || current.AllowedTenants.Except(next.AllowedTenants, StringComparer.Ordinal).Any()))
-        || AllowedPolicyValues.Narrows(current.AllowedPolicyValues, next.AllowedPolicyValues);
+        || AllowedPolicyValues.Narrows(current.AllowedPolicyValues, next.AllowedPolicyValues)
+        || (next.Audiences is not null &&
+            (current.Audiences is null || current.Audiences.Except(next.Audiences, StringComparer.Ordinal).Any()));
 
     private static DateTime NextWholeSecond(DateTime utc) =>
         new DateTime(utc.Ticks - (utc.Ticks % TimeSpan.TicksPerSecond), DateTimeKind.Utc).AddSeconds(1);
@@ -354,6 +367,10 @@ public sealed record ApplicationChanges(
 
     /// <summary>RFC 9449: null leaves it; true requires a DPoP proof (with nonce) on every token request.</summary>
     public bool? RequireDpop { get; init; }
+
+    /// <summary>RFC 8707: with the flag, the resources it may request; null means every API its scopes serve.</summary>
+    public bool AudiencesChanged { get; init; }
+    public IEnumerable<string>? Audiences { get; init; }
 }
 
 /// <summary>
@@ -369,6 +386,9 @@ public sealed record TokenSettings(
 
     /// <summary>Issue 17 point 2 (RFC 9449): only DPoP-bound tokens, each request with a proof and the server's nonce.</summary>
     public bool? RequireDpop { get; init; }
+
+    /// <summary>Issue 17 point 4 (RFC 8707): the resources it may request; null: every API its scopes serve.</summary>
+    public IEnumerable<string>? Audiences { get; init; }
 
     /// <summary>
     /// The stored method (null or private_key_jwt) and JWK Set for a new application of <paramref name="type"/>.
@@ -413,7 +433,8 @@ public sealed record TokenSettings(
                 if (Jwks is not { } jwks)
                 {
                     return Fail("jwks",
-                        "private_key_jwt needs the application's public keys: jwks (an RFC 7517 JWK Set) or jwksUri (where it publishes one)");
+                        "private_key_jwt needs the application's public keys: jwks (an RFC 7517 JWK Set) or jwksUri " +
+                        "(where it publishes one)");
                 }
 
                 var (stored, error) = ApplicationKeys.Validate(jwks);

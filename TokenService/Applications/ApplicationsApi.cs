@@ -27,12 +27,14 @@ public static class ApplicationsApi
 
     public sealed record CreateRequest(string? Name, string? Description, string[]? Scopes, string? Type, string[]? RedirectUris,
         string[]? GrantTypes, string[]? AllowedTenants, int? AccessTokenLifetimeSeconds = null, string? TokenEndpointAuthMethod = null,
-        JsonElement? Jwks = null, string? JwksUri = null, JsonElement? AllowedPolicyValues = null, bool? RequireDpop = null);
+        JsonElement? Jwks = null, string? JwksUri = null, JsonElement? AllowedPolicyValues = null, bool? RequireDpop = null,
+        string[]? Audiences = null);
 
     /// <summary>Absent members stay as they are. <c>allowedTenants: null</c> lifts the restriction (any tenant).</summary>
     public sealed record UpdateRequest(string? Name, string? Description, string[]? Scopes, string[]? RedirectUris, string[]? GrantTypes,
         JsonElement AllowedTenants, string? Type, JsonElement AccessTokenLifetimeSeconds = default, string? TokenEndpointAuthMethod = null,
-        JsonElement? Jwks = null, string? JwksUri = null, JsonElement AllowedPolicyValues = default, bool? RequireDpop = null);
+        JsonElement? Jwks = null, string? JwksUri = null, JsonElement AllowedPolicyValues = default, bool? RequireDpop = null,
+        JsonElement Audiences = default);
 
     public sealed record RotateRequest(int? GracePeriodSeconds);
 
@@ -49,7 +51,7 @@ public static class ApplicationsApi
             new ClientSettings(body.Type, body.RedirectUris, body.GrantTypes), body.AllowedTenants,
             new TokenSettings(body.AccessTokenLifetimeSeconds, body.TokenEndpointAuthMethod, body.Jwks, body.JwksUri)
             {
-                AllowedPolicyValues = body.AllowedPolicyValues, RequireDpop = body.RequireDpop,
+                AllowedPolicyValues = body.AllowedPolicyValues, RequireDpop = body.RequireDpop, Audiences = body.Audiences,
             }, ct);
         if (error is not null)
         {
@@ -86,6 +88,13 @@ public static class ApplicationsApi
             return JsonBody.Problem("allowedTenants", "allowedTenants must be null (any tenant) or an array of tenant IDs");
         }
 
+        if (body.Audiences.ValueKind is not (JsonValueKind.Undefined or JsonValueKind.Null or JsonValueKind.Array) ||
+            (body.Audiences.ValueKind == JsonValueKind.Array &&
+             body.Audiences.EnumerateArray().Any(a => a.ValueKind != JsonValueKind.String)))
+        {
+            return JsonBody.Problem("audiences", "audiences must be null (every API its scopes serve) or an array of resource URIs");
+        }
+
         // Absent: unchanged; null: back to the server's default; otherwise whole seconds.
         var lifetime = body.AccessTokenLifetimeSeconds;
         if (lifetime.ValueKind is not (JsonValueKind.Undefined or JsonValueKind.Null) &&
@@ -110,6 +119,9 @@ public static class ApplicationsApi
             AllowedPolicyValuesChanged = body.AllowedPolicyValues.ValueKind != JsonValueKind.Undefined,
             AllowedPolicyValues = body.AllowedPolicyValues.ValueKind == JsonValueKind.Undefined ? null : body.AllowedPolicyValues,
             RequireDpop = body.RequireDpop,
+            AudiencesChanged = body.Audiences.ValueKind != JsonValueKind.Undefined,
+            Audiences = body.Audiences.ValueKind == JsonValueKind.Array
+                ? body.Audiences.EnumerateArray().Select(a => a.GetString()!).ToArray() : null,
         };
         var (updated, error) = await applications.UpdateAsync(clientId, changes, ct);
         if (error is not null)

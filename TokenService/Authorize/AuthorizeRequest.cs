@@ -188,7 +188,7 @@ public sealed record AuthorizeRequest
 
         // RFC 8707 s.2: a resource must be one of the APIs this application holds scopes for.
         var resource = Get(Parameters.Resource);
-        if (resource is not null && audiences.Select(resource, scopes!, scopeNamed: false).Error is { } targetError)
+        if (resource is not null && audiences.Select(application, resource, scopes!, scopeNamed: false).Error is { } targetError)
         {
             return (null, targetError);
         }

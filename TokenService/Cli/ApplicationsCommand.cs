@@ -37,6 +37,7 @@ public static class ApplicationsCommand
         };
         var jwks = JwksOption();
         var jwksUri = JwksUriOption();
+        var allowedAudiences = AudiencesOption();
         var tenants = new Option<string[]>("--allowed-tenants")
         {
             Description = "Restrict client_credentials tokens to these tenants (space- or comma-separated; default: any).",
@@ -50,7 +51,7 @@ public static class ApplicationsCommand
         var create = new Command("create", "Create an application; prints it as JSON with its secret, shown only this once.")
         {
             name, description, scopes, type, redirectUris, grantTypes, lifetime, authMethod, jwks, jwksUri, tenants, policyValues,
-            requireDpop,
+            requireDpop, allowedAudiences,
         };
         create.SetAction(async (parse, ct) =>
         {
@@ -70,6 +71,8 @@ public static class ApplicationsCommand
                     new TokenSettings(parse.GetValue(lifetime), parse.GetValue(authMethod), keys, parse.GetValue(jwksUri))
                     {
                         AllowedPolicyValues = allowedValues, RequireDpop = parse.GetValue(requireDpop),
+                        Audiences = parse.GetResult(allowedAudiences) is { Implicit: false }
+                            ? CommaOrSpaceSeparated(parse.GetValue(allowedAudiences)) : null,
                     }, ct);
             return error is not null ? await context.FailAsync(OpsCli.Usage, $"{error.Field}: {error.Message}") : await context.PrintJsonAsync(created);
         });
@@ -91,6 +94,13 @@ public static class ApplicationsCommand
 
         return new Command("applications", "Manage applications (OAuth 2.0 clients).") { create, list, delete, rotate, ApplicationsLifecycleCommands.Update(context) };
     }
+
+    /// <summary>--audiences: the RFC 8707 resources the application may request (default: every API its scopes serve).</summary>
+    internal static Option<string[]> AudiencesOption() => new("--audiences")
+    {
+        Description = "The resources (RFC 8707 audiences) it may request, space- or comma-separated (default: every API its scopes serve).",
+        AllowMultipleArgumentsPerToken = true,
+    };
 
     /// <summary>--jwks-uri: where a private_key_jwt application publishes its JWK Set (instead of --jwks).</summary>
     internal static Option<string> JwksUriOption() => new("--jwks-uri")

@@ -48,6 +48,8 @@ public static class ApplicationsLifecycleCommands
         var jwksUri = ApplicationsCommand.JwksUriOption();
         var policyValues = ApplicationsCommand.PolicyValuesOption();
         var anyPolicyValues = new Option<bool>("--any-policy-values") { Description = "Lift the policy-values restriction." };
+        var allowedAudiences = ListOption("--audiences", "Restrict the resources (RFC 8707 audiences) it may request.");
+        var anyAudience = new Option<bool>("--any-audience") { Description = "Lift the audience restriction." };
         var requireDpop = new Option<bool?>("--require-dpop")
         {
             Description = "Require DPoP-bound tokens (RFC 9449): --require-dpop or --require-dpop true; --require-dpop false lifts it.",
@@ -72,7 +74,7 @@ public static class ApplicationsLifecycleCommands
         var update = new Command("update", "Change an application; prints it as JSON (never the secret).")
         {
             clientId, name, description, scopes, redirectUris, grantTypes, tenants, anyTenant, lifetime, defaultLifetime, jwks, jwksUri,
-            policyValues, anyPolicyValues, requireDpop,
+            policyValues, anyPolicyValues, requireDpop, allowedAudiences, anyAudience,
         };
         update.SetAction(async (parse, ct) =>
         {
@@ -114,6 +116,8 @@ public static class ApplicationsLifecycleCommands
                 AllowedPolicyValuesChanged = allowedValues is not null || parse.GetValue(anyPolicyValues),
                 AllowedPolicyValues = allowedValues,
                 RequireDpop = parse.GetValue(requireDpop),
+                AudiencesChanged = Given(parse, allowedAudiences) is not null || parse.GetValue(anyAudience),
+                Audiences = Split(Given(parse, allowedAudiences)),
             };
             var id = parse.GetValue(clientId)!;
             var (updated, error) = await context.Get<Applications.Applications>().UpdateAsync(id, changes, ct);

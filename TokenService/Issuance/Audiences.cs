@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using Shared.Protocol;
+using TokenService.Applications;
 using TokenService.Token;
 
 namespace TokenService.Issuance;
@@ -28,10 +29,64 @@ public sealed class Audiences(IOptions<TokenServiceOptions> options)
     }
 
     /// <summary>
-    /// The token's audiences and its scopes narrowed to them. <paramref name="scopeNamed"/>: the caller listed the
+    /// An application's <c>audiences</c> as the management API and the CLI give them: null (every API its scopes serve),
+    /// or 1 to <see cref="All"/>.Length distinct APIs of this server, or an error naming the field.
+    /// </summary>
+    public (string[]? Audiences, ValidationError? Error) ValidateAllowed(IEnumerable<string>? requested)
+    {
+        if (requested is null)
+        {
+            return (null, null);
+        }
+
+        var list = requested.Select(a => a?.Trim() ?? "").Distinct(StringComparer.Ordinal).ToArray();
+        if (list.Length == 0)
+        {
+            return (null,
+                new ValidationError("audiences", "audiences: name at least one resource, or null for every API its scopes serve"));
+        }
+
+        return list.FirstOrDefault(a => !All.Contains(a, StringComparer.Ordinal)) is { } unknown
+            ? (null, new ValidationError("audiences",
+                $"audiences: '{OAuthError.Truncate(unknown)}' is not an API of this server; its APIs are: {string.Join(", ", All)}"))
+            : (list, null);
+    }
+
+    /// <summary>
+    /// The token's audiences and its scopes narrowed to them, within what <paramref name="application"/> may request
+    /// (its <c>audiences</c>; null: any API of this server). <paramref name="scopeNamed"/>: the caller listed the
     /// scopes itself, so a scope the resource does not serve is an error rather than silently dropped.
     /// </summary>
-    public (string[]? Audiences, string[]? Scopes, OAuthError? Error) Select(string? resource, string[] scopes, bool scopeNamed)
+    public (string[]? Audiences, string[]? Scopes, OAuthError? Error) Select(Application application, string? resource, string[] scopes,
+        bool scopeNamed)
+    {
+        if (application.Audiences is not { } allowed)
+        {
+            return Select(resource, scopes, scopeNamed);
+        }
+
+        if (resource is not null)
+        {
+            return allowed.Contains(resource, StringComparer.Ordinal) ? Select(resource, scopes, scopeNamed)
+                : (null, null, OAuthError.InvalidTarget(
+                    $"this application may not request resource '{OAuthError.Truncate(resource)}'; " +
+                    $"it may request: {string.Join(", ", allowed)}"));
+        }
+
+        // No resource named: the server's default, kept to the APIs the application may request. With one left, it is as
+        // if that one had been named (a scope only another API serves is dropped, or refused when the caller named it).
+        var (defaults, _, _) = Select(null, scopes, scopeNamed);
+        var kept = defaults!.Where(a => allowed.Contains(a, StringComparer.Ordinal)).ToArray();
+        return kept.Length switch
+        {
+            0 => (null, null, OAuthError.InvalidTarget(
+                $"this application's scopes serve no resource it may request; it may request: {string.Join(", ", allowed)}")),
+            1 => Select(kept[0], scopes, scopeNamed),
+            _ => (kept, scopes, null),
+        };
+    }
+
+    private (string[]? Audiences, string[]? Scopes, OAuthError? Error) Select(string? resource, string[] scopes, bool scopeNamed)
     {
         if (resource is null)
         {

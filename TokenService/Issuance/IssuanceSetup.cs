@@ -6,7 +6,6 @@ public static class IssuanceSetup
 {
     public static IServiceCollection AddAccessTokens(this IServiceCollection services)
     {
-        services.AddSingleton<Audiences>();
         services.AddSingleton<AccessTokenIssuer>();
         services.AddSingleton<AccessTokenReader>();
         return services;

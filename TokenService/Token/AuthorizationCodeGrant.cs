@@ -72,7 +72,7 @@ public sealed partial class AuthorizationCodeGrant(
         }
 
         var resource = request.Resource ?? code!.Resource;
-        var (audience, scopes, targetError) = audiences.Select(resource, code!.Scopes, scopeNamed: false);
+        var (audience, scopes, targetError) = audiences.Select(application, resource, code!.Scopes, scopeNamed: false);
         if (targetError is not null)
         {
             return targetError;

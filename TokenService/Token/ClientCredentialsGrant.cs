@@ -34,7 +34,7 @@ public sealed class ClientCredentialsGrant(AccessTokenIssuer issuer, Audiences a
         }
 
         // RFC 8707: resource picks one API and leaves out the scopes it does not serve.
-        var (audience, granted, targetError) = audiences.Select(request.Resource, scopes!, scopeNamed: request.Scope is not null);
+        var (audience, granted, targetError) = audiences.Select(application, request.Resource, scopes!, scopeNamed: request.Scope is not null);
         if (targetError is not null)
         {
             return targetError;

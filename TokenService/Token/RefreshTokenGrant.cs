@@ -140,7 +140,8 @@ public sealed partial class RefreshTokenGrant(
             return new Decision(null, null, null, OAuthError.InvalidGrant("the user no longer has the tenant this grant was for"));
         }
 
-        var (audience, narrowed, targetError) = audiences.Select(resource ?? family.Resource, scopes, scopeNamed: requested is not null);
+        var (audience, narrowed, targetError) =
+            audiences.Select(application, resource ?? family.Resource, scopes, scopeNamed: requested is not null);
         return new Decision(narrowed, tenant, audience, targetError);
     }
 

@@ -60,7 +60,8 @@ public sealed class TokenExchangeGrant(AccessTokenReader reader, AccessTokenIssu
             return OAuthError.InvalidScope("the subject token and this application share no scope");
         }
 
-        var (audience, granted, targetError) = audiences.Select(request.Resource, scopes, scopeNamed: request.Scope is not null);
+        var (audience, granted, targetError) =
+            audiences.Select(application, request.Resource, scopes, scopeNamed: request.Scope is not null);
         if (targetError is not null)
         {
             return targetError;
