@@ -89,6 +89,18 @@ public sealed class TokenServiceOptions
     public static void Bind(TokenServiceOptions options, IConfiguration configuration)
     {
         configuration.Bind(options);
+        // A list given as one value (ForwardedHeaders__KnownProxies=10.0.0.5,10.0.0.6, as the docs write it) is no list to
+        // the binder, which dropped it silently and trusted nobody: read it as the comma-separated list it is.
+        if (configuration["ForwardedHeaders:KnownProxies"] is { Length: > 0 } proxies)
+        {
+            options.ForwardedHeaders.KnownProxies.Add(proxies);
+        }
+
+        if (configuration["ForwardedHeaders:KnownNetworks"] is { Length: > 0 } networks)
+        {
+            options.ForwardedHeaders.KnownNetworks.Add(networks);
+        }
+
         options.KeyEncryptionKey = configuration["KEY_ENCRYPTION_KEY"] ?? options.KeyEncryptionKey;
         var argon = configuration.GetSection("Argon2");
         options.Argon2 = new Argon2Parameters(

@@ -92,6 +92,11 @@ public static class ApplicationsLifecycleCommands
                     "use one of --access-token-lifetime and --default-access-token-lifetime, not both");
             }
 
+            if (Given(parse, allowedAudiences) is not null && parse.GetValue(anyAudience))
+            {
+                return await context.FailAsync(OpsCli.Usage, "use one of --audiences and --any-audience, not both");
+            }
+
             if (parse.GetValue(policyValues) is not null && parse.GetValue(anyPolicyValues))
             {
                 return await context.FailAsync(OpsCli.Usage, "use one of --allowed-policy-values and --any-policy-values, not both");

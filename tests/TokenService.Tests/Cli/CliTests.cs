@@ -98,6 +98,22 @@ public sealed class CliTests
     }
 
     [Test]
+    public async Task Applications_create_and_update_set_and_lift_the_audiences()
+    {
+        var (code, created, error) = await RunAsync("applications", "create", "--name", "cli-audiences", "--scopes", "metric:query",
+            "--audiences", "resource-api");
+        var app = JsonDocument.Parse(created).RootElement;
+        var (anyCode, any, _) = await RunAsync("applications", "update", app.GetProperty("clientId").GetString()!, "--any-audience");
+        Assert.Multiple(() =>
+        {
+            Assert.That((code, error), Is.EqualTo((OpsCli.Ok, "")));
+            Assert.That(Strings(app, "audiences"), Is.EqualTo(new[] { "resource-api" }));
+            Assert.That(anyCode, Is.EqualTo(OpsCli.Ok));
+            Assert.That(JsonDocument.Parse(any).RootElement.GetProperty("audiences").ValueKind, Is.EqualTo(JsonValueKind.Null));
+        });
+    }
+
+    [Test]
     public async Task Applications_update_of_a_public_client_keeps_it_public()
     {
         var (_, created, _) = await RunAsync("applications", "create", "--name", "cli-update-public", "--type", "public",
@@ -146,6 +162,15 @@ public sealed class CliTests
     [TestCase(new[] { "applications", "delete", "nosuchclient" }, OpsCli.NotFound, "no application")]
     [TestCase(new[] { "applications", "rotate-secret", "nosuchclient" }, OpsCli.NotFound, "no application")]
     [TestCase(new[] { "applications", "frobnicate" }, OpsCli.Usage, "error:")]
+    [TestCase(new[] { "applications", "create", "--name", "x", "--audiences", "https://elsewhere.example" }, OpsCli.Usage,
+        "audiences: 'https://elsewhere.example' is not an API of this server")]
+    [TestCase(new[] { "applications", "create", "--name", "x", "--token-endpoint-auth-method", "private_key_jwt", "--jwks-uri",
+        "http://keys.example.com/jwks.json" }, OpsCli.Usage, "jwksUri: jwksUri must use https")]
+    [TestCase(new[] { "applications", "create", "--name", "x", "--jwks-uri", "https://keys.example.com/jwks.json" }, OpsCli.Usage,
+        "jwksUri: jwksUri is only for tokenEndpointAuthMethod private_key_jwt")]
+    [TestCase(new[] { "applications", "update", "nosuchclient", "--any-audience" }, OpsCli.NotFound, "no application")]
+    [TestCase(new[] { "applications", "update", "nosuchclient", "--audiences", "resource-api", "--any-audience" }, OpsCli.Usage,
+        "use one of --audiences and --any-audience, not both")]
     public async Task Failures_exit_non_zero_with_one_line_on_stderr(string[] args, int expectedCode, string expectedText)
     {
         var (code, _, error) = await RunAsync(args);

@@ -115,12 +115,10 @@ public sealed class SigningKeyTests
     [Test]
     public void The_service_refuses_to_start_without_a_kek_outside_development()
     {
+        // The one line the operator reads (and exit code 2) is checked on the real binary, in its own process:
+        // StartupErrorTests, case (Service, "KEY_ENCRYPTION_KEY="). Capturing Console.Error here raced with NUnit, which
+        // sets the console writers as each parallel test starts, so this test checks only that the host does not serve.
         var host = new TokenServiceHost("Host=127.0.0.1;Port=1;Database=x;Username=x", new Dictionary<string, string?> { ["KEY_ENCRYPTION_KEY"] = null });
-        // Program reports a start-up failure as one line on stderr (and exit code 2, see StartupErrorTests) instead of
-        // an unhandled exception, so the line the operator would read is captured here (tests run one at a time).
-        using var stderr = new StringWriter();
-        var console = Console.Error;
-        Console.SetError(stderr);
         var served = false;
         try
         {
@@ -130,10 +128,6 @@ public sealed class SigningKeyTests
         catch (Exception e) when (e is not AssertionException)
         {
             // The factory finds the host stopped: what "refuses to start" looks like from inside the process.
-        }
-        finally
-        {
-            Console.SetError(console);
         }
 
         try
@@ -145,11 +139,7 @@ public sealed class SigningKeyTests
             // WebApplicationFactory cannot stop a host that never started; there is nothing left to stop.
         }
 
-        Assert.Multiple(() =>
-        {
-            Assert.That(served, Is.False, "the host must not serve");
-            Assert.That(stderr.ToString(), Does.StartWith("error: KEY_ENCRYPTION_KEY must be set"));
-        });
+        Assert.That(served, Is.False, "the host must not serve");
     }
 
     [TestCase("not base64!")]

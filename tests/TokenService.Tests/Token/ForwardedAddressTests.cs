@@ -59,6 +59,24 @@ public sealed class ForwardedAddressTests
     }
 
     [Test]
+    public void The_plain_setting_with_a_comma_separated_list_is_read_too()
+    {
+        // ForwardedHeaders__KnownProxies=... (no index) was silently ignored by the binder: nobody was trusted.
+        var configuration = new Microsoft.Extensions.Configuration.ConfigurationBuilder().AddInMemoryCollection(
+            new Dictionary<string, string?>
+            {
+                ["ForwardedHeaders:KnownProxies"] = "127.0.0.1, 10.0.0.5", ["ForwardedHeaders:KnownNetworks"] = "10.1.0.0/16",
+            }).Build();
+        var options = new TokenServiceOptions();
+        TokenServiceOptions.Bind(options, configuration);
+        Assert.Multiple(() =>
+        {
+            Assert.That(options.ForwardedHeaders.Proxies().Select(p => p.ToString()), Is.EqualTo(new[] { "127.0.0.1", "10.0.0.5" }));
+            Assert.That(options.ForwardedHeaders.Networks().Select(n => n.ToString()), Is.EqualTo(new[] { "10.1.0.0/16" }));
+        });
+    }
+
+    [Test]
     public void A_proxy_entry_that_is_no_address_stops_the_start()
     {
         var problems = new Hosting.TrustedProxyOptions
