@@ -60,9 +60,11 @@ public sealed class Program
         SkipDataProtectionKeyRing(builder.Services);
         builder.Services.AddResourceGraphQL();
         builder.AddResourceApiTelemetry();
+        builder.Services.AddShutdownDrain(builder.Configuration, builder.Environment);
 
         var app = builder.Build();
         app.MapResourceApiTelemetry();
+        app.UseShutdownDrain();
         app.UseRevocationReadiness();
         app.UseBasicExchange();
         app.UseAuthentication();

@@ -74,12 +74,14 @@ static WebApplication BuildApp(string[] args)
     builder.Services.AddApiDocumentation();
     builder.Services.AddAuditHost();
     builder.Services.AddConsole(builder.Configuration);
+    builder.Services.AddShutdownDrain(builder.Configuration, builder.Environment);
 
     var app = builder.Build();
 
     // First: every limit and log after this sees the real caller's address (nothing is trusted unless configured).
     app.UseTrustedProxies(app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<TokenServiceOptions>>()
         .Value.ForwardedHeaders);
+    app.UseShutdownDrain();
     app.UseConsoleHeaders();
     app.UseExceptionHandler();
     app.UseStatusCodePages();

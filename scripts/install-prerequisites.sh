@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # What `make run` and `make test` need beyond the .NET SDK, installed on Debian/Ubuntu when missing: PostgreSQL
 # server binaries (initdb, pg_ctl: the system service is never used), make, openssl, curl; with --browser also
-# Chromium and its driver, node with npm and pgbouncer (the browser, graphql-js and pgbouncer tests; CI passes it).
+# Chromium and its driver, node with npm, pgbouncer and haproxy (the browser, graphql-js, pgbouncer and load balancer
+# tests; CI passes it).
 # Uses apt-get directly as root, sudo otherwise; when neither can work, prints the one command to run and fails.
 # Does nothing when all is present.
 set -euo pipefail
@@ -19,6 +20,8 @@ if [ "${1:-}" = "--browser" ]; then
   command -v npm >/dev/null 2>&1 || need+=(nodejs npm)
   # The pgbouncer tests start their own pgbouncer (transaction mode) in front of the test server; skipped without it.
   [ -x /usr/sbin/pgbouncer ] || command -v pgbouncer >/dev/null 2>&1 || need+=(pgbouncer)
+  # The load balancer tests put their own HAProxy in front of two TokenService instances; skipped without it.
+  [ -x /usr/sbin/haproxy ] || command -v haproxy >/dev/null 2>&1 || need+=(haproxy)
 fi
 [ ${#need[@]} -gt 0 ] || exit 0
 

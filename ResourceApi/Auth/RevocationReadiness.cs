@@ -1,3 +1,5 @@
+using Shared.Hosting;
+
 namespace ResourceApi.Auth;
 
 /// <summary>
@@ -14,9 +16,15 @@ internal static class RevocationReadiness
 
     public static IEndpointRouteBuilder MapReadiness(this IEndpointRouteBuilder app)
     {
-        app.MapGet(Path, (RevocationPoller poller, HttpContext context) =>
+        app.MapGet(Path, (RevocationPoller poller, ShutdownDrain drain, HttpContext context) =>
         {
             context.Response.Headers.CacheControl = "no-store";
+            // Stopping (Shared/Hosting/ShutdownDrain.cs): still serving, but the balancer should send nothing new.
+            if (drain.Draining)
+            {
+                return Results.Text("draining", statusCode: StatusCodes.Status503ServiceUnavailable);
+            }
+
             if (poller.Synchronised)
             {
                 return Results.Text("ready");

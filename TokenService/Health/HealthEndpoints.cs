@@ -1,9 +1,13 @@
 using Npgsql;
+using Shared.Hosting;
 using TokenService.Keys;
 
 namespace TokenService.Health;
 
-/// <summary>/healthz: the process answers. /readyz: it can do its job (database reachable, signing key loaded).</summary>
+/// <summary>
+/// /healthz: the process answers. /readyz: it can do its job (database reachable, signing key loaded) and is not
+/// stopping: while it drains (Shared/Hosting/ShutdownDrain.cs) it still serves, but tells the load balancer to stop sending.
+/// </summary>
 public static class HealthEndpoints
 {
     public static IEndpointRouteBuilder MapHealth(this IEndpointRouteBuilder app)
@@ -13,8 +17,13 @@ public static class HealthEndpoints
         return app;
     }
 
-    public static async Task<IResult> ReadyAsync(NpgsqlDataSource db, KeyRing ring, CancellationToken ct)
+    public static async Task<IResult> ReadyAsync(NpgsqlDataSource db, KeyRing ring, ShutdownDrain drain, CancellationToken ct)
     {
+        if (drain.Draining)
+        {
+            return TypedResults.Json(new { status = "draining" }, statusCode: StatusCodes.Status503ServiceUnavailable);
+        }
+
         var database = await CanReachAsync(db, ct);
         var keys = ring.Current is not null;
         var body = new { status = database && keys ? "ready" : "not ready", database, signingKey = keys };

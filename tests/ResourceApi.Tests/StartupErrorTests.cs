@@ -15,6 +15,7 @@ public sealed class StartupErrorTests
     [TestCase("MaxDepth=deep", 2, "MaxDepth: 'deep' is not a whole number")]
     [TestCase("Issuer=not a url", 2, "Issuer must be the TokenService's absolute http(s) URL")]
     [TestCase("RevocationPollMilliseconds=1", 2, "RevocationPollMilliseconds must be between 100 and 60000")]
+    [TestCase("Shutdown__DrainSeconds=-1", 2, "Shutdown:DrainSeconds must be between 0 and 300")]
     [TestCase("DATABASE_URL=garbage;;", 2, "DATABASE_URL: expected a PostgreSQL URL")]
     [TestCase("Logging__Format=fancy", 2, "Logging__Format: expected json (the default) or text")]
     [TestCase("ASPNETCORE_URLS=http://127.0.0.1:{taken}", 1, "ASPNETCORE_URLS: Failed to bind to address")]

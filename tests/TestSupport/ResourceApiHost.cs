@@ -27,6 +27,8 @@ public sealed class ResourceApiHost(string connectionString, string issuer, Acti
         builder.UseSetting("JwksRefreshSeconds", "1");
         // Wrong-credential tests want their 401 at once; the tarpit has its own tests, which turn it on.
         builder.UseSetting("BasicRefusalDelayMilliseconds", "0");
+        // Disposed at each test's end with nothing balancing it: no drain; the drain's own tests set it.
+        builder.UseSetting("Shutdown:DrainSeconds", "0");
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {

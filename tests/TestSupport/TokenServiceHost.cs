@@ -30,6 +30,8 @@ public sealed class TokenServiceHost : WebApplicationFactory<Program>
             ["Logging:LogLevel:Default"] = "Warning",
             // Tests that flood on purpose would wait out the tarpit; the tests of the pause itself set it back.
             ["RateLimitRefusalDelayMilliseconds"] = "0",
+            // Every test host is disposed at its end and nothing balances it: no drain. The drain's own tests set it.
+            ["Shutdown:DrainSeconds"] = "0",
         };
         foreach (var (key, value) in overrides ?? new Dictionary<string, string?>())
         {
@@ -43,10 +45,10 @@ public sealed class TokenServiceHost : WebApplicationFactory<Program>
 
     public string Setting(string key) => settings[key]!;
 
-    /// <summary>Real Kestrel on a free loopback port; returns the base address.</summary>
-    public Uri StartOnLoopback()
+    /// <summary>Real Kestrel on loopback, on <paramref name="port"/> or a free one; returns the base address.</summary>
+    public Uri StartOnLoopback(int port = 0)
     {
-        UseKestrel(0);
+        UseKestrel(port);
         StartServer();
         return ClientOptions.BaseAddress;
     }

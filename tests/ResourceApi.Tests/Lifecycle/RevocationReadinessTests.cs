@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using ResourceApi.Tests.Infrastructure;
 using TestSupport;
 
@@ -43,6 +44,32 @@ public sealed class RevocationReadinessTests
         {
             Assert.That(ready.StatusCode, Is.EqualTo(HttpStatusCode.OK));
             Assert.That(call.Status, Is.EqualTo(HttpStatusCode.OK));
+        });
+    }
+
+    /// <summary>Issue 18 point 4: stopping, it says so on /readyz (a balancer stops sending) and still serves for the drain.</summary>
+    [Test]
+    [CancelAfter(30_000)]
+    public async Task A_stopping_api_answers_readyz_503_draining_and_still_serves()
+    {
+        await using var api = new ResourceApiHost(Fixture.ConnectionString, Fixture.Issuer.ToString().TrimEnd('/'),
+            settings: new Dictionary<string, string?> { ["Shutdown:DrainSeconds"] = "2" });
+        using var client = api.CreateClient();
+        await Loopback.WaitUntilReadyAsync(client);
+        var token = await Fixture.TokenAsync("metric:query");
+
+        var stopping = api.Services.GetRequiredService<IHost>().StopAsync();
+        await Task.Delay(300);
+        using var ready = await client.GetAsync("/readyz");
+        var call = await GraphQLCall.PostAsync(client, "{ __typename }", token);
+        var stillServing = !stopping.IsCompleted;
+        await stopping;
+        Assert.Multiple(async () =>
+        {
+            Assert.That(ready.StatusCode, Is.EqualTo(HttpStatusCode.ServiceUnavailable));
+            Assert.That(await ready.Content.ReadAsStringAsync(), Is.EqualTo("draining"));
+            Assert.That(call.Status, Is.EqualTo(HttpStatusCode.OK), "requests are still served while draining");
+            Assert.That(stillServing, Is.True);
         });
     }
 }

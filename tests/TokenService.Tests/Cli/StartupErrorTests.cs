@@ -47,6 +47,8 @@ public sealed class StartupErrorTests
     [TestCase(Service, "Issuer=not a url", 2, "Issuer must be an absolute http(s) URL")]
     [TestCase(Service, "DATABASE_URL=garbage;;", 2, "DATABASE_URL: expected a PostgreSQL URL")]
     [TestCase(Service, "Audit__RetentionDays=-1", 2, "Audit:RetentionDays must be 0 (keep forever) or more")]
+    [TestCase(Service, "Shutdown__DrainSeconds=301", 2, "Shutdown:DrainSeconds must be between 0 and 300")]
+    [TestCase(Service, "Shutdown__DrainSeconds=soon", 2, "Shutdown__DrainSeconds: 'soon' is not a whole number")]
     [TestCase(Service, "Logging__Format=fancy", 2, "Logging__Format: expected json (the default) or text")]
     [TestCase(Service, "ASPNETCORE_URLS=http://127.0.0.1:{taken}", 1, "ASPNETCORE_URLS: Failed to bind to address")]
     public async Task A_mistake_gives_one_line_naming_the_setting_and_the_exit_code(
