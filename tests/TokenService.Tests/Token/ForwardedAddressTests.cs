@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.Extensions.Configuration;
 using TestSupport;
 using TokenService.Token;
 
@@ -62,7 +63,7 @@ public sealed class ForwardedAddressTests
     public void The_plain_setting_with_a_comma_separated_list_is_read_too()
     {
         // ForwardedHeaders__KnownProxies=... (no index) was silently ignored by the binder: nobody was trusted.
-        var configuration = new Microsoft.Extensions.Configuration.ConfigurationBuilder().AddInMemoryCollection(
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(
             new Dictionary<string, string?>
             {
                 ["ForwardedHeaders:KnownProxies"] = "127.0.0.1, 10.0.0.5", ["ForwardedHeaders:KnownNetworks"] = "10.1.0.0/16",
