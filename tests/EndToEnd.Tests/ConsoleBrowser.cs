@@ -133,8 +133,11 @@ public abstract class ConsoleBrowser
     {
         var response = await page.RunAndWaitForResponseAsync(() => target.ClickAsync(),
             r => r.Request.IsNavigationRequest && r.Status is < 300 or >= 400);
-        // The response comes before the browser commits the new document: wait until it has.
-        await page.WaitForURLAsync(response.Url, new() { WaitUntil = WaitUntilState.DOMContentLoaded });
+        // The response comes before the browser commits the new document: wait until it has, then until it is parsed.
+        // Asked of the document itself: waiting for the DOMContentLoaded lifecycle event once timed out on a loaded CI
+        // machine although the page had loaded (the event raced the waiter).
+        await page.WaitForURLAsync(response.Url, new() { WaitUntil = WaitUntilState.Commit });
+        await page.WaitForFunctionAsync("() => document.readyState !== 'loading'");
         return response;
     }
 
