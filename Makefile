@@ -6,7 +6,7 @@ export DOTNET_NOLOGO := 1
 
 TS_BIN := artifacts/bin/TokenService/release/TokenService
 
-.PHONY: help prerequisites build run test migrate bench fmt fmt-check clean db-start db-stop
+.PHONY: help prerequisites build run test migrate bench cluster fmt fmt-check clean db-start db-stop
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -28,6 +28,9 @@ migrate: build ## Apply database migrations (DATABASE_URL, else the local cluste
 
 bench: ## Benchmark issuance and the API; prints each figure beside its target
 	@scripts/bench.sh
+
+cluster: build ## PostgreSQL with failover (pg_auto_failover), pgbouncer, 2+2 instances behind HAProxy; Ctrl-C stops it
+	@scripts/cluster.sh
 
 fmt: ## Format the code (dotnet format)
 	dotnet format TokenService.slnx
