@@ -154,6 +154,7 @@ frontend tokenservice
 backend tokenservice_instances
   mode http
   balance roundrobin
+  option allbackups
   option httpchk GET /readyz
   http-check expect status 200
   option redispatch
@@ -162,6 +163,10 @@ backend tokenservice_instances
   default-server inter 500ms fall 1 rise 2
   server ts1 127.0.0.1:${ts_ports[0]} check
   server ts2 127.0.0.1:${ts_ports[1]} check
+  # /readyz fails on every instance at once while the database fails over (a shared dependency): then, and only then,
+  # the same instances unchecked, so warm requests keep being served and cold ones get the service's own 503.
+  server ts1-unchecked 127.0.0.1:${ts_ports[0]} backup
+  server ts2-unchecked 127.0.0.1:${ts_ports[1]} backup
 frontend resourceapi
   mode http
   bind 127.0.0.1:$api_lb
@@ -170,6 +175,7 @@ frontend resourceapi
 backend resourceapi_instances
   mode http
   balance roundrobin
+  option allbackups
   option httpchk GET /readyz
   http-check expect status 200
   option redispatch
@@ -178,6 +184,8 @@ backend resourceapi_instances
   default-server inter 500ms fall 1 rise 2
   server api1 127.0.0.1:${api_ports[0]} check
   server api2 127.0.0.1:${api_ports[1]} check
+  server api1-unchecked 127.0.0.1:${api_ports[0]} backup
+  server api2-unchecked 127.0.0.1:${api_ports[1]} backup
 CFG
 say "HAProxy: PostgreSQL primary on $pg_lb_port, TokenService on $ts_lb, ResourceApi on $api_lb"
 "$haproxy_bin" -db -f "$state/haproxy.cfg" >"$state/logs/haproxy.log" 2>&1 & pids+=($!)
