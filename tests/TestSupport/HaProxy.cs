@@ -1,7 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
-using System.Net.Sockets;
-using System.Text;
 
 namespace TestSupport;
 
@@ -16,15 +13,11 @@ public sealed class HaProxy : IAsyncDisposable
 {
     public const string ServedBy = "X-Served-By";
 
-    private readonly Process process;
-    private readonly StringBuilder log;
-    private readonly string folder;
+    private readonly ListeningProcess process;
 
-    private HaProxy(Process process, StringBuilder log, string folder, int port, int statsPort)
+    private HaProxy(ListeningProcess process, int port, int statsPort)
     {
         this.process = process;
-        this.log = log;
-        this.folder = folder;
         Port = port;
         StatsPort = statsPort;
     }
@@ -36,16 +29,7 @@ public sealed class HaProxy : IAsyncDisposable
     public Uri BaseAddress => new($"http://127.0.0.1:{Port}");
 
     /// <summary>What HAProxy printed so far (for failure messages).</summary>
-    public string Log
-    {
-        get
-        {
-            lock (log)
-            {
-                return log.ToString();
-            }
-        }
-    }
+    public string Log => process.Log;
 
     /// <summary>The binary, or null when HAProxy is not installed (scripts/install-prerequisites.sh installs it).</summary>
     public static string? Binary =>
@@ -98,31 +82,8 @@ public sealed class HaProxy : IAsyncDisposable
         var path = Path.Combine(folder, "haproxy.cfg");
         await File.WriteAllTextAsync(path, config + "\n");
 
-        var start = new ProcessStartInfo(binary, ["-db", "-f", path])
-        {
-            RedirectStandardError = true,
-            RedirectStandardOutput = true,
-            UseShellExecute = false,
-        };
-        var log = new StringBuilder();
-        var process = Process.Start(start)!;
-        process.ErrorDataReceived += (_, e) => Append(log, e.Data);
-        process.OutputDataReceived += (_, e) => Append(log, e.Data);
-        process.BeginErrorReadLine();
-        process.BeginOutputReadLine();
-        var proxy = new HaProxy(process, log, folder, port, statsPort);
-        try
-        {
-            await proxy.WaitUntilListeningAsync();
-        }
-        catch (InvalidOperationException)
-        {
-            // The caller never gets it to dispose: stop it and remove its folder here.
-            await proxy.DisposeAsync();
-            throw;
-        }
-
-        return proxy;
+        var started = await ListeningProcess.StartAsync(new ProcessStartInfo(binary, ["-db", "-f", path]), "haproxy", statsPort, folder);
+        return new HaProxy(started, port, statsPort);
     }
 
     /// <summary>Each server's status as HAProxy sees it: "UP", "DOWN", "UP 1/2" (coming up), "DOWN 1/2" (going down).</summary>
@@ -155,54 +116,5 @@ public sealed class HaProxy : IAsyncDisposable
         throw new TimeoutException($"HAProxy did not see {server} {state} within {seconds} s (last: {last}): {Log}");
     }
 
-    private async Task WaitUntilListeningAsync()
-    {
-        var clock = Stopwatch.StartNew();
-        while (clock.Elapsed < TimeSpan.FromSeconds(15))
-        {
-            if (process.HasExited)
-            {
-                throw new InvalidOperationException(
-                    $"haproxy exited with {process.ExitCode.ToString(CultureInfo.InvariantCulture)}: {Log}");
-            }
-
-            try
-            {
-                using var client = new TcpClient();
-                await client.ConnectAsync("127.0.0.1", StatsPort);
-                return;
-            }
-            catch (SocketException)
-            {
-                await Task.Delay(50);
-            }
-        }
-
-        throw new InvalidOperationException($"haproxy did not listen on {StatsPort} within 15 s: {Log}");
-    }
-
-    private static void Append(StringBuilder log, string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-
-        lock (log)
-        {
-            log.AppendLine(line);
-        }
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        if (!process.HasExited)
-        {
-            process.Kill();
-            await process.WaitForExitAsync();
-        }
-
-        process.Dispose();
-        Directory.Delete(folder, recursive: true);
-    }
+    public ValueTask DisposeAsync() => process.DisposeAsync();
 }

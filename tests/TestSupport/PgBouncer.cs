@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net.Sockets;
-using System.Text;
 using Npgsql;
 
 namespace TestSupport;
@@ -12,31 +10,18 @@ namespace TestSupport;
 /// </summary>
 public sealed class PgBouncer : IAsyncDisposable
 {
-    private readonly Process process;
-    private readonly StringBuilder log;
-    private readonly string folder;
+    private readonly ListeningProcess process;
 
-    private PgBouncer(Process process, StringBuilder log, string folder, int port)
+    private PgBouncer(ListeningProcess process, int port)
     {
         this.process = process;
-        this.log = log;
-        this.folder = folder;
         Port = port;
     }
 
     public int Port { get; }
 
     /// <summary>What pgbouncer printed so far (for failure messages).</summary>
-    public string Log
-    {
-        get
-        {
-            lock (log)
-            {
-                return log.ToString();
-            }
-        }
-    }
+    public string Log => process.Log;
 
     /// <summary>The binary, or null when pgbouncer is not installed (scripts/install-prerequisites.sh installs it).</summary>
     public static string? Binary =>
@@ -86,28 +71,7 @@ public sealed class PgBouncer : IAsyncDisposable
             ? new ProcessStartInfo("setpriv", ["--reuid=" + UnprivilegedUser(), "--regid=" + UnprivilegedUser(), "--clear-groups",
                 binary, Path.Combine(folder, "pgbouncer.ini")])
             : new ProcessStartInfo(binary, [Path.Combine(folder, "pgbouncer.ini")]);
-        start.RedirectStandardError = true;
-        start.RedirectStandardOutput = true;
-        start.UseShellExecute = false;
-        var log = new StringBuilder();
-        var process = Process.Start(start)!;
-        process.ErrorDataReceived += (_, e) => Append(log, e.Data);
-        process.OutputDataReceived += (_, e) => Append(log, e.Data);
-        process.BeginErrorReadLine();
-        process.BeginOutputReadLine();
-        var bouncer = new PgBouncer(process, log, folder, port);
-        try
-        {
-            await bouncer.WaitUntilListeningAsync();
-        }
-        catch (InvalidOperationException)
-        {
-            // The caller never gets it to dispose: stop it and remove its folder here.
-            await bouncer.DisposeAsync();
-            throw;
-        }
-
-        return bouncer;
+        return new PgBouncer(await ListeningProcess.StartAsync(start, "pgbouncer", port, folder), port);
     }
 
     /// <summary>The same user and database as <paramref name="serverConnectionString"/>, through pgbouncer.</summary>
@@ -120,7 +84,7 @@ public sealed class PgBouncer : IAsyncDisposable
     /// </summary>
     public IReadOnlySet<int> LocalPorts()
     {
-        var inodes = Directory.EnumerateFileSystemEntries($"/proc/{process.Id}/fd")
+        var inodes = Directory.EnumerateFileSystemEntries($"/proc/{process.Process.Id}/fd")
             .Select(fd => new FileInfo(fd).LinkTarget)
             .Where(target => target?.StartsWith("socket:[", StringComparison.Ordinal) == true)
             .Select(target => target!["socket:[".Length..^1])
@@ -133,56 +97,8 @@ public sealed class PgBouncer : IAsyncDisposable
             .ToHashSet();
     }
 
-    private async Task WaitUntilListeningAsync()
-    {
-        var clock = Stopwatch.StartNew();
-        while (clock.Elapsed < TimeSpan.FromSeconds(15))
-        {
-            if (process.HasExited)
-            {
-                throw new InvalidOperationException($"pgbouncer exited with {process.ExitCode}: {Log}");
-            }
-
-            try
-            {
-                using var client = new TcpClient();
-                await client.ConnectAsync("127.0.0.1", Port);
-                return;
-            }
-            catch (SocketException)
-            {
-                await Task.Delay(50);
-            }
-        }
-
-        throw new InvalidOperationException($"pgbouncer did not listen on {Port} within 15 s: {Log}");
-    }
-
     private static string UnprivilegedUser() =>
         File.ReadLines("/etc/passwd").Any(l => l.StartsWith("postgres:", StringComparison.Ordinal)) ? "postgres" : "nobody";
 
-    private static void Append(StringBuilder log, string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-
-        lock (log)
-        {
-            log.AppendLine(line);
-        }
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        if (!process.HasExited)
-        {
-            process.Kill();
-            await process.WaitForExitAsync();
-        }
-
-        process.Dispose();
-        Directory.Delete(folder, recursive: true);
-    }
+    public ValueTask DisposeAsync() => process.DisposeAsync();
 }
