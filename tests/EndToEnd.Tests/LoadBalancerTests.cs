@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Net;
-using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -303,24 +302,5 @@ public sealed class LoadBalancerTests
         }
     }
 
-    /// <summary>A client whose sockets leave from <paramref name="source"/> (any 127.0.0.0/8 address is ours on Linux).</summary>
-    private HttpClient FromAddress(IPAddress source) => new(new SocketsHttpHandler
-    {
-        ConnectCallback = async (context, ct) =>
-        {
-            var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-            try
-            {
-                socket.Bind(new IPEndPoint(source, 0));
-                await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, context.DnsEndPoint.Port), ct);
-                return new NetworkStream(socket, ownsSocket: true);
-            }
-            catch
-            {
-                socket.Dispose();
-                throw;
-            }
-        },
-    })
-    { BaseAddress = proxy.BaseAddress, Timeout = TimeSpan.FromSeconds(15) };
+    private HttpClient FromAddress(IPAddress source) => Loopback.ClientFrom(source, proxy.BaseAddress, TimeSpan.FromSeconds(15));
 }

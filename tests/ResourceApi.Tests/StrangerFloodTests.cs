@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using ResourceApi.Tests.Infrastructure;
 using Shared.Protocol;
 using TestSupport;
@@ -161,24 +160,6 @@ public sealed class StrangerFloodTests
         return response.StatusCode;
     }
 
-    /// <summary>An HttpClient whose sockets leave from <paramref name="source"/> (any 127.0.0.0/8 address is ours on Linux).</summary>
-    private static HttpClient Client(Uri baseAddress, IPAddress source) => new(new SocketsHttpHandler
-    {
-        ConnectCallback = async (context, ct) =>
-        {
-            var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-            try
-            {
-                socket.Bind(new IPEndPoint(source, 0));
-                await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, context.DnsEndPoint.Port), ct);
-                return new NetworkStream(socket, ownsSocket: true);
-            }
-            catch
-            {
-                socket.Dispose();
-                throw;
-            }
-        },
-    })
-    { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(60) };
+    private static HttpClient Client(Uri baseAddress, IPAddress source) =>
+        Loopback.ClientFrom(source, baseAddress, TimeSpan.FromSeconds(60));
 }

@@ -4,7 +4,8 @@ using System.Net.Sockets;
 
 namespace TestSupport;
 
-/// <summary>Free loopback ports and waiting for a service to answer: the two things every multi-process test needs.</summary>
+/// <summary>Free loopback ports, waiting for a service to answer, and callers from other loopback addresses: what the
+/// multi-process tests need.</summary>
 public static class Loopback
 {
     /// <summary>
@@ -62,4 +63,28 @@ public static class Loopback
 
         throw new TimeoutException($"{client.BaseAddress}{path.TrimStart('/')} did not answer 2xx in {seconds} s");
     }
+
+    /// <summary>
+    /// An HttpClient whose sockets leave from <paramref name="source"/> (any 127.0.0.0/8 address is ours on Linux): a
+    /// stranger at 127.0.0.2 beside a caller at 127.0.0.1, as per-address limits see them.
+    /// </summary>
+    public static HttpClient ClientFrom(IPAddress source, Uri baseAddress, TimeSpan timeout) => new(new SocketsHttpHandler
+    {
+        ConnectCallback = async (context, ct) =>
+        {
+            var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            try
+            {
+                socket.Bind(new IPEndPoint(source, 0));
+                await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, context.DnsEndPoint.Port), ct);
+                return new NetworkStream(socket, ownsSocket: true);
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
+        },
+    })
+    { BaseAddress = baseAddress, Timeout = timeout };
 }
