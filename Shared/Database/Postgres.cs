@@ -151,13 +151,15 @@ public static class Postgres
     /// <summary>
     /// Errors that mean "the database is not there right now" (503 and retry) rather than a mistake in a statement
     /// (a bug: 500). Any Npgsql failure that is not a server error is about reaching the server; of server errors only
-    /// connection (08), resource (53) and operator-intervention (57P: shutdown, crash recovery) classes count.
+    /// connection (08), resource (53) and operator-intervention (57P: shutdown, crash recovery) classes count, and 25006
+    /// (a write reached a server in recovery: a standby, or the old primary during a failover; found by FailoverTests).
     /// </summary>
     public static bool IsUnavailable(Exception exception) => exception switch
     {
         PostgresException pg =>
             pg.SqlState.StartsWith("08", StringComparison.Ordinal) || pg.SqlState.StartsWith("53", StringComparison.Ordinal) ||
-                                pg.SqlState.StartsWith("57P", StringComparison.Ordinal),
+                                pg.SqlState.StartsWith("57P", StringComparison.Ordinal) ||
+                                pg.SqlState == PostgresErrorCodes.ReadOnlySqlTransaction,
         NpgsqlException => true,
         TimeoutException => true,
         _ when exception.InnerException is { } inner => IsUnavailable(inner),

@@ -61,6 +61,7 @@ public sealed class PostgresSettingsTests
     [TestCase("08006", true, TestName = "Connection_failure_is_unavailable")]
     [TestCase("57P01", true, TestName = "Admin_shutdown_is_unavailable")]
     [TestCase("53300", true, TestName = "Too_many_connections_is_unavailable")]
+    [TestCase("25006", true, TestName = "A_write_on_a_server_in_recovery_is_unavailable_during_a_failover")]
     [TestCase("42P01", false, TestName = "Undefined_table_is_a_bug_not_an_outage")]
     [TestCase("23505", false, TestName = "Unique_violation_is_not_an_outage")]
     public void Server_errors_are_unavailable_only_for_connection_resource_and_shutdown_classes(string sqlState, bool unavailable) =>
