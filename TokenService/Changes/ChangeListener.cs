@@ -36,9 +36,11 @@ public sealed partial class ChangeListener(
                     await listen.ExecuteNonQueryAsync(stoppingToken);
                 }
 
-                // Whatever happened while we were not listening is unknown: start from empty caches.
+                // Whatever happened while we were not listening is unknown: start from an empty application cache.
+                // Secret proofs stay: each is checked against the secret version of the row read again, so a rotation
+                // missed meanwhile still voids it. Clearing them made every caller's next request an Argon2id
+                // verification at once, and the burst from one address got 429 during a failover (FailoverTests).
                 applications.Clear();
-                secrets.Clear();
                 _ = RefreshRevocationsAsync();
                 Listening = true;
                 LogListening(logger);
