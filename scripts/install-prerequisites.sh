@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # What `make run` and `make test` need beyond the .NET SDK, installed on Debian/Ubuntu when missing: PostgreSQL
 # server binaries (initdb, pg_ctl: the system service is never used), make, openssl, curl; with --browser also
-# Chromium and its driver, node with npm, pgbouncer and haproxy (the browser, graphql-js, pgbouncer and load balancer
-# tests; CI passes it).
+# Chromium and its driver, node with npm, pgbouncer, haproxy and pg_auto_failover (the browser, graphql-js, pgbouncer,
+# load balancer and failover tests; CI passes it).
 # Uses apt-get directly as root, sudo otherwise; when neither can work, prints the one command to run and fails.
 # Does nothing when all is present.
 set -euo pipefail
@@ -22,6 +22,8 @@ if [ "${1:-}" = "--browser" ]; then
   [ -x /usr/sbin/pgbouncer ] || command -v pgbouncer >/dev/null 2>&1 || need+=(pgbouncer)
   # The load balancer tests put their own HAProxy in front of two TokenService instances; skipped without it.
   [ -x /usr/sbin/haproxy ] || command -v haproxy >/dev/null 2>&1 || need+=(haproxy)
+  # The failover test runs its own pg_auto_failover formation (monitor, primary, synchronous standby); skipped without it.
+  command -v pg_autoctl >/dev/null 2>&1 || need+=(postgresql-15-auto-failover pg-auto-failover-cli)
 fi
 [ ${#need[@]} -gt 0 ] || exit 0
 

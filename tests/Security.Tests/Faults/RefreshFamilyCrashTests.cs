@@ -34,12 +34,7 @@ public sealed class RefreshFamilyCrashTests
         var latest = new string[Families];
         for (var f = 0; f < Families; f++)
         {
-            using var browser = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false, UseCookies = true, CookieContainer = new CookieContainer() })
-            {
-                BaseAddress = service.BaseAddress,
-            };
-            var (code, verifier) = await UserSignIn.AuthorizeAsync(browser, clientId, "crash-user", password, "openid offline_access");
-            latest[f] = (await UserSignIn.ExchangeAsync(client, clientId, secret, code, verifier)).GetProperty("refresh_token").GetString()!;
+            latest[f] = await UserSignIn.NewFamilyAsync(client, clientId, secret, "crash-user", password);
             for (var r = 0; r < 3; r++)
             {
                 latest[f] = (await UserSignIn.RefreshAsync(client, clientId, secret, latest[f])).GetProperty("refresh_token").GetString()!;

@@ -41,13 +41,16 @@ public sealed class TokenServiceProcess(string connectionString, string keyEncry
     }
 
     /// <summary>Runs an ops command (same binary) and returns its JSON output.</summary>
-    public async Task<JsonElement> CliAsync(params string[] args)
+    public async Task<JsonElement> CliAsync(params string[] args) => JsonDocument.Parse(await CliTextAsync(args)).RootElement.Clone();
+
+    /// <summary>Runs an ops command whose output is text (migrate); fails unless it exits 0.</summary>
+    public async Task<string> CliTextAsync(params string[] args)
     {
         using var cli = Process.Start(StartInfo(args))!;
         var stdout = cli.StandardOutput.ReadToEndAsync();
         var stderr = cli.StandardError.ReadToEndAsync();
         await cli.WaitForExitAsync();
-        return cli.ExitCode == 0 ? JsonDocument.Parse(await stdout).RootElement.Clone()
+        return cli.ExitCode == 0 ? await stdout
             : throw new InvalidOperationException($"TokenService {string.Join(' ', args)} exited {cli.ExitCode}: {await stderr}");
     }
 

@@ -47,6 +47,15 @@ public static partial class UserSignIn
         return (await browser.PostAsync("/oauth2/authorize", new FormUrlEncodedContent(fields)), verifier);
     }
 
+    /// <summary>A new refresh-token family: a fresh browser signs in, the code is exchanged; returns its refresh token.</summary>
+    public static async Task<string> NewFamilyAsync(HttpClient client, string clientId, string secret, string username, string password)
+    {
+        var cookies = new HttpClientHandler { AllowAutoRedirect = false, UseCookies = true, CookieContainer = new CookieContainer() };
+        using var browser = new HttpClient(cookies) { BaseAddress = client.BaseAddress };
+        var (code, verifier) = await AuthorizeAsync(browser, clientId, username, password, "openid offline_access");
+        return (await ExchangeAsync(client, clientId, secret, code, verifier)).GetProperty("refresh_token").GetString()!;
+    }
+
     public static Task<JsonElement> ExchangeAsync(HttpClient client, string clientId, string secret, string code, string verifier) =>
         PostAsync(client, clientId, secret, ("grant_type", "authorization_code"), ("code", code), ("redirect_uri", RedirectUri), ("code_verifier", verifier));
 
