@@ -70,6 +70,23 @@ public sealed class VerifiedSecretCache(IOptions<TokenServiceOptions> options, T
         return time.GetUtcNow() >= entry.RenewAt ? SecretProof.ProvenRenewalDue : SecretProof.Proven;
     }
 
+    /// <summary>
+    /// Whether this secret of this client passed Argon2id here before, whatever the secret version since: such a
+    /// request is no guess, so it need not wait for a place in the failure limiter's budget (the row read again and
+    /// <see cref="Check"/> still decide).
+    /// </summary>
+    public bool Matches(string clientId, string secret)
+    {
+        if (!entries.TryGet(clientId, out var entry))
+        {
+            return false;
+        }
+
+        Span<byte> mac = stackalloc byte[HMACSHA256.HashSizeInBytes];
+        Mac(secret, mac);
+        return CryptographicOperations.FixedTimeEquals(mac, entry.Mac);
+    }
+
     /// <summary>Call only after Argon2id said yes.</summary>
     public void Remember(Application application, string secret)
     {
