@@ -16,9 +16,10 @@ namespace Security.Tests.Faults;
 /// Issue 18 point 3: the real TokenService binary on a pg_auto_failover formation (tests/TestSupport/PgAutoFailover.cs:
 /// monitor, primary, synchronous standby), its DATABASE_URL naming both nodes with Target Session Attributes=primary.
 /// Under about 100 requests a second (warm client credentials, management writes each followed by a cold token request,
-/// refresh rotations) the primary's whole machine is killed with SIGKILL. Warm issuance keeps answering; everything else
-/// gets 200 or 503 with Retry-After, never another status; within 10 s of the standby's promotion every kind of request
-/// succeeds again, without a restart; and everything a 2xx confirmed is read back from the new primary.
+/// user tenant changes, refresh rotations) the primary's whole machine is killed with SIGKILL. Warm issuance keeps
+/// answering; everything else gets 200 or 503 with Retry-After, never another status; within 10 s of the standby's
+/// promotion every kind of request succeeds again, without a restart; and everything a 2xx confirmed is read back from
+/// the new primary.
 /// </summary>
 [NonParallelizable]
 public sealed class FailoverTests
@@ -47,6 +48,8 @@ public sealed class FailoverTests
         var admin = await service.CliAsync("applications", "create", "--name", "failover-admin", "--scopes", "application:admin");
         var password = "pw-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(10));
         await service.CliAsync("users", "create", "--username", "failover-user", "--password", password);
+        // Tenant changes go to a user of their own: a change of a user's access ends that user's refresh families.
+        await service.CliAsync("users", "create", "--username", "failover-member", "--password", password);
         await service.StartAsync();
 
         using var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 64 })
@@ -143,6 +146,28 @@ public sealed class FailoverTests
             }
         });
 
+        // User writes, 2/s: a tenant membership added each time (a set: confirmed ones must all be there after).
+        var tenants = new ConcurrentBag<string>();
+        var userLoad = Task.Run(async () =>
+        {
+            using var tick = new PeriodicTimer(TimeSpan.FromMilliseconds(500));
+            var n = 0;
+            while (await tick.WaitForNextTickAsync(CancellationToken.None) && !stop.IsCancellationRequested)
+            {
+                var tenant = $"tenant-{n++}";
+                var request = Catch(Task.Run(async () =>
+                {
+                    using var response = await Send("user", () => management.PutAsync($"/users/failover-member/tenants/{tenant}", null));
+                    if (response.StatusCode == HttpStatusCode.OK)
+                    {
+                        tenants.Add(tenant);
+                    }
+                }));
+                inFlight[request] = true;
+                _ = request.ContinueWith(t => inFlight.TryRemove(t, out _), TaskScheduler.Default);
+            }
+        });
+
         // Refresh rotations, one loop per family: a 503 keeps the same token and tries again.
         var refreshLoads = Enumerable.Range(0, Families).Select(f => Task.Run(async () =>
         {
@@ -176,7 +201,7 @@ public sealed class FailoverTests
         var promotedAt = clock.Elapsed;
         await Task.Delay(RecoveryBound + TimeSpan.FromSeconds(3));
         await stop.CancelAsync();
-        await Task.WhenAll([warmLoad, writeLoad, .. refreshLoads]);
+        await Task.WhenAll([warmLoad, writeLoad, userLoad, .. refreshLoads]);
         await Task.WhenAll(inFlight.Keys);
 
         var all = outcomes.ToList();
@@ -185,7 +210,7 @@ public sealed class FailoverTests
             k.Value.GroupBy(o => o.Status).OrderBy(g => g.Key).Select(g => $"{g.Key}×{g.Count()}"))));
         var settled = promotedAt + RecoveryBound;
         TestContext.Out.WriteLine($"killed at {killedAt.TotalSeconds:F1} s, promoted at {promotedAt.TotalSeconds:F1} s; {summary}");
-        foreach (var kind in new[] { "cold", "write", "refresh" })
+        foreach (var kind in new[] { "cold", "write", "user", "refresh" })
         {
             var firstAfter = byKind.GetValueOrDefault(kind, [])
                 .Where(o => o.At > promotedAt && o.Status is 200 or 201).Select(o => (TimeSpan?)o.At).Min();
@@ -203,6 +228,8 @@ public sealed class FailoverTests
             }
         }
 
+        var user = await management.GetFromJsonAsync<JsonElement>("/users/failover-member");
+        var memberships = user.GetProperty("tenants").EnumerateArray().Select(t => t.GetString()).ToHashSet();
         var rotations = new List<HttpStatusCode>();
         foreach (var token in latest)
         {
@@ -224,7 +251,7 @@ public sealed class FailoverTests
             Assert.That(all.Where(o => o.At < killedAt && o.Status is not (200 or 201)), Is.Empty, "all succeeded before the kill");
             Assert.That(all.Where(o => o.At > settled && o.Status is not (200 or 201)), Is.Empty,
                 "everything succeeds from 10 s after the promotion on: " + summary);
-            foreach (var kind in new[] { "warm", "cold", "write", "refresh" })
+            foreach (var kind in new[] { "warm", "cold", "write", "user", "refresh" })
             {
                 Assert.That(byKind.GetValueOrDefault(kind, []).Count(o => o.At > settled && o.Status is 200 or 201), Is.Positive,
                     $"{kind} requests succeeded after recovery");
@@ -232,6 +259,8 @@ public sealed class FailoverTests
 
             Assert.That(created, Has.Count.GreaterThan(20), "applications created around the failover");
             Assert.That(readBack, Is.Empty, "every application a 201 confirmed is there after the failover");
+            Assert.That(tenants.Where(t => !memberships.Contains(t)), Is.Empty, "every tenant membership a 200 confirmed is there");
+            Assert.That(tenants, Has.Count.GreaterThan(10), "tenant memberships added around the failover");
             Assert.That(rotations, Is.All.EqualTo(HttpStatusCode.OK), "every family's newest refresh token still rotates");
             Assert.That(families, Has.Count.EqualTo(Families).And.All.False, "no family lost or revoked");
             Assert.That(keys, Is.Positive);
