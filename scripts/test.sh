@@ -54,6 +54,16 @@ for trx in "$results"/*.trx; do
       if (match($0, /<Message>[^<]*<\/Message>/)) reason = substr($0, RSTART + 9, RLENGTH - 19)
       printf "%s\t%s\n", text(name), text(reason)
     }' "$trx")
+  # Each failed test and the start of its message on one line, so the tail of a CI log says which ones they were.
+  while IFS=$'\t' read -r name reason; do
+    [ -n "$name" ] && echo "failed: $name: $reason"
+  done < <(awk 'BEGIN { RS = "<UnitTestResult " }
+    /outcome="(Failed|Error|Timeout)"/ {
+      name = ""; reason = ""
+      if (match($0, /testName="[^"]*"/)) name = substr($0, RSTART + 10, RLENGTH - 11)
+      if (match($0, /<Message>[^<]*/)) { reason = substr($0, RSTART + 9, RLENGTH - 9); gsub(/[\r\n\t ]+/, " ", reason) }
+      printf "%s\t%.300s\n", name, reason
+    }' "$trx")
 done
 failed=$((failed + unexplained))
 # A test host that crashed leaves no counts behind: never report green for a red run.
