@@ -43,7 +43,15 @@ public sealed class TokenServiceOptions
     /// <summary>How long any access token of ours can live: what revocation entries and key retirement must outlast.</summary>
     public int LongestAccessTokenLifetimeSeconds => Math.Max(AccessTokenLifetimeSeconds, MaxAccessTokenLifetimeSeconds);
 
+    /// <summary>The modulus of new RSA signing keys (RS256, PS256): 2048 or more, 3072 where policy asks for it.</summary>
     public int RsaKeySize { get; set; } = 2048;
+
+    /// <summary>
+    /// What new signing keys sign with: RS256 (default, what every OIDC client accepts), PS256 or ES256 (P-256, several
+    /// times cheaper to sign). Changing it affects the next key (first start, <c>keys rotate</c>); keys already made keep
+    /// theirs, so a rotation moves the ring from one to the other with both published meanwhile.
+    /// </summary>
+    public string SigningAlgorithm { get; set; } = Shared.Protocol.SigningAlgorithms.RS256;
 
     /// <summary>RFC 9700 s.4.14.2: a refresh token family dies this long after sign-in, however often it was rotated.</summary>
     public int RefreshTokenAbsoluteLifetimeSeconds { get; set; } = 30 * 24 * 3600;
@@ -156,6 +164,11 @@ public sealed class TokenServiceOptionsValidator : IValidateOptions<TokenService
         if (o.RsaKeySize is < 2048 or > 8192 || o.RsaKeySize % 8 != 0)
         {
             failures.Add("RsaKeySize must be 2048..8192 and a multiple of 8");
+        }
+
+        if (Shared.Protocol.SigningAlgorithms.Parse(o.SigningAlgorithm) is null)
+        {
+            failures.Add($"SigningAlgorithm must be one of {string.Join(", ", Shared.Protocol.SigningAlgorithms.All)}");
         }
 
         if (o.Argon2.MemoryKiB < Argon2Parameters.MinMemoryKiB || o.Argon2.Iterations < Argon2Parameters.MinIterations || o.Argon2.Parallelism < 1)

@@ -29,8 +29,10 @@ internal sealed record BenchOptions
           --warmup S --window S  seconds per scenario (default 3 and 10)
           --jit-warmup S         unrecorded load per path before the first scenario (default 5)
           --flood N              concurrent wrong-secret requests (default 1000)
-          --scenarios LIST       comma list of rsa,warm16,warm64,cold,api-bearer,api-basic,access-policy,alias-flood,flood,soak,
-                                 fleet,stranger-flood
+          --reference-url URL    bench/Reference (bare JsonWebTokenHandler endpoint), for jwt-handler
+          --es256-url URL        a TokenService whose key ring is ES256, and --es256-app FILE its warm client, for es256
+          --scenarios LIST       comma list of rsa,warm16,warm64,jwt-handler,es256,cold,api-bearer,api-basic,access-policy,
+                                 alias-flood,flood,soak,fleet,stranger-flood
                                  (default all; each runs alone too, e.g. BENCH_SCENARIOS=fleet make bench)
           --out FILE             also write the Markdown report there
           --commit TEXT          what was measured, shown in the report
@@ -42,7 +44,7 @@ internal sealed record BenchOptions
     // Metric's name field is uniqueName in ResourceApi/Graph/Types/MetricType.cs.
     public const string DefaultQuery = "{ metrics(first: 10) { edges { node { id uniqueName } } } }";
 
-    public static readonly string[] AllScenarios = ["rsa", "warm16", "warm64", "cold", "api-bearer", "api-basic", "access-policy",
+    public static readonly string[] AllScenarios = ["rsa", "warm16", "warm64", "jwt-handler", "es256", "cold", "api-bearer", "api-basic", "access-policy",
         "alias-flood", "flood",
         "soak", "fleet", "stranger-flood"];
 
@@ -64,6 +66,9 @@ internal sealed record BenchOptions
     public string Query { get; init; } = DefaultQuery;
     public string TokenExtra { get; init; } = "";
     public string? TokenSettings { get; init; }
+    public Uri? ReferenceUrl { get; init; }
+    public Uri? Es256Url { get; init; }
+    public Credentials? Es256App { get; init; }
 
     public Uri TokenEndpoint => new(TokenUrl, "/oauth2/token");
 
@@ -118,6 +123,9 @@ internal sealed record BenchOptions
             Query = Environment.GetEnvironmentVariable("BENCH_GRAPHQL_QUERY") is { Length: > 0 } q ? q : DefaultQuery,
             TokenExtra = Environment.GetEnvironmentVariable("BENCH_TOKEN_EXTRA") ?? "",
             TokenSettings = Environment.GetEnvironmentVariable("BENCH_TOKEN_SETTINGS"),
+            ReferenceUrl = Get("reference-url") is { } reference ? new Uri(reference) : null,
+            Es256Url = Get("es256-url") is { } es256 ? new Uri(es256) : null,
+            Es256App = Get("es256-app") is { } es256App ? Credentials.Load(es256App) : null,
         };
     }
 

@@ -20,6 +20,16 @@ if (options.Runs("warm64"))
     await TokenScenarios.WarmAsync(context, 64, p99TargetMs: 30, rsa);
 }
 
+if (options.Runs("jwt-handler"))
+{
+    await SideBySideScenarios.JwtHandlerAsync(context);
+}
+
+if (options.Runs("es256"))
+{
+    await SideBySideScenarios.Es256Async(context);
+}
+
 if (options.Runs("cold"))
 {
     await TokenScenarios.ColdAsync(context, TokenScenarios.Argon2Label(options.TokenSettings));

@@ -17,17 +17,21 @@ ts=$artifacts/bin/TokenService/release/TokenService
 api=$artifacts/bin/ResourceApi/release/ResourceApi
 bench=$artifacts/bin/Bench/release/Bench
 state=$PWD/.local/bench
-# BENCH_PORT (default 5100) and the next port: where the services listen, so two runs on one machine can coexist.
+# BENCH_PORT (default 5100) and the next three ports: where the services listen (the TokenService, the ResourceApi,
+# the JsonWebTokenHandler reference, the ES256 TokenService), so two runs on one machine can coexist.
 bench_port=${BENCH_PORT:-5100}
 ts_url=http://127.0.0.1:$bench_port
 api_url=http://127.0.0.1:$((bench_port + 1))
+reference_url=http://127.0.0.1:$((bench_port + 2))
+es_url=http://127.0.0.1:$((bench_port + 3))
+reference=$artifacts/bin/JwtHandlerReference/release/JwtHandlerReference
 export PGLOCAL_DIR=${PGLOCAL_DIR:-$PWD/.local/pg-bench} PGLOCAL_PORT=${PGLOCAL_PORT:-54331} PGLOCAL_DB=bench
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 scopes="admin metric:query metric:read metric:stats data_pool:query data_pool:stats"
 
 say() { echo "bench: $*" >&2; }
 
-for port in "$bench_port" "$((bench_port + 1))"; do
+for port in "$bench_port" "$((bench_port + 1))" "$((bench_port + 2))" "$((bench_port + 3))"; do
   if (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null; then
     say "port $port is already in use (an earlier make bench still running?): stop it and try again"; exit 1
   fi
@@ -40,6 +44,7 @@ if [ "${BENCH_SKIP_BUILD:-0}" != 1 ]; then
   say "building Release into $artifacts"
   dotnet build TokenService/TokenService.csproj -c Release -nologo -clp:ErrorsOnly
   dotnet build bench/Bench.csproj -c Release -nologo -clp:ErrorsOnly
+  dotnet build bench/Reference/JwtHandlerReference.csproj -c Release -nologo -clp:ErrorsOnly
   dotnet build ResourceApi/ResourceApi.csproj -c Release -nologo -clp:ErrorsOnly || api_built=no
 fi
 [ -x "$ts" ] && [ -x "$bench" ] || { say "missing $ts or $bench after the build"; exit 1; }
@@ -128,6 +133,41 @@ if [ "$api_built" = yes ] && [ -x "$api" ]; then
   done
 fi
 
+# wait_up NAME URL PID LOG: until URL answers (at most 30 s); 0 when it did.
+wait_up() {
+  for _ in $(seq 1 150); do
+    if curl -fsS "$2" >/dev/null 2>&1; then return 0; fi
+    kill -0 "$3" 2>/dev/null || break
+    sleep 0.2
+  done
+  say "$1 did not come up; its log:"; tail -20 "$4" >&2; return 1
+}
+
+# jwt-handler (issue 17 point 6): the bare JsonWebTokenHandler endpoint our warm issuance is measured against.
+side_args=()
+scenarios=${BENCH_SCENARIOS:-rsa,warm16,warm64,jwt-handler,es256,cold,api-bearer,api-basic,alias-flood,fleet,soak,stranger-flood,flood}
+if [[ ",$scenarios," == *,jwt-handler,* ]] && [ -x "$reference" ]; then
+  say "starting the JsonWebTokenHandler reference on $reference_url"
+  ASPNETCORE_URLS=$reference_url Issuer=$reference_url "$reference" >"$state/reference.log" 2>&1 & ref_pid=$!; pids+=("$ref_pid")
+  if wait_up "the reference endpoint" "$reference_url/healthz" "$ref_pid" "$state/reference.log"; then
+    side_args+=(--reference-url "$reference_url")
+  fi
+fi
+
+# es256: a second TokenService, its own database, its key ring ES256 from the first key on.
+if [[ ",$scenarios," == *,es256,* ]]; then
+  "$psql_bin" -h 127.0.0.1 -p "$PGLOCAL_PORT" -U postgres -d postgres -qc "DROP DATABASE IF EXISTS bench_es256 WITH (FORCE)" >/dev/null
+  es_db=$(PGLOCAL_DB=bench_es256 db/local-pg.sh start)
+  DATABASE_URL=$es_db "$ts" migrate >/dev/null
+  DATABASE_URL=$es_db "$ts" applications create --name bench-warm-es256 --scopes "$scopes" >"$state/warm-es256.json"
+  say "starting the ES256 TokenService on $es_url"
+  DATABASE_URL=$es_db SigningAlgorithm=ES256 Issuer=$es_url ASPNETCORE_URLS=$es_url "$ts" >"$state/tokenservice-es256.log" 2>&1 &
+  es_pid=$!; pids+=("$es_pid")
+  if wait_up "the ES256 TokenService" "$es_url/readyz" "$es_pid" "$state/tokenservice-es256.log"; then
+    side_args+=(--es256-url "$es_url" --es256-app "$state/warm-es256.json")
+  fi
+fi
+
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 if [ -n "$(git status --porcelain -- TokenService ResourceApi Shared 2>/dev/null)" ]; then
   commit="$commit + uncommitted changes in TokenService/ResourceApi/Shared"
@@ -135,8 +175,8 @@ fi
 
 mkdir -p test-artifacts
 BENCH_TOKEN_SETTINGS=$(dirname "$ts")/appsettings.json "$bench" \
-  --token-url "$ts_url" --warm-app "$state/warm.json" --cold-dir "$state/cold" "${api_args[@]}" \
+  --token-url "$ts_url" --warm-app "$state/warm.json" --cold-dir "$state/cold" "${api_args[@]}" "${side_args[@]}" \
   --ts-pid "$ts_pid" --api-pid "$api_pid" --pg-pid "$pg_pid" \
   --warmup "${BENCH_WARMUP:-3}" --window "${BENCH_WINDOW:-10}" --jit-warmup "${BENCH_JIT_WARMUP:-5}" --flood "${BENCH_FLOOD:-1000}" \
-  --scenarios "${BENCH_SCENARIOS:-rsa,warm16,warm64,cold,api-bearer,api-basic,alias-flood,fleet,soak,stranger-flood,flood}" \
+  --scenarios "$scenarios" \
   --commit "$commit" --out test-artifacts/bench.md

@@ -68,7 +68,7 @@ internal static partial class JwtBearerSetup
             ClockSkew = TimeSpan.FromSeconds(settings.ClockSkewSeconds),
             // RFC 9068 s.4: an access token must say it is one; an id_token (typ JWT) is refused.
             ValidTypes = [ClaimNames.AccessTokenType],
-            ValidAlgorithms = [SecurityAlgorithms.RsaSha256],
+            ValidAlgorithms = SigningAlgorithms.All,
             NameClaimType = ClaimNames.Subject,
         };
         o.Events = new JwtBearerEvents

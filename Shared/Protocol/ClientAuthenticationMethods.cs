@@ -13,7 +13,7 @@ public static class ClientAuthenticationMethods
     public const string JwtBearerAssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
     /// <summary>What a client assertion may be signed with (discovery: token_endpoint_auth_signing_alg_values_supported).</summary>
-    public static readonly IReadOnlyList<string> AssertionSigningAlgorithms = ["RS256", "PS256", "ES256"];
+    public static readonly IReadOnlyList<string> AssertionSigningAlgorithms = SigningAlgorithms.All;
 
     /// <summary>A public client: client_id only (RFC 7591 s.2).</summary>
     public const string None = "none";

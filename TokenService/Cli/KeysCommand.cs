@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Microsoft.Extensions.Options;
+using Shared.Protocol;
 using TokenService.Keys;
 
 namespace TokenService.Cli;
@@ -14,7 +15,11 @@ public static class KeysCommand
             Description = "How long the new key is published before it signs, so verifiers' JWKS caches learn it first.",
             DefaultValueFactory = _ => 600,
         };
-        var rotate = new Command("rotate", "Add a signing key: published now, signing after the lead time.") { lead };
+        var algorithm = new Option<string?>("--algorithm")
+        {
+            Description = $"What the new key signs with: {string.Join(", ", SigningAlgorithms.All)} (default: the SigningAlgorithm setting).",
+        };
+        var rotate = new Command("rotate", "Add a signing key: published now, signing after the lead time.") { lead, algorithm };
         rotate.SetAction(async (parse, ct) =>
         {
             var seconds = parse.GetValue(lead);
@@ -23,10 +28,16 @@ public static class KeysCommand
                 return await context.FailAsync(OpsCli.Usage, "--lead-seconds must not be negative");
             }
 
-            var options = context.Get<IOptions<TokenServiceOptions>>().Value;
-            var key = await context.Get<SigningKeyStore>().AddAsync(options.RsaKeySize, TimeSpan.FromSeconds(seconds), ct,
-                context.Get<Audit.AuditTrail>().Entry(Audit.AuditActions.KeyRotate, "key", "", new { leadSeconds = seconds }));
-            return await context.PrintJsonAsync(new { kid = key.Kid, activatesAt = key.ActivatesAt });
+            var named = parse.GetValue(algorithm);
+            if (named is not null && SigningAlgorithms.Parse(named) is null)
+            {
+                return await context.FailAsync(OpsCli.Usage, $"--algorithm must be one of {string.Join(", ", SigningAlgorithms.All)}");
+            }
+
+            var key = await context.Get<SigningKeyStore>().AddAsync(TimeSpan.FromSeconds(seconds), ct,
+                context.Get<Audit.AuditTrail>().Entry(Audit.AuditActions.KeyRotate, "key", "", new { leadSeconds = seconds, algorithm = named }),
+                named);
+            return await context.PrintJsonAsync(new { kid = key.Kid, algorithm = key.Algorithm, activatesAt = key.ActivatesAt });
         });
 
         var list = new Command("list", "List signing keys and their states as JSON.");
@@ -40,6 +51,7 @@ public static class KeysCommand
             return await context.PrintJsonAsync(keys.Select(k => new
             {
                 kid = k.Kid,
+                algorithm = k.Algorithm,
                 state = lifecycle.StateOf(k, keys, now).ToString().ToLowerInvariant(),
                 createdAt = k.CreatedAt,
                 activatesAt = k.ActivatesAt,

@@ -57,7 +57,7 @@ public static class InspectorPage
             ValidateLifetime = false,
             RequireExpirationTime = false,
             RequireSignedTokens = true,
-            ValidAlgorithms = [SecurityAlgorithms.RsaSha256],
+            ValidAlgorithms = SigningAlgorithms.All,
             IssuerSigningKeyResolver = (_, _, kid, _) => ring.Current?.VerificationKeys.Where(k => kid is null || k.KeyId == kid) ?? [],
         });
         var now = time.GetUtcNow().UtcDateTime;

@@ -37,7 +37,7 @@ public static class KeysPage
                 null, ct, StatusCodes.Status400BadRequest);
         }
 
-        var key = await store.AddAsync(options.Value.RsaKeySize, TimeSpan.FromSeconds(lead), ct,
+        var key = await store.AddAsync(TimeSpan.FromSeconds(lead), ct,
             audit.Entry(AuditActions.KeyRotate, "key", "", new { leadSeconds = lead }));
         return await PageAsync(op, store, refresher.Lifecycle, time, leadText, null,
             $"Added key {key.Kid}: published now, signing from {key.ActivatesAt:yyyy-MM-dd HH:mm:ss} UTC.", ct);

@@ -83,7 +83,9 @@ public sealed class DiscoveryDocument(IOptions<TokenServiceOptions> options)
             ["request_uri_parameter_supported"] = false,
             ["claims_parameter_supported"] = false,
             ["subject_types_supported"] = new[] { "public" },
-            ["id_token_signing_alg_values_supported"] = new[] { "RS256" },
+            // What new keys sign with (SigningAlgorithm). An OIDC client expects RS256 unless it registered another
+            // id_token_signed_response_alg: docs/configuration.md says so beside the setting.
+            ["id_token_signing_alg_values_supported"] = new[] { o.SigningAlgorithm },
             // RFC 8707: `resource` on the authorize and token requests picks one of these audiences. Not registered
             // names (RFC 8414 s.2 allows additional members): the ResourceApi's and the management API's.
             ["resource_indicators_supported"] = true,

@@ -1,10 +1,9 @@
+using System.Buffers.Text;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
-using Microsoft.IdentityModel.Tokens;
 using Shared.Protocol;
-using TokenService.Crypto;
 using TokenService.Keys;
 
 namespace TokenService.Issuance;
@@ -36,18 +35,17 @@ public sealed record AccessTokenRequest(string Subject, string ClientId, IReadOn
 public sealed record IssuedAccessToken(string Jwt, string Jti, int ExpiresIn, DateTimeOffset ExpiresAt);
 
 /// <summary>
-/// RFC 9068 JWT access tokens: header typ at+jwt, alg RS256, kid; claims iss, sub, aud, exp, iat, nbf, jti,
-/// client_id, scope, tenant, policy_values and, for a DPoP-bound token, cnf.jkt (RFC 9449 s.6.1).
-/// Signs with the key ring's current key via JsonWebTokenHandler (the fast path).
+/// RFC 9068 JWT access tokens: header typ at+jwt, alg (the key ring's: RS256 unless configured), kid; claims iss, sub,
+/// aud, exp, iat, nbf, jti, client_id, scope, tenant, policy_values and, for a DPoP-bound token, cnf.jkt (RFC 9449
+/// s.6.1). Written by <see cref="JwtWriter"/> straight from the request: no claims dictionary, no serializer.
 /// </summary>
 public sealed class AccessTokenIssuer(KeyRing ring, IOptions<TokenServiceOptions> options, TimeProvider time)
 {
-    private readonly JsonWebTokenHandler handler = new() { SetDefaultTimesOnTokenCreation = false };
     private readonly TokenServiceOptions settings = options.Value;
 
     public IssuedAccessToken Issue(AccessTokenRequest request)
     {
-        var snapshot = ring.Current ?? throw new KeysNotLoadedException();
+        var signer = (ring.Current ?? throw new KeysNotLoadedException()).Signer;
         var now = time.GetUtcNow();
         // Validated against MaxAccessTokenLifetimeSeconds when set; capped here too, should the setting shrink later.
         var lifetime = Math.Min(request.LifetimeSeconds ?? settings.AccessTokenLifetimeSeconds, settings.LongestAccessTokenLifetimeSeconds);
@@ -57,69 +55,122 @@ public sealed class AccessTokenIssuer(KeyRing ring, IOptions<TokenServiceOptions
         }
 
         var expires = now.AddSeconds(lifetime);
-        var jti = SecretGenerator.Base64Url(RandomNumberGenerator.GetBytes(16));
-        var claims = new Dictionary<string, object>(6)
-        {
-            [ClaimNames.Subject] = request.Subject,
-            [ClaimNames.ClientId] = request.ClientId,
-            [ClaimNames.Scope] = string.Join(' ', request.Scopes),
-            [ClaimNames.JwtId] = jti,
-        };
-        if (request.Tenant is not null)
-        {
-            claims[ClaimNames.Tenant] = request.Tenant;
-        }
-
-        // One claim holds every placeholder value, the tenant's included, so ${{ tenant }} is the tenant on every grant.
-        var policyValues = new Dictionary<string, string>(request.PolicyValues ?? new Dictionary<string, string>(), StringComparer.Ordinal);
-        if (request.Tenant is not null)
-        {
-            policyValues[Shared.Protocol.PolicyValues.TenantName] = request.Tenant;
-        }
-
-        if (policyValues.Count > 0)
-        {
-            using var document = JsonDocument.Parse(Shared.Protocol.PolicyValues.ToJson(policyValues));
-            claims[ClaimNames.PolicyValues] = document.RootElement.Clone();
-        }
-
-        // Token exchange: the subject's act and policy_values as they were (they replace what was built above).
-        foreach (var (name, value) in request.CarriedClaims ?? new Dictionary<string, object>())
-        {
-            claims[name] = value;
-        }
-
-        // After the carried claims: a subject token's cnf never binds the new token to a key this request did not prove.
-        claims.Remove(DPoP.Confirmation);
-        if (request.DPoPJkt is { } jkt)
-        {
-            claims[DPoP.Confirmation] = new Dictionary<string, object> { [DPoP.Thumbprint] = jkt };
-        }
-
-        if (request.GrantId is { } grantId)
-        {
-            claims[ClaimNames.GrantId] = grantId.ToString();
-        }
-
-        var descriptor = new SecurityTokenDescriptor
-        {
-            Issuer = settings.IssuerTrimmed,
-            IssuedAt = now.UtcDateTime,
-            NotBefore = now.UtcDateTime,
-            Expires = expires.UtcDateTime,
-            TokenType = ClaimNames.AccessTokenType,
-            Claims = claims,
-            SigningCredentials = snapshot.SigningCredentials,
-        };
-        // RFC 7519 s.4.1.3: one audience is a string, several an array.
-        foreach (var audience in request.Audiences is { Count: > 0 } named ? named : [settings.Audience])
-        {
-            descriptor.Audiences.Add(audience);
-        }
-
-        var jwt = handler.CreateToken(descriptor);
+        Span<byte> random = stackalloc byte[16];
+        RandomNumberGenerator.Fill(random);
+        var jti = Base64Url.EncodeToString(random);
+        var claims = new Claims(request, settings, now.ToUnixTimeSeconds(), expires.ToUnixTimeSeconds(), jti);
+        var jwt = JwtWriter.Write(signer, signer.AccessTokenHeader, claims, static (json, c) => c.WriteTo(json));
         return new IssuedAccessToken(jwt, jti, lifetime, expires);
     }
+
+    private readonly record struct Claims(AccessTokenRequest Request, TokenServiceOptions Settings, long Now, long Expires, string Jti)
+    {
+        public void WriteTo(Utf8JsonWriter json)
+        {
+            var request = Request;
+            var carried = request.CarriedClaims;
+            json.WriteString(JwtRegisteredClaimNames.Iss, Settings.IssuerTrimmed);
+            json.WriteString(ClaimNames.Subject, request.Subject);
+            // RFC 7519 s.4.1.3: one audience is a string, several an array.
+            if (request.Audiences is { Count: > 1 } several)
+            {
+                json.WriteStartArray(JwtRegisteredClaimNames.Aud);
+                foreach (var audience in several)
+                {
+                    json.WriteStringValue(audience);
+                }
+
+                json.WriteEndArray();
+            }
+            else
+            {
+                json.WriteString(JwtRegisteredClaimNames.Aud, request.Audiences is [var one] ? one : Settings.Audience);
+            }
+
+            json.WriteNumber(JwtRegisteredClaimNames.Exp, Expires);
+            json.WriteNumber(JwtRegisteredClaimNames.Iat, Now);
+            json.WriteNumber(JwtRegisteredClaimNames.Nbf, Now);
+            json.WriteString(ClaimNames.JwtId, Jti);
+            json.WriteString(ClaimNames.ClientId, request.ClientId);
+            json.WriteString(ClaimNames.Scope, string.Join(' ', request.Scopes));
+            if (request.Tenant is not null)
+            {
+                json.WriteString(ClaimNames.Tenant, request.Tenant);
+            }
+
+            // One claim holds every placeholder value, the tenant's included, so ${{ tenant }} is the tenant on every
+            // grant. Token exchange carries the subject's claim instead (below).
+            if (carried?.ContainsKey(ClaimNames.PolicyValues) != true && (request.PolicyValues is { Count: > 0 } || request.Tenant is not null))
+            {
+                json.WriteStartObject(ClaimNames.PolicyValues);
+                foreach (var (name, value) in request.PolicyValues ?? Empty)
+                {
+                    if (request.Tenant is null || name != Shared.Protocol.PolicyValues.TenantName)
+                    {
+                        json.WriteString(name, value);
+                    }
+                }
+
+                if (request.Tenant is not null)
+                {
+                    json.WriteString(Shared.Protocol.PolicyValues.TenantName, request.Tenant);
+                }
+
+                json.WriteEndObject();
+            }
+
+            // Token exchange: the subject's act and policy_values as they were. Never its cnf: the new token is bound
+            // only to a key this request proved.
+            foreach (var (name, value) in carried ?? EmptyCarried)
+            {
+                if (name != DPoP.Confirmation)
+                {
+                    json.WritePropertyName(name);
+                    WriteValue(json, value);
+                }
+            }
+
+            if (request.DPoPJkt is { } jkt)
+            {
+                json.WriteStartObject(DPoP.Confirmation);
+                json.WriteString(DPoP.Thumbprint, jkt);
+                json.WriteEndObject();
+            }
+
+            if (request.GrantId is { } grantId)
+            {
+                json.WriteString(ClaimNames.GrantId, grantId);
+            }
+        }
+
+        private static void WriteValue(Utf8JsonWriter json, object value)
+        {
+            switch (value)
+            {
+                case JsonElement element:
+                    element.WriteTo(json);
+                    break;
+                case string text:
+                    json.WriteStringValue(text);
+                    break;
+                case IEnumerable<KeyValuePair<string, object>> members:
+                    json.WriteStartObject();
+                    foreach (var (name, member) in members)
+                    {
+                        json.WritePropertyName(name);
+                        WriteValue(json, member);
+                    }
+
+                    json.WriteEndObject();
+                    break;
+                default:
+                    throw new ArgumentException($"a carried claim of type {value.GetType().Name} cannot be written");
+            }
+        }
+    }
+
+    private static readonly Dictionary<string, string> Empty = [];
+    private static readonly Dictionary<string, object> EmptyCarried = [];
 }
 
 /// <summary>The key ring has not loaded yet (database unreachable at start): the caller answers 503.</summary>

@@ -93,7 +93,7 @@ public sealed class AccessTokenReader(
         RequireExpirationTime = true,
         RequireSignedTokens = true,
         ValidTypes = [ClaimNames.AccessTokenType],
-        ValidAlgorithms = [SecurityAlgorithms.RsaSha256],
+        ValidAlgorithms = SigningAlgorithms.All,
         // Our own clock issued it: no skew.
         ClockSkew = TimeSpan.Zero,
         LifetimeValidator = validateLifetime ? LifetimeValidator : null,

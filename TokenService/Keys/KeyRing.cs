@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using Microsoft.IdentityModel.Tokens;
+using Shared.Protocol;
 
 namespace TokenService.Keys;
 
@@ -21,34 +22,45 @@ public sealed class KeyRing
 /// <summary>One consistent view: the key that signs, every published public key, and the JWKS document bytes.</summary>
 public sealed class KeyRingSnapshot
 {
-    public KeyRingSnapshot(string signingKid, RSA signingRsa, IReadOnlyList<SigningKey> published, DateTimeOffset loadedAt)
+    public KeyRingSnapshot(TokenSigner signer, IReadOnlyList<SigningKey> published, DateTimeOffset loadedAt)
     {
-        var securityKey = new RsaSecurityKey(signingRsa) { KeyId = signingKid };
-        SigningCredentials = new SigningCredentials(securityKey, SecurityAlgorithms.RsaSha256);
+        Signer = signer;
         PublishedKeys = published;
-        VerificationKeys = published.Select(k => (SecurityKey)new RsaSecurityKey(new RSAParameters
-        {
-            Modulus = Base64UrlEncoder.DecodeBytes(k.PublicModulus),
-            Exponent = Base64UrlEncoder.DecodeBytes(k.PublicExponent),
-        })
-        { KeyId = k.Kid }).ToList();
+        VerificationKeys = published.Select(PublicKeyOf).ToList();
         JwksJson = BuildJwks(published);
         LoadedAt = loadedAt;
     }
 
-    public SigningCredentials SigningCredentials { get; }
+    public TokenSigner Signer { get; }
 
-    public string SigningKid => SigningCredentials.Key.KeyId;
+    public string SigningKid => Signer.Kid;
 
     public IReadOnlyList<SigningKey> PublishedKeys { get; }
 
     /// <summary>The public keys of <see cref="PublishedKeys"/>, to validate tokens this service issued.</summary>
     public IReadOnlyList<SecurityKey> VerificationKeys { get; }
 
+    /// <summary>The algorithms of the published keys (discovery's *_signing_alg_values_supported), RS256 first.</summary>
+    public IReadOnlyList<string> Algorithms => SigningAlgorithms.All.Where(a => PublishedKeys.Any(k => k.Algorithm == a)).ToList();
+
     /// <summary>RFC 7517 JWK Set, serialised once per snapshot.</summary>
     public byte[] JwksJson { get; }
 
     public DateTimeOffset LoadedAt { get; }
+
+    private static SecurityKey PublicKeyOf(SigningKey key) => key.Algorithm == SigningAlgorithms.ES256
+        ? new ECDsaSecurityKey(ECDsa.Create(new ECParameters
+        {
+            Curve = ECCurve.NamedCurves.nistP256,
+            Q = new ECPoint { X = Base64UrlEncoder.DecodeBytes(key.PublicX), Y = Base64UrlEncoder.DecodeBytes(key.PublicY) },
+        }))
+        { KeyId = key.Kid }
+        : new RsaSecurityKey(new RSAParameters
+        {
+            Modulus = Base64UrlEncoder.DecodeBytes(key.PublicModulus),
+            Exponent = Base64UrlEncoder.DecodeBytes(key.PublicExponent),
+        })
+        { KeyId = key.Kid };
 
     private static byte[] BuildJwks(IReadOnlyList<SigningKey> keys)
     {
@@ -59,13 +71,24 @@ public sealed class KeyRingSnapshot
             json.WriteStartArray("keys");
             foreach (var key in keys)
             {
+                // RFC 7518 s.6.2.1 (EC: crv, x, y) and s.6.3.1 (RSA: n, e); alg pins each key to its one algorithm.
                 json.WriteStartObject();
-                json.WriteString("kty", "RSA");
+                json.WriteString("kty", key.Algorithm == SigningAlgorithms.ES256 ? "EC" : "RSA");
                 json.WriteString("use", "sig");
                 json.WriteString("alg", key.Algorithm);
                 json.WriteString("kid", key.Kid);
-                json.WriteString("n", key.PublicModulus);
-                json.WriteString("e", key.PublicExponent);
+                if (key.Algorithm == SigningAlgorithms.ES256)
+                {
+                    json.WriteString("crv", "P-256");
+                    json.WriteString("x", key.PublicX);
+                    json.WriteString("y", key.PublicY);
+                }
+                else
+                {
+                    json.WriteString("n", key.PublicModulus);
+                    json.WriteString("e", key.PublicExponent);
+                }
+
                 json.WriteEndObject();
             }
 

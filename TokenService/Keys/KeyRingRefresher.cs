@@ -16,8 +16,8 @@ public sealed partial class KeyRingRefresher(
     TimeProvider time,
     ILogger<KeyRingRefresher> logger) : BackgroundService
 {
-    // Opened private keys by kid: a reload does not re-import (and re-warm) an RSA object it already has.
-    private readonly Dictionary<string, RSA> opened = [];
+    // Opened private keys by kid: a reload does not re-import (and re-warm) a key it already has.
+    private readonly Dictionary<string, TokenSigner> opened = [];
 
     // The periodic loop and change notifications both reload: one at a time.
     private readonly SemaphoreSlim reloading = new(1, 1);
@@ -35,7 +35,7 @@ public sealed partial class KeyRingRefresher(
             {
                 if (first)
                 {
-                    await store.EnsureOneExistsAsync(options.Value.RsaKeySize, stoppingToken);
+                    await store.EnsureOneExistsAsync(stoppingToken);
                 }
 
                 await ReloadAsync(stoppingToken);
@@ -86,11 +86,11 @@ public sealed partial class KeyRingRefresher(
         var now = time.GetUtcNow();
         var signing = Lifecycle.CurrentSigningKey(keys, now)
             ?? throw new InvalidOperationException("no signing key is active; run `TokenService keys rotate`");
-        if (!opened.TryGetValue(signing.Kid, out var rsa))
+        if (!opened.TryGetValue(signing.Kid, out var signer))
         {
             try
             {
-                rsa = store.OpenPrivateKey(signing);
+                signer = store.OpenSigner(signing);
             }
             catch (CryptographicException)
             {
@@ -98,11 +98,11 @@ public sealed partial class KeyRingRefresher(
                 throw;
             }
 
-            opened[signing.Kid] = rsa;
+            opened[signing.Kid] = signer;
         }
 
         var previous = ring.Current?.SigningKid;
-        ring.Replace(new KeyRingSnapshot(signing.Kid, rsa, Lifecycle.Published(keys, now), now));
+        ring.Replace(new KeyRingSnapshot(signer, Lifecycle.Published(keys, now), now));
         ScheduleActivation(keys, now);
         if (previous != signing.Kid)
         {

@@ -1,12 +1,17 @@
 namespace TokenService.Keys;
 
-/// <summary>A signing key row. The private half stays sealed until <see cref="SigningKeyStore"/> opens it.</summary>
+/// <summary>
+/// A signing key row: RSA (RS256, PS256: n and e) or EC P-256 (ES256: x and y). The private half stays sealed until
+/// <see cref="SigningKeyStore"/> opens it.
+/// </summary>
 public sealed record SigningKey
 {
     public required string Kid { get; init; }
-    public string Algorithm { get; init; } = "RS256";
-    public required string PublicModulus { get; init; }
-    public required string PublicExponent { get; init; }
+    public string Algorithm { get; init; } = Shared.Protocol.SigningAlgorithms.RS256;
+    public string? PublicModulus { get; init; }
+    public string? PublicExponent { get; init; }
+    public string? PublicX { get; init; }
+    public string? PublicY { get; init; }
     public required byte[] PrivateKeySealed { get; init; }
     public DateTime CreatedAt { get; init; }
     public DateTime ActivatesAt { get; init; }

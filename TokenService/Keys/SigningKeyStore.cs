@@ -1,15 +1,18 @@
 using System.Security.Cryptography;
 using Dapper;
+using Microsoft.Extensions.Options;
 using Npgsql;
+using Shared.Protocol;
 using TokenService.Audit;
 using TokenService.Crypto;
 
 namespace TokenService.Keys;
 
 /// <summary>The SQL for signing_keys, and sealing/opening the private half under the KEK.</summary>
-public sealed class SigningKeyStore(NpgsqlDataSource db, KeyEncryption kek, TimeProvider time)
+public sealed class SigningKeyStore(NpgsqlDataSource db, KeyEncryption kek, IOptions<TokenServiceOptions> options, TimeProvider time)
 {
-    private const string Columns = "kid, algorithm, public_modulus, public_exponent, private_key_sealed, created_at, activates_at, retired_at";
+    private const string Columns =
+        "kid, algorithm, public_modulus, public_exponent, public_x, public_y, private_key_sealed, created_at, activates_at, retired_at";
 
     public async Task<IReadOnlyList<SigningKey>> ListAsync(CancellationToken ct)
     {
@@ -22,7 +25,7 @@ public sealed class SigningKeyStore(NpgsqlDataSource db, KeyEncryption kek, Time
     /// Creates the first key when there is none. The advisory lock makes several instances starting at once on an
     /// empty database agree on one key instead of each making its own.
     /// </summary>
-    public async Task EnsureOneExistsAsync(int keySize, CancellationToken ct)
+    public async Task EnsureOneExistsAsync(CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
@@ -32,7 +35,7 @@ public sealed class SigningKeyStore(NpgsqlDataSource db, KeyEncryption kek, Time
             transaction: transaction, cancellationToken: ct));
         if (count == 0)
         {
-            await InsertAsync(connection, transaction, NewKey(keySize, time.GetUtcNow()), ct);
+            await InsertAsync(connection, transaction, NewKey(options.Value.SigningAlgorithm, time.GetUtcNow()), ct);
         }
 
         await transaction.CommitAsync(ct);
@@ -40,11 +43,12 @@ public sealed class SigningKeyStore(NpgsqlDataSource db, KeyEncryption kek, Time
 
     /// <summary>
     /// Adds a key that is published at once and starts signing after <paramref name="lead"/>; with <paramref name="audit"/>,
-    /// its audit row (the new key id as the target) commits with it.
+    /// its audit row (the new key id as the target) commits with it. <paramref name="algorithm"/>: the configured
+    /// SigningAlgorithm unless given (a rotation from RS256 to ES256 is one such key).
     /// </summary>
-    public async Task<SigningKey> AddAsync(int keySize, TimeSpan lead, CancellationToken ct, AuditEntry? audit = null)
+    public async Task<SigningKey> AddAsync(TimeSpan lead, CancellationToken ct, AuditEntry? audit = null, string? algorithm = null)
     {
-        var key = NewKey(keySize, time.GetUtcNow() + lead);
+        var key = NewKey(algorithm ?? options.Value.SigningAlgorithm, time.GetUtcNow() + lead);
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
         await InsertAsync(connection, transaction, key, ct);
@@ -58,14 +62,19 @@ public sealed class SigningKeyStore(NpgsqlDataSource db, KeyEncryption kek, Time
     }
 
     /// <summary>Opens the private half. Throws <see cref="CryptographicException"/> if the KEK does not match.</summary>
-    public RSA OpenPrivateKey(SigningKey key)
+    public TokenSigner OpenSigner(SigningKey key)
     {
         var pkcs8 = kek.Open(key.PrivateKeySealed, key.Kid);
+        AsymmetricAlgorithm opened = SigningAlgorithms.IsRsa(key.Algorithm) ? RSA.Create() : ECDsa.Create();
         try
         {
-            var rsa = RSA.Create();
-            rsa.ImportPkcs8PrivateKey(pkcs8, out _);
-            return rsa;
+            opened.ImportPkcs8PrivateKey(pkcs8, out _);
+            return TokenSigner.Create(key.Kid, key.Algorithm, opened);
+        }
+        catch
+        {
+            opened.Dispose();
+            throw;
         }
         finally
         {
@@ -73,20 +82,36 @@ public sealed class SigningKeyStore(NpgsqlDataSource db, KeyEncryption kek, Time
         }
     }
 
-    private SigningKey NewKey(int keySize, DateTimeOffset activatesAt)
+    private SigningKey NewKey(string algorithm, DateTimeOffset activatesAt)
     {
-        using var rsa = RSA.Create(keySize);
-        var parameters = rsa.ExportParameters(false);
-        var kid = SecretGenerator.Base64Url(SHA256.HashData(parameters.Modulus!))[..16];
-        var pkcs8 = rsa.ExportPkcs8PrivateKey();
+        using AsymmetricAlgorithm key = SigningAlgorithms.IsRsa(algorithm)
+            ? RSA.Create(options.Value.RsaKeySize)
+            : ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var row = key switch
+        {
+            RSA rsa when rsa.ExportParameters(false) is var p => new SigningKey
+            {
+                Kid = KidOf(p.Modulus!),
+                PublicModulus = SecretGenerator.Base64Url(p.Modulus!),
+                PublicExponent = SecretGenerator.Base64Url(p.Exponent!),
+                PrivateKeySealed = [],
+            },
+            ECDsa ec when ec.ExportParameters(false) is var p => new SigningKey
+            {
+                Kid = KidOf([.. p.Q.X!, .. p.Q.Y!]),
+                PublicX = SecretGenerator.Base64Url(p.Q.X!),
+                PublicY = SecretGenerator.Base64Url(p.Q.Y!),
+                PrivateKeySealed = [],
+            },
+            _ => throw new InvalidOperationException(),
+        };
+        var pkcs8 = key.ExportPkcs8PrivateKey();
         try
         {
-            return new SigningKey
+            return row with
             {
-                Kid = kid,
-                PublicModulus = SecretGenerator.Base64Url(parameters.Modulus!),
-                PublicExponent = SecretGenerator.Base64Url(parameters.Exponent!),
-                PrivateKeySealed = kek.Seal(pkcs8, kid),
+                Algorithm = algorithm,
+                PrivateKeySealed = kek.Seal(pkcs8, row.Kid),
                 CreatedAt = time.GetUtcNow().UtcDateTime,
                 ActivatesAt = activatesAt.UtcDateTime,
             };
@@ -97,9 +122,13 @@ public sealed class SigningKeyStore(NpgsqlDataSource db, KeyEncryption kek, Time
         }
     }
 
+    // 16 characters of the public key's hash: stable, and says nothing a JWKS reader does not already see.
+    private static string KidOf(byte[] publicKey) => SecretGenerator.Base64Url(SHA256.HashData(publicKey))[..16];
+
     private static Task InsertAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, SigningKey key, CancellationToken ct) =>
         connection.ExecuteAsync(new CommandDefinition("""
-            INSERT INTO signing_keys (kid, algorithm, public_modulus, public_exponent, private_key_sealed, created_at, activates_at)
-            VALUES (@Kid, @Algorithm, @PublicModulus, @PublicExponent, @PrivateKeySealed, @CreatedAt, @ActivatesAt)
+            INSERT INTO signing_keys (kid, algorithm, public_modulus, public_exponent, public_x, public_y, private_key_sealed,
+                                      created_at, activates_at)
+            VALUES (@Kid, @Algorithm, @PublicModulus, @PublicExponent, @PublicX, @PublicY, @PrivateKeySealed, @CreatedAt, @ActivatesAt)
             """, key, transaction, cancellationToken: ct));
 }

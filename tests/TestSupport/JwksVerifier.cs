@@ -10,7 +10,9 @@ namespace TestSupport;
 /// </summary>
 public static class JwksVerifier
 {
-    public static async Task<TokenValidationResult> ValidateAsync(HttpClient client, string token, string issuer, string audience)
+    /// <summary><paramref name="algorithm"/>: the one the service is configured to sign with (RS256 unless a test says).</summary>
+    public static async Task<TokenValidationResult> ValidateAsync(HttpClient client, string token, string issuer, string audience,
+        string algorithm = SecurityAlgorithms.RsaSha256)
     {
         var jwks = new JsonWebKeySet(await client.GetStringAsync("/.well-known/jwks.json"));
         return await new JsonWebTokenHandler().ValidateTokenAsync(token, new TokenValidationParameters
@@ -19,7 +21,7 @@ public static class JwksVerifier
             ValidAudience = audience,
             IssuerSigningKeys = jwks.GetSigningKeys(),
             ValidTypes = ["at+jwt"],
-            ValidAlgorithms = [SecurityAlgorithms.RsaSha256],
+            ValidAlgorithms = [algorithm],
             ClockSkew = TimeSpan.FromSeconds(30),
             RequireSignedTokens = true,
         });

@@ -52,7 +52,7 @@ public static class TokenForge
             Claims = claims,
             SigningCredentials = foreignKey
                 ? new SigningCredentials(new RsaSecurityKey(RSA.Create(2048)) { KeyId = "foreign-key" }, SecurityAlgorithms.RsaSha256)
-                : tokenService.Services.GetRequiredService<KeyRing>().Current!.SigningCredentials,
+                : tokenService.Services.GetRequiredService<KeyRing>().Current!.Signer.Credentials,
         });
     }
 }

@@ -64,7 +64,7 @@ public sealed class SeveralInstancesTests
         var (id, secret) = await first.CreateApplicationAsync(null, "metric:query");
         var oldKid = first.Services.GetRequiredService<KeyRing>().Current!.SigningKid;
         var lead = TimeSpan.FromSeconds(3);
-        var added = await first.Services.GetRequiredService<SigningKeyStore>().AddAsync(2048, lead, default);
+        var added = await first.Services.GetRequiredService<SigningKeyStore>().AddAsync(lead, default);
         var clock = Stopwatch.StartNew();
         var refused = new List<string>();
         var kids = new HashSet<string>();

@@ -117,7 +117,7 @@ public sealed class SecurityStack : IAsyncDisposable
     public (string Kid, System.Security.Cryptography.RSA Rsa) SigningKey()
     {
         var snapshot = Tokens.Services.GetRequiredService<KeyRing>().Current!;
-        var key = (RsaSecurityKey)snapshot.SigningCredentials.Key;
+        var key = (RsaSecurityKey)snapshot.Signer.Credentials.Key;
         return (snapshot.SigningKid, key.Rsa);
     }
 

@@ -3,8 +3,10 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
 using Npgsql;
 using Shared.Database;
+using Shared.Protocol;
 using TestSupport;
 using TokenService.Cli;
 using TokenService.Crypto;
@@ -37,11 +39,11 @@ public sealed class SigningKeyRotationTests
         db = Postgres.CreateDataSource(connectionString, "tests");
         time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var options = Options.Create(new TokenServiceOptions { AccessTokenLifetimeSeconds = (int)Lifetime.TotalSeconds });
-        store = new SigningKeyStore(db, new KeyEncryption(RandomNumberGenerator.GetBytes(32)), time);
+        store = new SigningKeyStore(db, new KeyEncryption(RandomNumberGenerator.GetBytes(32)), options, time);
         ring = new KeyRing();
         refresher = new KeyRingRefresher(store, ring, options, time, NullLogger<KeyRingRefresher>.Instance);
         issuer = new AccessTokenIssuer(ring, options, time);
-        await store.EnsureOneExistsAsync(2048, default);
+        await store.EnsureOneExistsAsync(default);
         await refresher.ReloadAsync(default);
     }
 
@@ -60,7 +62,7 @@ public sealed class SigningKeyRotationTests
     public async Task A_pending_key_is_published_but_does_not_sign()
     {
         var old = ring.Current!.SigningKid;
-        var added = await store.AddAsync(2048, Lead, default);
+        var added = await store.AddAsync(Lead, default);
         await refresher.ReloadAsync(default);
         Assert.Multiple(() =>
         {
@@ -73,7 +75,7 @@ public sealed class SigningKeyRotationTests
     public async Task After_the_lead_time_the_new_key_signs_and_the_old_one_stays_published()
     {
         var old = ring.Current!.SigningKid;
-        var added = await store.AddAsync(2048, Lead, default);
+        var added = await store.AddAsync(Lead, default);
         time.Advance(Lead + TimeSpan.FromSeconds(1));
         await refresher.ReloadAsync(default);
         Assert.Multiple(() =>
@@ -87,7 +89,7 @@ public sealed class SigningKeyRotationTests
     public async Task The_old_key_disappears_once_every_token_it_signed_has_expired()
     {
         var old = ring.Current!.SigningKid;
-        await store.AddAsync(2048, Lead, default);
+        await store.AddAsync(Lead, default);
         time.Advance(Lead);
         var margin = refresher.Lifecycle.Margin;
         time.Advance(Lifetime + margin - TimeSpan.FromSeconds(1));
@@ -108,7 +110,7 @@ public sealed class SigningKeyRotationTests
     public async Task Keys_list_shows_each_keys_state(int secondsAfterRotation, string newState, string oldState)
     {
         var old = ring.Current!.SigningKid;
-        var added = await store.AddAsync(2048, Lead, default);
+        var added = await store.AddAsync(Lead, default);
         var lifecycle = refresher.Lifecycle;
         var keys = await store.ListAsync(default);
         var now = time.GetUtcNow().AddSeconds(secondsAfterRotation);
@@ -127,5 +129,57 @@ public sealed class SigningKeyRotationTests
         Assert.That(await OpsCli.RunAsync(["keys", "rotate", "--lead-seconds", "600"], TextWriter.Null, TextWriter.Null, settings), Is.EqualTo(OpsCli.Ok));
         Assert.That(await OpsCli.RunAsync(["keys", "list"], output, TextWriter.Null, settings), Is.EqualTo(OpsCli.Ok));
         Assert.That(output.ToString(), Does.Contain("\"pending\"").And.Contain("\"active\""));
+    }
+
+    [Test]
+    public async Task A_rotation_from_RS256_to_ES256_publishes_both_and_old_tokens_still_validate()
+    {
+        var rsaToken = issuer.Issue(new AccessTokenRequest("c", "c", ["metric:query"], null)).Jwt;
+        var added = await store.AddAsync(Lead, default, algorithm: SigningAlgorithms.ES256);
+        time.Advance(Lead + TimeSpan.FromSeconds(1));
+        await refresher.ReloadAsync(default);
+        var ecToken = issuer.Issue(new AccessTokenRequest("c", "c", ["metric:query"], null)).Jwt;
+
+        var jwks = new JsonWebKeySet(System.Text.Encoding.UTF8.GetString(ring.Current!.JwksJson));
+        var parameters = new TokenValidationParameters
+        {
+            ValidIssuer = "http://localhost:5000",
+            ValidAudience = "resource-api",
+            IssuerSigningKeys = jwks.GetSigningKeys(),
+            ValidAlgorithms = SigningAlgorithms.All,
+            LifetimeValidator = (_, _, _, _) => true,
+        };
+        var handler = new JsonWebTokenHandler();
+        var rsaResult = await handler.ValidateTokenAsync(rsaToken, parameters);
+        var ecResult = await handler.ValidateTokenAsync(ecToken, parameters);
+        Assert.Multiple(() =>
+        {
+            Assert.That(new JsonWebToken(ecToken).Alg, Is.EqualTo("ES256"));
+            Assert.That(new JsonWebToken(ecToken).Kid, Is.EqualTo(added.Kid));
+            Assert.That(new JsonWebToken(rsaToken).Alg, Is.EqualTo("RS256"));
+            Assert.That(jwks.Keys.Select(k => (k.Kty, k.Alg)), Is.EquivalentTo(new[] { ("RSA", "RS256"), ("EC", "ES256") }));
+            Assert.That(jwks.Keys.Single(k => k.Kty == "EC").Crv, Is.EqualTo("P-256"));
+            Assert.That(rsaResult.IsValid, Is.True, rsaResult.Exception?.Message);
+            Assert.That(ecResult.IsValid, Is.True, ecResult.Exception?.Message);
+            Assert.That(ring.Current.Algorithms, Is.EqualTo(new[] { "RS256", "ES256" }));
+        });
+    }
+
+    [Test]
+    public async Task The_cli_rotates_to_another_algorithm_and_refuses_an_unknown_one()
+    {
+        var settings = new Dictionary<string, string?> { ["DATABASE_URL"] = connectionString, ["KEY_ENCRYPTION_KEY"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)) };
+        var output = new StringWriter();
+        var error = new StringWriter();
+        Assert.That(await OpsCli.RunAsync(["keys", "rotate", "--algorithm", "ES256"], output, TextWriter.Null, settings), Is.EqualTo(OpsCli.Ok));
+        Assert.That(await OpsCli.RunAsync(["keys", "rotate", "--algorithm", "HS256"], TextWriter.Null, error, settings), Is.EqualTo(OpsCli.Usage));
+        var lines = error.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Multiple(async () =>
+        {
+            Assert.That(output.ToString(), Does.Contain("\"algorithm\": \"ES256\""));
+            Assert.That(lines, Has.Length.EqualTo(1));
+            Assert.That(lines[0], Does.Contain("--algorithm must be one of RS256, PS256, ES256"));
+            Assert.That((await store.ListAsync(default)).Select(k => k.Algorithm), Is.EquivalentTo(new[] { "RS256", "ES256" }), "nothing added by the refused one");
+        });
     }
 }

@@ -1,0 +1,78 @@
+namespace Bench;
+
+/// <summary>
+/// Issue 17 point 6, warm client-credentials issuance at 64 connections beside a reference in the same sitting:
+/// <list type="bullet">
+/// <item><c>jwt-handler</c>: our RS256 TokenService against bench/Reference, a bare endpoint that only signs with
+/// JsonWebTokenHandler (target: ours ≥ 1.05×).</item>
+/// <item><c>es256</c>: a second TokenService of ours whose key ring is ES256, against our RS256 one (target ≥ 2.5×).</item>
+/// </list>
+/// The two legs alternate, three rounds each, and the ratio is the median of the rounds' ratios, so a neighbour that
+/// wakes up during one leg does not decide the figure.
+/// </summary>
+internal static class SideBySideScenarios
+{
+    public const double HandlerRatioTarget = 1.05;
+    public const double Es256RatioTarget = 2.5;
+    private const int Connections = 64;
+    private const int Rounds = 3;
+
+    public static Task JwtHandlerAsync(BenchContext c) => c.Options.ReferenceUrl is { } reference
+        ? CompareAsync(c, "bare JsonWebTokenHandler endpoint", new Uri(reference, "/oauth2/token"), c.Options.WarmApp,
+            "Warm RS256 tokens/s, ours ÷ bare JsonWebTokenHandler endpoint", HandlerRatioTarget)
+        : Unavailable(c, "Warm RS256 tokens/s, ours ÷ bare JsonWebTokenHandler endpoint", "no --reference-url (bench/Reference not started)");
+
+    public static Task Es256Async(BenchContext c) => c.Options.Es256Url is { } es256 && c.Options.Es256App is { } app
+        ? CompareAsync(c, "ours, ES256 key ring", new Uri(es256, "/oauth2/token"), app, "Warm tokens/s, ES256 ÷ RS256 (ours)", Es256RatioTarget)
+        : Unavailable(c, "Warm tokens/s, ES256 ÷ RS256 (ours)", "no --es256-url/--es256-app (the ES256 TokenService not started)");
+
+    private static async Task CompareAsync(BenchContext c, string otherName, Uri otherEndpoint, Credentials otherApp, string figure, double target)
+    {
+        var o = c.Options;
+        var ours = Http.ClientCredentialsForm(o.WarmApp.ClientId, o.WarmApp.Secret, o.TokenExtra);
+        var other = Http.ClientCredentialsForm(otherApp.ClientId, otherApp.Secret, o.TokenExtra);
+        using var client = Http.Create(Connections);
+        foreach (var (endpoint, body, name) in new[] { (o.TokenEndpoint, ours, "ours, RS256"), (otherEndpoint, other, otherName) })
+        {
+            var (status, answer) = await BenchContext.ProbeAsync(client, Http.Post(endpoint, body, Http.Form));
+            if (status != 200)
+            {
+                c.Report.Unavailable(figure, $"{name}: first token request answered {status}: {answer}");
+                return;
+            }
+        }
+
+        // Shorter legs than a single scenario's, so six of them cost about what two would.
+        var window = TimeSpan.FromSeconds(Math.Max(3, o.Window.TotalSeconds / 2));
+        Task<LoadResult> Run(string name, Uri endpoint, byte[] body) => LoadRunner.RunAsync(client, new LoadSpec(name, Connections,
+            o.WarmUp, window, (_, _) => Http.Post(endpoint, body, Http.Form), static (s, _) => s == 200), c.Processes);
+
+        var ratios = new List<double>();
+        var rows = new List<(double Ours, double Other)>();
+        for (var round = 1; round <= Rounds; round++)
+        {
+            c.Progress($"{figure}: round {round} of {Rounds}");
+            var a = await Run($"warm @{Connections}, ours RS256 (round {round})", o.TokenEndpoint, ours);
+            var b = await Run($"warm @{Connections}, {otherName} (round {round})", otherEndpoint, other);
+            rows.Add((a.OkPerSecond, b.OkPerSecond));
+            ratios.Add(otherName.StartsWith("ours", StringComparison.Ordinal) ? b.OkPerSecond / a.OkPerSecond : a.OkPerSecond / b.OkPerSecond);
+            c.Detail(a);
+            c.Detail(b);
+            if (a.Outcomes.Failed > 0 || b.Outcomes.Failed > 0)
+            {
+                c.Report.Info($"{figure}: errors in round {round}",
+                    $"{a.Outcomes.Describe(onlyFailures: true)} / {b.Outcomes.Describe(onlyFailures: true)}", "0", "**errors**");
+            }
+        }
+
+        c.Report.Info($"Warm tokens/s @{Connections}, ours RS256 / {otherName}, each round",
+            string.Join("; ", rows.Select(r => $"{Report.Num(r.Ours, "N0")} / {Report.Num(r.Other, "N0")}")));
+        c.Report.AtLeast($"{figure} (median of {Rounds} rounds)", ratios.Order().ElementAt(Rounds / 2), target, "0.00", "×");
+    }
+
+    private static Task Unavailable(BenchContext c, string figure, string reason)
+    {
+        c.Report.Unavailable(figure, reason);
+        return Task.CompletedTask;
+    }
+}

@@ -1,0 +1,147 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Security.Claims;
+using Duende.IdentityModel.Client;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Shared.Protocol;
+using TestSupport;
+
+namespace Ecosystem.Tests;
+
+/// <summary>
+/// Issue 17 point 6 with the clients users hold: a TokenService configured with <c>SigningAlgorithm=ES256</c> over
+/// HTTPS, Duende.IdentityModel reading its discovery and getting a token, the ResourceApi accepting it through the
+/// JWKS, and somebody else's JwtBearer API configured only with Authority accepting it too.
+/// </summary>
+public sealed class Es256Tests
+{
+    private TokenServiceHost tokenService = null!;
+    private ResourceApiHost api = null!;
+    private WebApplication outside = null!;
+    private HttpClient http = null!;
+    private string issuer = null!;
+    private (string ClientId, string Secret) application;
+
+    [OneTimeSetUp]
+    public async Task StartAsync()
+    {
+        var database = await PostgresServer.CreateDatabaseAsync("ecosystem_es256");
+        var port = Loopback.FreePort();
+        issuer = $"https://localhost:{port}";
+        tokenService = new TokenServiceHost(database, new Dictionary<string, string?> { ["Issuer"] = issuer, ["SigningAlgorithm"] = "ES256" });
+        tokenService.UseKestrel(kestrel => kestrel.ListenLocalhost(port, listen => listen.UseHttps(Ecosystem.Certificate.Certificate)));
+        tokenService.StartServer();
+        http = Ecosystem.Certificate.TrustingClient();
+        using (var probe = Ecosystem.Certificate.TrustingClient(new Uri(issuer)))
+        {
+            await Loopback.WaitUntilReadyAsync(probe);
+        }
+
+        application = await tokenService.CreateApplicationAsync("ecosystem-es256", [.. Scopes.ApiScopes]);
+        api = new ResourceApiHost(database, issuer, services =>
+        {
+            services.ConfigureHttpClientDefaults(client => client.ConfigurePrimaryHttpMessageHandler(Ecosystem.Certificate.TrustingHandler));
+            services.Configure<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme,
+                o => o.BackchannelHttpHandler = Ecosystem.Certificate.TrustingHandler());
+        });
+        using (var probe = api.CreateClient())
+        {
+            await Loopback.WaitUntilReadyAsync(probe);
+        }
+
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer(o =>
+        {
+            o.Authority = issuer;
+            o.Audience = "resource-api";
+            o.BackchannelHttpHandler = Ecosystem.Certificate.TrustingHandler();
+        });
+        builder.Services.AddAuthorization();
+        outside = builder.Build();
+        outside.UseAuthentication();
+        outside.UseAuthorization();
+        outside.MapGet("/me", (ClaimsPrincipal user) => user.FindFirst("client_id")?.Value).RequireAuthorization();
+        await outside.StartAsync();
+    }
+
+    [OneTimeTearDown]
+    public async Task StopAsync()
+    {
+        await outside.DisposeAsync();
+        http.Dispose();
+        await api.DisposeAsync();
+        await tokenService.DisposeAsync();
+    }
+
+    private async Task<string> TokenAsync()
+    {
+        var disco = await http.GetDiscoveryDocumentAsync(issuer);
+        Assert.That(disco.IsError, Is.False, disco.Error);
+        var token = await http.RequestClientCredentialsTokenAsync(new ClientCredentialsTokenRequest
+        {
+            Address = disco.TokenEndpoint,
+            ClientId = application.ClientId,
+            ClientSecret = application.Secret,
+            Scope = "metric:read",
+        });
+        Assert.That(token.IsError, Is.False, token.Error + " " + token.ErrorDescription);
+        return token.AccessToken!;
+    }
+
+    [Test]
+    public async Task Discovery_passes_the_default_policy_and_names_ES256()
+    {
+        var disco = await http.GetDiscoveryDocumentAsync(issuer);
+        Assert.Multiple(() =>
+        {
+            Assert.That(disco.IsError, Is.False, disco.Error);
+            Assert.That(disco.KeySet?.Keys.Select(k => (k.Kty, k.Alg, k.Crv)), Is.EqualTo(new[] { ("EC", "ES256", "P-256") }));
+            Assert.That(disco.IdentityTokenSigningAlgorithmsSupported, Is.EqualTo(new[] { "ES256" }));
+        });
+    }
+
+    [Test]
+    public async Task An_ES256_token_from_Duende_IdentityModel_is_accepted_by_the_resource_api()
+    {
+        var token = await TokenAsync();
+        using var client = api.CreateClient();
+        var (status, body) = await ResourceApiCall.QueryAsync(client, token);
+        Assert.Multiple(() =>
+        {
+            Assert.That(new JsonWebToken(token).Alg, Is.EqualTo("ES256"));
+            Assert.That(status, Is.EqualTo(HttpStatusCode.OK), body.ToString());
+            Assert.That(ResourceApiCall.MetricCount(body), Is.GreaterThan(0));
+        });
+    }
+
+    [Test]
+    public async Task An_API_configured_only_with_authority_accepts_it_and_refuses_it_altered()
+    {
+        var token = await TokenAsync();
+        using var client = new HttpClient { BaseAddress = new Uri(outside.Urls.First()) };
+        var parts = token.Split('.');
+        var signature = parts[2].ToCharArray();
+        signature[5] = signature[5] == 'A' ? 'B' : 'A';
+        using var good = new HttpRequestMessage(HttpMethod.Get, "/me") { Headers = { Authorization = new AuthenticationHeaderValue("Bearer", token) } };
+        using var bad = new HttpRequestMessage(HttpMethod.Get, "/me")
+        {
+            Headers = { Authorization = new AuthenticationHeaderValue("Bearer", $"{parts[0]}.{parts[1]}.{new string(signature)}") },
+        };
+        using var accepted = await client.SendAsync(good);
+        using var refused = await client.SendAsync(bad);
+        Assert.Multiple(async () =>
+        {
+            Assert.That(accepted.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+            Assert.That(await accepted.Content.ReadAsStringAsync(), Is.EqualTo(application.ClientId));
+            Assert.That(refused.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
+        });
+    }
+}
