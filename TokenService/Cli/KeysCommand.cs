@@ -17,7 +17,8 @@ public static class KeysCommand
         };
         var algorithm = new Option<string?>("--algorithm")
         {
-            Description = $"What the new key signs with: {string.Join(", ", SigningAlgorithms.All)} (default: the SigningAlgorithm setting).",
+            Description = $"What the new key signs with: {string.Join(", ", SigningAlgorithms.All)} " +
+                "(default: the SigningAlgorithm setting).",
         };
         var rotate = new Command("rotate", "Add a signing key: published now, signing after the lead time.") { lead, algorithm };
         rotate.SetAction(async (parse, ct) =>
@@ -35,7 +36,8 @@ public static class KeysCommand
             }
 
             var key = await context.Get<SigningKeyStore>().AddAsync(TimeSpan.FromSeconds(seconds), ct,
-                context.Get<Audit.AuditTrail>().Entry(Audit.AuditActions.KeyRotate, "key", "", new { leadSeconds = seconds, algorithm = named }),
+                context.Get<Audit.AuditTrail>().Entry(Audit.AuditActions.KeyRotate, "key", "",
+                    new { leadSeconds = seconds, algorithm = named }),
                 named);
             return await context.PrintJsonAsync(new { kid = key.Kid, algorithm = key.Algorithm, activatesAt = key.ActivatesAt });
         });

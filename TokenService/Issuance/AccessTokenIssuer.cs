@@ -100,7 +100,8 @@ public sealed class AccessTokenIssuer(KeyRing ring, IOptions<TokenServiceOptions
 
             // One claim holds every placeholder value, the tenant's included, so ${{ tenant }} is the tenant on every
             // grant. Token exchange carries the subject's claim instead (below).
-            if (carried?.ContainsKey(ClaimNames.PolicyValues) != true && (request.PolicyValues is { Count: > 0 } || request.Tenant is not null))
+            var carriesValues = carried?.ContainsKey(ClaimNames.PolicyValues) == true;
+            if (!carriesValues && (request.PolicyValues is { Count: > 0 } || request.Tenant is not null))
             {
                 json.WriteStartObject(ClaimNames.PolicyValues);
                 foreach (var (name, value) in request.PolicyValues ?? Empty)

@@ -48,7 +48,10 @@ public sealed class IdTokenIssuer(KeyRing ring, IOptions<TokenServiceOptions> op
         }
     }
 
-    /// <summary>OIDC Core s.3.1.3.6: base64url of the left half of SHA-256 (the hash of RS256, PS256 and ES256 alike) of the access token's ASCII.</summary>
+    /// <summary>
+    /// OIDC Core s.3.1.3.6: base64url of the left half of SHA-256 (the hash of RS256, PS256 and ES256 alike) of the
+    /// access token's ASCII.
+    /// </summary>
     public static string AtHash(string accessToken) =>
         SecretGenerator.Base64Url(SHA256.HashData(Encoding.ASCII.GetBytes(accessToken)).AsSpan(0, 16));
 }

@@ -54,11 +54,12 @@ public sealed class TokenSigner
         _ => throw new CryptographicException($"key {kid} does not fit its algorithm {algorithm}"),
     };
 
-    /// <summary>Signs <paramref name="data"/> (the JWS signing input) into <paramref name="signature"/>; returns the bytes written.</summary>
+    /// <summary>Signs <paramref name="data"/> (the JWS signing input) into <paramref name="signature"/>; returns its length.</summary>
     public int Sign(ReadOnlySpan<byte> data, Span<byte> signature)
     {
         var signed = ecdsa is not null
-            ? ecdsa.TrySignData(data, signature, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation, out var written)
+            ? ecdsa.TrySignData(data, signature, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation,
+                out var written)
             : rsa!.TrySignData(data, signature, HashAlgorithmName.SHA256, padding!, out written);
         return signed ? written : throw new CryptographicException("the signature did not fit its buffer");
     }

@@ -15,10 +15,13 @@ namespace ResourceApi.Tests;
 /// </summary>
 public sealed class JwksRotationTests
 {
-    [Test]
-    public async Task Token_signed_by_a_new_key_is_accepted_by_an_already_running_api()
+    /// <param name="algorithm">The new key's (issue 17 point 6: a rotation may change the algorithm); null: the default, RS256.</param>
+    [TestCase(null)]
+    [TestCase(SigningAlgorithms.ES256)]
+    [TestCase(SigningAlgorithms.PS256)]
+    public async Task Token_signed_by_a_new_key_is_accepted_by_an_already_running_api(string? algorithm)
     {
-        var database = await PostgresServer.CreateDatabaseAsync("rotation");
+        var database = await PostgresServer.CreateDatabaseAsync("rotation" + algorithm?.ToLowerInvariant());
         var (tokens, issuer, tokenClient) = await LoopbackTokenService.StartAsync(database);
         await using var _ = tokens;
         using var __ = tokenClient;
@@ -31,10 +34,11 @@ public sealed class JwksRotationTests
         Assert.That((await GraphQLCall.PostAsync(client, query, oldToken)).Status, Is.EqualTo(HttpStatusCode.OK), "the API has loaded the first JWKS");
 
         // What `TokenService keys rotate --lead-seconds 0` does, then the reload every instance runs periodically.
-        await tokens.Services.GetRequiredService<SigningKeyStore>().AddAsync(2048, TimeSpan.Zero, default);
+        await tokens.Services.GetRequiredService<SigningKeyStore>().AddAsync(TimeSpan.Zero, default, algorithm: algorithm);
         await tokens.Services.GetRequiredService<KeyRingRefresher>().ReloadAsync(default);
         var newToken = await TokenServiceHost.GetTokenAsync(tokenClient, id, secret);
         Assert.That(new JsonWebToken(newToken).Kid, Is.Not.EqualTo(new JsonWebToken(oldToken).Kid), "the new key signs");
+        Assert.That(new JsonWebToken(newToken).Alg, Is.EqualTo(algorithm ?? SigningAlgorithms.RS256));
 
         // The refresh on an unknown kid runs in the background and is rate limited (1 s in tests), so allow a few tries.
         var status = HttpStatusCode.Unused;

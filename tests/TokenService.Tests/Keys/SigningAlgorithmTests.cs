@@ -25,7 +25,8 @@ public sealed class SigningAlgorithmTests
         var token = await TokenServiceHost.GetTokenAsync(client, id, secret, "metric:query", "acme");
 
         var result = await JwksVerifier.ValidateAsync(client, token, "http://localhost:5000", "resource-api", algorithm);
-        var key = JsonDocument.Parse(await client.GetStringAsync("/.well-known/jwks.json")).RootElement.GetProperty("keys").EnumerateArray().Single();
+        var jwks = JsonDocument.Parse(await client.GetStringAsync("/.well-known/jwks.json")).RootElement;
+        var key = jwks.GetProperty("keys").EnumerateArray().Single();
         var discovery = JsonDocument.Parse(await client.GetStringAsync("/.well-known/openid-configuration")).RootElement;
         var jwt = new JsonWebToken(token);
         var live = await RevocationTests.IntrospectAsync(client, id, secret, token);
@@ -57,7 +58,8 @@ public sealed class SigningAlgorithmTests
             {
                 Assert.That(key.GetProperty("crv").GetString(), Is.EqualTo("P-256"));
                 Assert.That(Convert.FromBase64String(Base64(key.GetProperty("x").GetString()!)), Has.Length.EqualTo(32));
-                Assert.That(Convert.FromBase64String(Base64(jwt.EncodedSignature)), Has.Length.EqualTo(64), "RFC 7518 s.3.4: R || S, not DER");
+                Assert.That(Convert.FromBase64String(Base64(jwt.EncodedSignature)), Has.Length.EqualTo(64),
+                    "RFC 7518 s.3.4: R || S, not DER");
             });
         }
     }

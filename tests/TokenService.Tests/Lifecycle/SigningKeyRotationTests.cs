@@ -168,18 +168,25 @@ public sealed class SigningKeyRotationTests
     [Test]
     public async Task The_cli_rotates_to_another_algorithm_and_refuses_an_unknown_one()
     {
-        var settings = new Dictionary<string, string?> { ["DATABASE_URL"] = connectionString, ["KEY_ENCRYPTION_KEY"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)) };
+        var settings = new Dictionary<string, string?>
+        {
+            ["DATABASE_URL"] = connectionString,
+            ["KEY_ENCRYPTION_KEY"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
+        };
         var output = new StringWriter();
         var error = new StringWriter();
-        Assert.That(await OpsCli.RunAsync(["keys", "rotate", "--algorithm", "ES256"], output, TextWriter.Null, settings), Is.EqualTo(OpsCli.Ok));
-        Assert.That(await OpsCli.RunAsync(["keys", "rotate", "--algorithm", "HS256"], TextWriter.Null, error, settings), Is.EqualTo(OpsCli.Usage));
+        Assert.That(await OpsCli.RunAsync(["keys", "rotate", "--algorithm", "ES256"], output, TextWriter.Null, settings),
+            Is.EqualTo(OpsCli.Ok));
+        Assert.That(await OpsCli.RunAsync(["keys", "rotate", "--algorithm", "HS256"], TextWriter.Null, error, settings),
+            Is.EqualTo(OpsCli.Usage));
         var lines = error.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Multiple(async () =>
         {
             Assert.That(output.ToString(), Does.Contain("\"algorithm\": \"ES256\""));
             Assert.That(lines, Has.Length.EqualTo(1));
             Assert.That(lines[0], Does.Contain("--algorithm must be one of RS256, PS256, ES256"));
-            Assert.That((await store.ListAsync(default)).Select(k => k.Algorithm), Is.EquivalentTo(new[] { "RS256", "ES256" }), "nothing added by the refused one");
+            Assert.That((await store.ListAsync(default)).Select(k => k.Algorithm), Is.EquivalentTo(new[] { "RS256", "ES256" }),
+                "nothing added by the refused one");
         });
     }
 }

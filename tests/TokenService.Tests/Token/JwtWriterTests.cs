@@ -28,9 +28,17 @@ public sealed class JwtWriterTests
         AsymmetricAlgorithm key = algorithm == SigningAlgorithms.ES256 ? ECDsa.Create(ECCurve.NamedCurves.nistP256) : RSA.Create(2048);
         var signer = TokenSigner.Create("kid-" + algorithm, algorithm, key);
         var row = key is RSA rsa && rsa.ExportParameters(false) is var r
-            ? new SigningKey { Kid = signer.Kid, Algorithm = algorithm, PublicModulus = Base64Url(r.Modulus!), PublicExponent = Base64Url(r.Exponent!), PrivateKeySealed = [] }
+            ? new SigningKey
+            {
+                Kid = signer.Kid, Algorithm = algorithm, PublicModulus = Base64Url(r.Modulus!), PublicExponent = Base64Url(r.Exponent!),
+                PrivateKeySealed = [],
+            }
             : ((ECDsa)key).ExportParameters(false) is var e
-                ? new SigningKey { Kid = signer.Kid, Algorithm = algorithm, PublicX = Base64Url(e.Q.X!), PublicY = Base64Url(e.Q.Y!), PrivateKeySealed = [] }
+                ? new SigningKey
+                {
+                    Kid = signer.Kid, Algorithm = algorithm, PublicX = Base64Url(e.Q.X!), PublicY = Base64Url(e.Q.Y!),
+                    PrivateKeySealed = [],
+                }
                 : throw new InvalidOperationException();
         var ring = new KeyRing();
         ring.Replace(new KeyRingSnapshot(signer, [row], Now));
@@ -66,7 +74,10 @@ public sealed class JwtWriterTests
         {
             CarriedClaims = new Dictionary<string, object>
             {
-                [ClaimNames.Actor] = new Dictionary<string, object> { ["sub"] = "exchanger", [ClaimNames.Actor] = carried.RootElement.Clone() },
+                [ClaimNames.Actor] = new Dictionary<string, object>
+                {
+                    ["sub"] = "exchanger", [ClaimNames.Actor] = carried.RootElement.Clone(),
+                },
                 [ClaimNames.PolicyValues] = values.RootElement.Clone(),
                 [DPoP.Confirmation] = JsonDocument.Parse("""{"jkt":"from-the-subject-token"}""").RootElement.Clone(),
             },
@@ -83,8 +94,10 @@ public sealed class JwtWriterTests
 
         Assert.Multiple(async () =>
         {
-            Assert.That(JsonNode.DeepEquals(Part(issued.Jwt, 0), Part(reference, 0)), Is.True, $"header {Part(issued.Jwt, 0)} vs {Part(reference, 0)}");
-            Assert.That(JsonNode.DeepEquals(Part(issued.Jwt, 1), Part(reference, 1)), Is.True, $"claims {Part(issued.Jwt, 1)} vs {Part(reference, 1)}");
+            Assert.That(JsonNode.DeepEquals(Part(issued.Jwt, 0), Part(reference, 0)), Is.True,
+                $"header {Part(issued.Jwt, 0)} vs {Part(reference, 0)}");
+            Assert.That(JsonNode.DeepEquals(Part(issued.Jwt, 1), OneAudienceAsString(Part(reference, 1))), Is.True,
+                $"claims {Part(issued.Jwt, 1)} vs {Part(reference, 1)}");
             var result = await ValidateAsync(issued.Jwt, ring, ClaimNames.AccessTokenType, request.Audiences ?? [Settings.Audience]);
             Assert.That(result.IsValid, Is.True, result.Exception?.Message);
         });
@@ -107,7 +120,8 @@ public sealed class JwtWriterTests
             Assert.That(idResult.IsValid, Is.True, idResult.Exception?.Message);
             Assert.That(new JsonWebToken(access).Alg, Is.EqualTo(algorithm));
             Assert.That(JsonNode.DeepEquals(Part(id, 0), Part(ReferenceIdToken(idRequest, signer), 0)), Is.True, "ID token header");
-            Assert.That(JsonNode.DeepEquals(Part(id, 1), Part(ReferenceIdToken(idRequest, signer), 1)), Is.True, $"ID token claims {Part(id, 1)}");
+            Assert.That(JsonNode.DeepEquals(Part(id, 1), Part(ReferenceIdToken(idRequest, signer), 1)), Is.True,
+                $"ID token claims {Part(id, 1)}");
         });
     }
 
@@ -128,28 +142,29 @@ public sealed class JwtWriterTests
     {
         var (ring, signer) = Ring(algorithm);
         var issuer = Issuer(ring);
-        AccessTokenRequest Request() => new("svc-client-id-0123456789", "svc-client-id-0123456789", ["metric:query", "data_pool:query"], "acme");
+        AccessTokenRequest Request() =>
+            new("svc-client-id-0123456789", "svc-client-id-0123456789", ["metric:query", "data_pool:query"], "acme");
         for (var i = 0; i < 200; i++)
         {
             issuer.Issue(Request());
             ReferenceAccessToken(Request(), signer, "jti");
         }
 
-        const int N = 2000;
+        const int count = 2000;
         var before = GC.GetAllocatedBytesForCurrentThread();
-        for (var i = 0; i < N; i++)
+        for (var i = 0; i < count; i++)
         {
             issuer.Issue(Request());
         }
 
-        var ours = (GC.GetAllocatedBytesForCurrentThread() - before) / N;
+        var ours = (GC.GetAllocatedBytesForCurrentThread() - before) / count;
         before = GC.GetAllocatedBytesForCurrentThread();
-        for (var i = 0; i < N; i++)
+        for (var i = 0; i < count; i++)
         {
             ReferenceAccessToken(Request(), signer, "jti");
         }
 
-        var handler = (GC.GetAllocatedBytesForCurrentThread() - before) / N;
+        var handler = (GC.GetAllocatedBytesForCurrentThread() - before) / count;
         TestContext.Out.WriteLine($"{algorithm}: {ours} bytes per token (JsonWebTokenHandler: {handler})");
         Assert.That(ours, Is.LessThanOrEqualTo(4096), $"JsonWebTokenHandler allocates {handler}");
     }
@@ -164,8 +179,23 @@ public sealed class JwtWriterTests
             IssuerSigningKeys = jwks.GetSigningKeys(),
             ValidAlgorithms = [ring.Current.Signer.Algorithm],
             ValidTypes = [type],
-            LifetimeValidator = (notBefore, expires, _, _) => expires > Now.UtcDateTime && (notBefore is null || notBefore <= Now.UtcDateTime),
+            LifetimeValidator = (notBefore, expires, _, _) =>
+                expires > Now.UtcDateTime && (notBefore is null || notBefore <= Now.UtcDateTime),
         });
+    }
+
+    /// <summary>
+    /// The one deliberate difference: the handler wrote a single audience as a one-element array (descriptor.Audiences),
+    /// though the code meant a string (RFC 7519 s.4.1.3 allows both; every validator reads both). Ours writes the string.
+    /// </summary>
+    private static JsonNode OneAudienceAsString(JsonNode claims)
+    {
+        if (claims["aud"] is JsonArray { Count: 1 } one)
+        {
+            claims["aud"] = one[0]!.GetValue<string>();
+        }
+
+        return claims;
     }
 
     private static JsonNode Part(string jwt, int index) => JsonNode.Parse(Base64UrlEncoder.DecodeBytes(jwt.Split('.')[index]))!;
