@@ -16,16 +16,21 @@ namespace Security.Tests.Faults;
 /// Issue 18 point 3: the real TokenService binary on a pg_auto_failover formation (tests/TestSupport/PgAutoFailover.cs:
 /// monitor, primary, synchronous standby), its DATABASE_URL naming both nodes with Target Session Attributes=primary.
 /// Under about 100 requests a second (warm client credentials, management writes each followed by a cold token request,
-/// user tenant changes, refresh rotations) the primary's whole machine is killed with SIGKILL. Warm issuance keeps
-/// answering; everything else gets 200 or 503 with Retry-After, never another status; within 10 s of the standby's
-/// promotion every kind of request succeeds again, without a restart; and everything a 2xx confirmed is read back from
-/// the new primary.
+/// user tenant changes, refresh rotations, and an operator's <c>keys rotate</c> every 2 s) the primary's whole machine
+/// is killed with SIGKILL. Warm issuance keeps answering; everything else gets 200 or 503 with Retry-After (the command
+/// line: exit 0, or exit 1 with one line), never another status; within 10 s of the standby's promotion every kind of
+/// request succeeds again, without a restart; everything a 2xx (or exit 0) confirmed is read back from the new primary;
+/// and a second instance, whose change listener had to reconnect to the new primary, stops serving an application
+/// deleted through the first within 5 s (issue 18 point 4, across the failover).
 /// </summary>
 [NonParallelizable]
 public sealed class FailoverTests
 {
     private const int Families = 4;
     private static readonly TimeSpan RecoveryBound = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan ConvergenceBound = TimeSpan.FromSeconds(5);
+
+    private sealed record KeyRotation(TimeSpan At, int ExitCode, string Kid, string Error);
 
     private sealed record Outcome(string Kind, TimeSpan At, int Status, bool RetryAfter);
 
@@ -51,6 +56,9 @@ public sealed class FailoverTests
         // Tenant changes go to a user of their own: a change of a user's access ends that user's refresh families.
         await service.CliAsync("users", "create", "--username", "failover-member", "--password", password);
         await service.StartAsync();
+        // The other instance: no load on it; its caches and change listener are what point 4 is about.
+        await using var other = new TokenServiceProcess(formation.ConnectionString, keyEncryptionKey);
+        await other.StartAsync();
 
         using var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 64 })
         {
@@ -194,6 +202,20 @@ public sealed class FailoverTests
             }
         })).ToList();
 
+        // An operator rotating signing keys (published a day ahead, so they never sign here), one command at a time.
+        var rotations = new ConcurrentQueue<KeyRotation>();
+        var keyLoad = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                var began = clock.Elapsed;
+                var (exitCode, output, error) = await service.CliRunAsync("keys", "rotate", "--lead-seconds", "86400");
+                var kid = exitCode == 0 ? JsonDocument.Parse(output).RootElement.GetProperty("kid").GetString()! : "";
+                rotations.Enqueue(new KeyRotation(began, exitCode, kid, error));
+                await Task.Delay(TimeSpan.FromSeconds(2));
+            }
+        });
+
         await Task.Delay(TimeSpan.FromSeconds(5));
         var killedAt = clock.Elapsed;
         await formation.KillAsync("node1");
@@ -201,7 +223,7 @@ public sealed class FailoverTests
         var promotedAt = clock.Elapsed;
         await Task.Delay(RecoveryBound + TimeSpan.FromSeconds(3));
         await stop.CancelAsync();
-        await Task.WhenAll([warmLoad, writeLoad, userLoad, .. refreshLoads]);
+        await Task.WhenAll([warmLoad, writeLoad, userLoad, keyLoad, .. refreshLoads]);
         await Task.WhenAll(inFlight.Keys);
 
         var all = outcomes.ToList();
@@ -217,6 +239,39 @@ public sealed class FailoverTests
             TestContext.Out.WriteLine($"{kind}: first success {(firstAfter - promotedAt)?.TotalSeconds:F1} s after promotion");
         }
 
+        // Point 4 across the failover: an application the other instance has cached (cold, then warm) is deleted
+        // through this one; the other must learn it from the change feed of the new primary, not from its cache's age.
+        using var otherClient = new HttpClient { BaseAddress = other.BaseAddress, Timeout = TimeSpan.FromSeconds(10) };
+        using var probeCreated = await management.PostAsJsonAsync("/applications",
+            new { name = "failover-converge", scopes = new[] { "metric:query" } });
+        var probe = await probeCreated.Content.ReadFromJsonAsync<JsonElement>();
+        var probeWarm = new List<HttpStatusCode>();
+        for (var i = 0; i < 3; i++)
+        {
+            probeWarm.Add(await TokenStatusAsync(otherClient, Id(probe), Secret(probe)));
+        }
+
+        using var deleted = await management.DeleteAsync($"/applications/{Id(probe)}");
+        var converging = Stopwatch.StartNew();
+        var afterDelete = HttpStatusCode.OK;
+        while (converging.Elapsed < ConvergenceBound * 2)
+        {
+            afterDelete = await TokenStatusAsync(otherClient, Id(probe), Secret(probe));
+            if (afterDelete != HttpStatusCode.OK)
+            {
+                break;
+            }
+
+            await Task.Delay(100);
+        }
+
+        var convergedIn = converging.Elapsed;
+        TestContext.Out.WriteLine(
+            $"the other instance refused the deleted application after {convergedIn.TotalSeconds:F2} s ({(int)afterDelete})");
+        var keyRuns = rotations.ToList();
+        TestContext.Out.WriteLine("keys rotate: " +
+            string.Join(", ", keyRuns.GroupBy(r => r.ExitCode).Select(g => $"exit {g.Key}×{g.Count()}")));
+
         // Read everything back from the new primary, through the service and in the database itself.
         var readBack = new List<string>();
         foreach (var (id, secret) in created)
@@ -230,16 +285,16 @@ public sealed class FailoverTests
 
         var user = await management.GetFromJsonAsync<JsonElement>("/users/failover-member");
         var memberships = user.GetProperty("tenants").EnumerateArray().Select(t => t.GetString()).ToHashSet();
-        var rotations = new List<HttpStatusCode>();
+        var lastRotations = new List<HttpStatusCode>();
         foreach (var token in latest)
         {
-            rotations.Add((await UserSignIn.TryRefreshAsync(client, webId, webSecret, token)).Status);
+            lastRotations.Add((await UserSignIn.TryRefreshAsync(client, webId, webSecret, token)).Status);
         }
 
         await using var db = new NpgsqlConnection(formation.ConnectionString);
         var families = (await db.QueryAsync<bool>(
             "SELECT revoked_at IS NOT NULL FROM refresh_token_families WHERE client_id = @webId", new { webId })).ToList();
-        var keys = await db.ExecuteScalarAsync<long>("SELECT count(*) FROM signing_keys");
+        var kids = (await db.QueryAsync<string>("SELECT kid FROM signing_keys")).ToHashSet();
 
         var log = service.Output;
         Assert.Multiple(() =>
@@ -261,9 +316,22 @@ public sealed class FailoverTests
             Assert.That(readBack, Is.Empty, "every application a 201 confirmed is there after the failover");
             Assert.That(tenants.Where(t => !memberships.Contains(t)), Is.Empty, "every tenant membership a 200 confirmed is there");
             Assert.That(tenants, Has.Count.GreaterThan(10), "tenant memberships added around the failover");
-            Assert.That(rotations, Is.All.EqualTo(HttpStatusCode.OK), "every family's newest refresh token still rotates");
+            Assert.That(lastRotations, Is.All.EqualTo(HttpStatusCode.OK), "every family's newest refresh token still rotates");
             Assert.That(families, Has.Count.EqualTo(Families).And.All.False, "no family lost or revoked");
-            Assert.That(keys, Is.Positive);
+
+            Assert.That(keyRuns.Where(r => r.ExitCode != 0 && (r.At < killedAt || r.At > settled)), Is.Empty,
+                "keys rotate succeeds before the kill and from 10 s after the promotion on");
+            Assert.That(keyRuns.Where(r => r.ExitCode is not (0 or 1)), Is.Empty, "the command line exits 0 or 1 (database unavailable)");
+            Assert.That(keyRuns.Where(r => r.ExitCode == 1 && !IsOneErrorLine(r.Error)), Is.Empty,
+                "a refused rotation says so in one line, no stack trace");
+            Assert.That(keyRuns.Count(r => r.ExitCode == 0), Is.GreaterThanOrEqualTo(3), "keys rotated around the failover");
+            Assert.That(keyRuns.Where(r => r.ExitCode == 0).Select(r => r.Kid).Where(k => !kids.Contains(k)), Is.Empty,
+                "every key a rotation confirmed is there after the failover");
+
+            Assert.That(probeWarm, Is.All.EqualTo(HttpStatusCode.OK), "the other instance served the new application");
+            Assert.That(deleted.StatusCode, Is.EqualTo(HttpStatusCode.NoContent));
+            Assert.That(afterDelete, Is.EqualTo(HttpStatusCode.Unauthorized), "the other instance stops serving the deleted application");
+            Assert.That(convergedIn, Is.LessThanOrEqualTo(ConvergenceBound), "within 5 s, its listener on the new primary");
         });
     }
 
@@ -277,6 +345,17 @@ public sealed class FailoverTests
         {
             // Recorded as status 0 by Send.
         }
+    }
+
+    private static bool IsOneErrorLine(string error) =>
+        !error.Trim().Contains('\n') && error.StartsWith("error: ", StringComparison.Ordinal)
+        && !error.Contains("   at ", StringComparison.Ordinal) && !error.Contains("Exception", StringComparison.Ordinal);
+
+    private static async Task<HttpStatusCode> TokenStatusAsync(HttpClient client, string id, string secret)
+    {
+        using var response = await client.PostAsync("/oauth2/token", new FormUrlEncodedContent(
+            new Dictionary<string, string> { ["grant_type"] = "client_credentials", ["client_id"] = id, ["client_secret"] = secret }));
+        return response.StatusCode;
     }
 
     private static string Id(JsonElement created) => created.GetProperty("clientId").GetString()!;

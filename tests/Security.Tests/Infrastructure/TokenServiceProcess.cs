@@ -46,12 +46,19 @@ public sealed class TokenServiceProcess(string connectionString, string keyEncry
     /// <summary>Runs an ops command whose output is text (migrate); fails unless it exits 0.</summary>
     public async Task<string> CliTextAsync(params string[] args)
     {
+        var (exitCode, stdout, stderr) = await CliRunAsync(args);
+        return exitCode == 0 ? stdout
+            : throw new InvalidOperationException($"TokenService {string.Join(' ', args)} exited {exitCode}: {stderr}");
+    }
+
+    /// <summary>Runs an ops command and returns how it ended, whatever that was.</summary>
+    public async Task<(int ExitCode, string Out, string Error)> CliRunAsync(params string[] args)
+    {
         using var cli = Process.Start(StartInfo(args))!;
         var stdout = cli.StandardOutput.ReadToEndAsync();
         var stderr = cli.StandardError.ReadToEndAsync();
         await cli.WaitForExitAsync();
-        return cli.ExitCode == 0 ? await stdout
-            : throw new InvalidOperationException($"TokenService {string.Join(' ', args)} exited {cli.ExitCode}: {await stderr}");
+        return (cli.ExitCode, await stdout, await stderr);
     }
 
     /// <summary>SIGKILL: no shutdown code runs at all.</summary>
