@@ -29,8 +29,11 @@ internal sealed record BenchOptions
           --warmup S --window S  seconds per scenario (default 3 and 10)
           --jit-warmup S         unrecorded load per path before the first scenario (default 5)
           --flood N              concurrent wrong-secret requests (default 1000)
-          --reference-url URL    bench/Reference (bare JsonWebTokenHandler endpoint), for jwt-handler
+          --reference-url URL    bench/Reference (bare JsonWebTokenHandler endpoint), for jwt-handler (--reference-pid PID)
+          --rs256-url URL        our TokenService at product defaults (the main one has a short secret cache for the soak),
+                                 the RS256 side of jwt-handler and es256 (--rs256-pid PID); default --token-url
           --es256-url URL        a TokenService whose key ring is ES256, and --es256-app FILE its warm client, for es256
+                                 (--es256-pid PID)
           --scenarios LIST       comma list of rsa,warm16,warm64,jwt-handler,es256,cold,api-bearer,api-basic,access-policy,
                                  alias-flood,flood,soak,fleet,stranger-flood
                                  (default all; each runs alone too, e.g. BENCH_SCENARIOS=fleet make bench)
@@ -67,7 +70,11 @@ internal sealed record BenchOptions
     public string TokenExtra { get; init; } = "";
     public string? TokenSettings { get; init; }
     public Uri? ReferenceUrl { get; init; }
+    public int ReferencePid { get; init; }
+    public Uri? Rs256Url { get; init; }
+    public int Rs256Pid { get; init; }
     public Uri? Es256Url { get; init; }
+    public int Es256Pid { get; init; }
     public Credentials? Es256App { get; init; }
 
     public Uri TokenEndpoint => new(TokenUrl, "/oauth2/token");
@@ -124,7 +131,11 @@ internal sealed record BenchOptions
             TokenExtra = Environment.GetEnvironmentVariable("BENCH_TOKEN_EXTRA") ?? "",
             TokenSettings = Environment.GetEnvironmentVariable("BENCH_TOKEN_SETTINGS"),
             ReferenceUrl = Get("reference-url") is { } reference ? new Uri(reference) : null,
+            ReferencePid = Int("reference-pid", 0),
+            Rs256Url = Get("rs256-url") is { } rs256 ? new Uri(rs256) : null,
+            Rs256Pid = Int("rs256-pid", 0),
             Es256Url = Get("es256-url") is { } es256 ? new Uri(es256) : null,
+            Es256Pid = Int("es256-pid", 0),
             Es256App = Get("es256-app") is { } es256App ? Credentials.Load(es256App) : null,
         };
     }

@@ -17,13 +17,15 @@ ts=$artifacts/bin/TokenService/release/TokenService
 api=$artifacts/bin/ResourceApi/release/ResourceApi
 bench=$artifacts/bin/Bench/release/Bench
 state=$PWD/.local/bench
-# BENCH_PORT (default 5100) and the next three ports: where the services listen (the TokenService, the ResourceApi,
-# the JsonWebTokenHandler reference, the ES256 TokenService), so two runs on one machine can coexist.
+# BENCH_PORT (default 5100) and the next four ports: where the services listen (the TokenService, the ResourceApi,
+# the JsonWebTokenHandler reference, the ES256 TokenService, an RS256 one at product defaults), so two runs on one
+# machine can coexist.
 bench_port=${BENCH_PORT:-5100}
 ts_url=http://127.0.0.1:$bench_port
 api_url=http://127.0.0.1:$((bench_port + 1))
 reference_url=http://127.0.0.1:$((bench_port + 2))
 es_url=http://127.0.0.1:$((bench_port + 3))
+rs_url=http://127.0.0.1:$((bench_port + 4))
 reference=$artifacts/bin/JwtHandlerReference/release/JwtHandlerReference
 export PGLOCAL_DIR=${PGLOCAL_DIR:-$PWD/.local/pg-bench} PGLOCAL_PORT=${PGLOCAL_PORT:-54331} PGLOCAL_DB=bench
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
@@ -31,7 +33,7 @@ scopes="admin metric:query metric:read metric:stats data_pool:query data_pool:st
 
 say() { echo "bench: $*" >&2; }
 
-for port in "$bench_port" "$((bench_port + 1))" "$((bench_port + 2))" "$((bench_port + 3))"; do
+for port in $(seq "$bench_port" "$((bench_port + 4))"); do
   if (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null; then
     say "port $port is already in use (an earlier make bench still running?): stop it and try again"; exit 1
   fi
@@ -150,7 +152,18 @@ if [[ ",$scenarios," == *,jwt-handler,* ]] && [ -x "$reference" ]; then
   say "starting the JsonWebTokenHandler reference on $reference_url"
   ASPNETCORE_URLS=$reference_url Issuer=$reference_url "$reference" >"$state/reference.log" 2>&1 & ref_pid=$!; pids+=("$ref_pid")
   if wait_up "the reference endpoint" "$reference_url/healthz" "$ref_pid" "$state/reference.log"; then
-    side_args+=(--reference-url "$reference_url")
+    side_args+=(--reference-url "$reference_url" --reference-pid "$ref_pid")
+  fi
+fi
+
+# Both side-by-side scenarios compare against our RS256 issuance at product defaults: the main instance's short
+# ProvenSecretCacheSeconds (for the soak) re-runs Argon2id every 7.5 s, which is not what a deployment does.
+if [[ ",$scenarios," == *,jwt-handler,* || ",$scenarios," == *,es256,* ]]; then
+  say "starting an RS256 TokenService at product defaults on $rs_url"
+  env -u ProvenSecretCacheSeconds Issuer=$rs_url ASPNETCORE_URLS=$rs_url "$ts" >"$state/tokenservice-rs256.log" 2>&1 &
+  rs_pid=$!; pids+=("$rs_pid")
+  if wait_up "the RS256 TokenService" "$rs_url/readyz" "$rs_pid" "$state/tokenservice-rs256.log"; then
+    side_args+=(--rs256-url "$rs_url" --rs256-pid "$rs_pid")
   fi
 fi
 
@@ -161,10 +174,11 @@ if [[ ",$scenarios," == *,es256,* ]]; then
   DATABASE_URL=$es_db "$ts" migrate >/dev/null
   DATABASE_URL=$es_db "$ts" applications create --name bench-warm-es256 --scopes "$scopes" >"$state/warm-es256.json"
   say "starting the ES256 TokenService on $es_url"
-  DATABASE_URL=$es_db SigningAlgorithm=ES256 Issuer=$es_url ASPNETCORE_URLS=$es_url "$ts" >"$state/tokenservice-es256.log" 2>&1 &
+  env -u ProvenSecretCacheSeconds DATABASE_URL=$es_db SigningAlgorithm=ES256 Issuer=$es_url ASPNETCORE_URLS=$es_url "$ts" \
+    >"$state/tokenservice-es256.log" 2>&1 &
   es_pid=$!; pids+=("$es_pid")
   if wait_up "the ES256 TokenService" "$es_url/readyz" "$es_pid" "$state/tokenservice-es256.log"; then
-    side_args+=(--es256-url "$es_url" --es256-app "$state/warm-es256.json")
+    side_args+=(--es256-url "$es_url" --es256-app "$state/warm-es256.json" --es256-pid "$es_pid")
   fi
 fi
 

@@ -21,6 +21,10 @@ public static class ManagementAuthentication
 
     public static IServiceCollection AddManagementAuthentication(this IServiceCollection services)
     {
+        // The only scheme would otherwise become the default, which authenticates every request, token requests too
+        // (a handler resolved per request on the hot path): the policy below names the scheme where it is wanted. The
+        // switch is process-wide; the ResourceApi (same process in tests) names its default scheme explicitly.
+        AppContext.SetSwitch("Microsoft.AspNetCore.Authentication.SuppressAutoDefaultScheme", true);
         services.AddAuthentication().AddScheme<AuthenticationSchemeOptions, Handler>(Scheme, _ => { });
         services.AddAuthorizationBuilder().AddPolicy(Policy, policy => policy
             .AddAuthenticationSchemes(Scheme)

@@ -100,12 +100,24 @@ public sealed class VerifiedSecretCache(IOptions<TokenServiceOptions> options, T
 
     public void Clear() => entries.Clear();
 
+    // One keyed HMAC per thread, reset after each use: HMACSHA256.HashData set the key up again on every request.
+    [ThreadStatic]
+    private static (byte[] Key, IncrementalHash Hmac)? threadHmac;
+
     private void Mac(string secret, Span<byte> destination)
     {
         var maxBytes = Encoding.UTF8.GetMaxByteCount(secret.Length);
         Span<byte> utf8 = maxBytes <= 1024 ? stackalloc byte[maxBytes] : new byte[maxBytes];
         var length = Encoding.UTF8.GetBytes(secret, utf8);
-        HMACSHA256.HashData(key, utf8[..length], destination);
+        // Keyed by this cache's key: tests run several caches (hosts) in one process.
+        if (threadHmac is not { } cached || !ReferenceEquals(cached.Key, key))
+        {
+            threadHmac?.Hmac.Dispose();
+            threadHmac = cached = (key, IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, key));
+        }
+
+        cached.Hmac.AppendData(utf8[..length]);
+        cached.Hmac.GetHashAndReset(destination);
         CryptographicOperations.ZeroMemory(utf8[..length]);
     }
 }

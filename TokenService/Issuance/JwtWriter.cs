@@ -8,33 +8,24 @@ namespace TokenService.Issuance;
 
 /// <summary>
 /// Writes a compact JWS (RFC 7515 s.7.1): base64url(header) '.' base64url(claims) '.' base64url(signature). The claims
-/// go straight from the caller into a per-thread buffer with <see cref="Utf8JsonWriter"/>, the header comes
+/// go straight from the caller into a per-thread buffer (<see cref="PerThreadJson"/>), the header comes
 /// pre-encoded from the <see cref="TokenSigner"/>, and the signing input is assembled in a pooled array, so a token
 /// costs its one string and little else (JsonWebTokenHandler.CreateToken allocated about 17 KB per token).
 /// </summary>
 public static class JwtWriter
 {
-    [ThreadStatic]
-    private static ArrayBufferWriter<byte>? claimsBuffer;
-
-    [ThreadStatic]
-    private static Utf8JsonWriter? claimsJson;
-
     /// <summary>
     /// <paramref name="writeClaims"/> writes the claims' members (the enclosing object is written here); it runs
     /// synchronously on this thread and must not keep the writer.
     /// </summary>
     public static string Write<TState>(TokenSigner signer, byte[] encodedHeader, TState state, Action<Utf8JsonWriter, TState> writeClaims)
     {
-        var buffer = claimsBuffer ??= new ArrayBufferWriter<byte>(1024);
-        buffer.ResetWrittenCount();
-        var json = claimsJson ??= new Utf8JsonWriter(buffer);
-        json.Reset(buffer);
-        json.WriteStartObject();
-        writeClaims(json, state);
-        json.WriteEndObject();
-        json.Flush();
-        var claims = buffer.WrittenSpan;
+        var claims = PerThreadJson.Write((state, writeClaims), static (json, s) =>
+        {
+            json.WriteStartObject();
+            s.writeClaims(json, s.state);
+            json.WriteEndObject();
+        });
 
         var claimsLength = Base64Url.GetEncodedLength(claims.Length);
         var signingInputLength = encodedHeader.Length + 1 + claimsLength;

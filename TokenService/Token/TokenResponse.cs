@@ -1,5 +1,7 @@
+using System.Buffers;
 using System.Text.Json;
 using Shared.Http;
+using TokenService.Issuance;
 
 namespace TokenService.Token;
 
@@ -30,7 +32,15 @@ public sealed record TokenResponse(string AccessToken, int ExpiresIn, string Sco
         }
 
         response.ContentType = "application/json";
-        await using var json = new Utf8JsonWriter(response.Body);
+        // Written whole, with its Content-Length: one write to the connection and no chunked framing.
+        var body = PerThreadJson.Write(this, static (json, answer) => answer.WriteTo(json));
+        response.ContentLength = body.Length;
+        response.BodyWriter.Write(body);
+        await response.BodyWriter.FlushAsync();
+    }
+
+    private void WriteTo(Utf8JsonWriter json)
+    {
         json.WriteStartObject();
         json.WriteString("access_token", AccessToken);
         if (IssuedTokenType is not null)
