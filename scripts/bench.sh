@@ -158,7 +158,7 @@ fi
 
 # Both side-by-side scenarios compare against our RS256 issuance at product defaults: the main instance's short
 # ProvenSecretCacheSeconds (for the soak) re-runs Argon2id every 7.5 s, which is not what a deployment does.
-if [[ ",$scenarios," == *,jwt-handler,* || ",$scenarios," == *,es256,* ]]; then
+if [[ ",$scenarios," == *,jwt-handler,* || ",$scenarios," == *,es256,* ]] && [ "${BENCH_SIDE_DEFAULTS:-1}" = 1 ]; then
   say "starting an RS256 TokenService at product defaults on $rs_url"
   env -u ProvenSecretCacheSeconds Issuer=$rs_url ASPNETCORE_URLS=$rs_url "$ts" >"$state/tokenservice-rs256.log" 2>&1 &
   rs_pid=$!; pids+=("$rs_pid")
