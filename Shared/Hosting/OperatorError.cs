@@ -28,8 +28,16 @@ public sealed partial record OperatorError(int ExitCode, string Message)
         IOException when exception.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase) =>
             new(Failed, $"ASPNETCORE_URLS: {FirstLine(exception.Message).TrimEnd('.')} " +
                         "(expected a free port: is another instance running?)"),
+        // A write that reached a server in recovery: the standby, or the old primary while a failover promotes another.
+        PostgresException { SqlState: PostgresErrorCodes.ReadOnlySqlTransaction } =>
+            new(Failed, "DATABASE_URL: the database is read-only just now (a standby, or a failover in progress): " +
+                        "the write was refused; run the command again in a few seconds"),
         PostgresException pg when !Postgres.IsUnavailable(pg) =>
             new(Failed, $"DATABASE_URL: the database refused: {FirstLine(pg.MessageText)} (SQLSTATE {pg.SqlState})"),
+        // Npgsql's words when no host of a multi-host DATABASE_URL took the connection as the session attributes ask.
+        NpgsqlException when exception.Message.StartsWith("Unable to connect to a suitable host", StringComparison.Ordinal) =>
+            new(Failed, "DATABASE_URL: cannot reach the database: no host in it answered as a primary " +
+                        "(a failover in progress, or every server down); run the command again in a few seconds"),
         _ when Postgres.IsUnavailable(exception) =>
             new(Failed, $"DATABASE_URL: cannot reach the database: {FirstLine(exception.Message).TrimEnd('.')} " +
                         "(expected a running PostgreSQL server at that address)"),

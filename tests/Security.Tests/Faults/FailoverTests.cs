@@ -30,7 +30,8 @@ public sealed class FailoverTests
     private static readonly TimeSpan RecoveryBound = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan ConvergenceBound = TimeSpan.FromSeconds(5);
 
-    private sealed record KeyRotation(TimeSpan At, int ExitCode, string Kid, string Error);
+    /// <summary>One ops command run during the load: what it was, when it started, how it ended, what it confirmed.</summary>
+    private sealed record OpsRun(string Command, TimeSpan At, TimeSpan End, int ExitCode, string Confirmed, string Error);
 
     private sealed record Outcome(string Kind, TimeSpan At, int Status, bool RetryAfter);
 
@@ -202,17 +203,23 @@ public sealed class FailoverTests
             }
         })).ToList();
 
-        // An operator rotating signing keys (published a day ahead, so they never sign here), one command at a time.
-        var rotations = new ConcurrentQueue<KeyRotation>();
-        var keyLoad = Task.Run(async () =>
+        // An operator at the command line, one command at a time: signing keys rotated (published a day ahead, so they
+        // never sign here) and users created.
+        var opsRuns = new ConcurrentQueue<OpsRun>();
+        var opsLoad = Task.Run(async () =>
         {
-            while (!stop.IsCancellationRequested)
+            for (var n = 0; !stop.IsCancellationRequested; n++)
             {
                 var began = clock.Elapsed;
                 var (exitCode, output, error) = await service.CliRunAsync("keys", "rotate", "--lead-seconds", "86400");
                 var kid = exitCode == 0 ? JsonDocument.Parse(output).RootElement.GetProperty("kid").GetString()! : "";
-                rotations.Enqueue(new KeyRotation(began, exitCode, kid, error));
-                await Task.Delay(TimeSpan.FromSeconds(2));
+                opsRuns.Enqueue(new OpsRun("keys", began, clock.Elapsed, exitCode, kid, error));
+
+                began = clock.Elapsed;
+                var username = $"failover-op-{n}";
+                (exitCode, _, error) = await service.CliRunAsync("users", "create", "--username", username, "--password", password);
+                opsRuns.Enqueue(new OpsRun("users", began, clock.Elapsed, exitCode, exitCode == 0 ? username : "", error));
+                await Task.Delay(TimeSpan.FromSeconds(1));
             }
         });
 
@@ -223,7 +230,7 @@ public sealed class FailoverTests
         var promotedAt = clock.Elapsed;
         await Task.Delay(RecoveryBound + TimeSpan.FromSeconds(3));
         await stop.CancelAsync();
-        await Task.WhenAll([warmLoad, writeLoad, userLoad, keyLoad, .. refreshLoads]);
+        await Task.WhenAll([warmLoad, writeLoad, userLoad, opsLoad, .. refreshLoads]);
         await Task.WhenAll(inFlight.Keys);
 
         var all = outcomes.ToList();
@@ -268,9 +275,11 @@ public sealed class FailoverTests
         var convergedIn = converging.Elapsed;
         TestContext.Out.WriteLine(
             $"the other instance refused the deleted application after {convergedIn.TotalSeconds:F2} s ({(int)afterDelete})");
-        var keyRuns = rotations.ToList();
-        TestContext.Out.WriteLine("keys rotate: " +
-            string.Join(", ", keyRuns.GroupBy(r => r.ExitCode).Select(g => $"exit {g.Key}×{g.Count()}")));
+        var ops = opsRuns.ToList();
+        TestContext.Out.WriteLine("ops commands: " + string.Join(", ", ops.GroupBy(r => (r.Command, r.ExitCode)).Select(g =>
+            $"{g.Key.Command} exit {g.Key.ExitCode}×{g.Count()}")));
+        TestContext.Out.WriteLine("refused: " +
+            string.Join(" | ", ops.Where(r => r.ExitCode != 0).Select(r => r.Error.Trim()).Distinct()));
 
         // Read everything back from the new primary, through the service and in the database itself.
         var readBack = new List<string>();
@@ -280,6 +289,15 @@ public sealed class FailoverTests
             if (response.StatusCode != HttpStatusCode.OK)
             {
                 readBack.Add($"application {id}: {(int)response.StatusCode}");
+            }
+        }
+
+        foreach (var username in ops.Where(r => r.Command == "users" && r.ExitCode == 0).Select(r => r.Confirmed))
+        {
+            using var response = await management.GetAsync($"/users/{username}");
+            if (response.StatusCode != HttpStatusCode.OK)
+            {
+                readBack.Add($"user {username}: {(int)response.StatusCode}");
             }
         }
 
@@ -313,20 +331,22 @@ public sealed class FailoverTests
             }
 
             Assert.That(created, Has.Count.GreaterThan(20), "applications created around the failover");
-            Assert.That(readBack, Is.Empty, "every application a 201 confirmed is there after the failover");
+            Assert.That(readBack, Is.Empty, "every application a 201 and every user an exit 0 confirmed is there after the failover");
             Assert.That(tenants.Where(t => !memberships.Contains(t)), Is.Empty, "every tenant membership a 200 confirmed is there");
             Assert.That(tenants, Has.Count.GreaterThan(10), "tenant memberships added around the failover");
             Assert.That(lastRotations, Is.All.EqualTo(HttpStatusCode.OK), "every family's newest refresh token still rotates");
             Assert.That(families, Has.Count.EqualTo(Families).And.All.False, "no family lost or revoked");
 
-            Assert.That(keyRuns.Where(r => r.ExitCode != 0 && (r.At < killedAt || r.At > settled)), Is.Empty,
-                "keys rotate succeeds before the kill and from 10 s after the promotion on");
-            Assert.That(keyRuns.Where(r => r.ExitCode is not (0 or 1)), Is.Empty, "the command line exits 0 or 1 (database unavailable)");
-            Assert.That(keyRuns.Where(r => r.ExitCode == 1 && !IsOneErrorLine(r.Error)), Is.Empty,
-                "a refused rotation says so in one line, no stack trace");
-            Assert.That(keyRuns.Count(r => r.ExitCode == 0), Is.GreaterThanOrEqualTo(3), "keys rotated around the failover");
-            Assert.That(keyRuns.Where(r => r.ExitCode == 0).Select(r => r.Kid).Where(k => !kids.Contains(k)), Is.Empty,
-                "every key a rotation confirmed is there after the failover");
+            Assert.That(ops.Where(r => r.ExitCode != 0 && (r.End < killedAt || r.At > settled)), Is.Empty,
+                "ops commands that end before the kill, or start 10 s after the promotion, succeed");
+            Assert.That(ops.Where(r => r.ExitCode is not (0 or 1)), Is.Empty, "the command line exits 0 or 1 (database unavailable)");
+            Assert.That(ops.Where(r => r.ExitCode == 1 && !IsOneErrorLine(r.Error)), Is.Empty,
+                "a refused command says so in one line, no stack trace");
+            Assert.That(ops.Count(r => r.Command == "keys" && r.ExitCode == 0), Is.GreaterThanOrEqualTo(3),
+                "keys rotated around the failover");
+            Assert.That(ops.Count(r => r.Command == "users" && r.ExitCode == 0), Is.GreaterThanOrEqualTo(3), "users created around it");
+            Assert.That(ops.Where(r => r.Command == "keys" && r.ExitCode == 0).Select(r => r.Confirmed).Where(k => !kids.Contains(k)),
+                Is.Empty, "every key a rotation confirmed is there after the failover");
 
             Assert.That(probeWarm, Is.All.EqualTo(HttpStatusCode.OK), "the other instance served the new application");
             Assert.That(deleted.StatusCode, Is.EqualTo(HttpStatusCode.NoContent));
@@ -349,7 +369,7 @@ public sealed class FailoverTests
 
     private static bool IsOneErrorLine(string error) =>
         !error.Trim().Contains('\n') && error.StartsWith("error: ", StringComparison.Ordinal)
-        && !error.Contains("   at ", StringComparison.Ordinal) && !error.Contains("Exception", StringComparison.Ordinal);
+        && !error.Contains("   at ", StringComparison.Ordinal) && !error.Contains("xception", StringComparison.Ordinal);
 
     private static async Task<HttpStatusCode> TokenStatusAsync(HttpClient client, string id, string secret)
     {

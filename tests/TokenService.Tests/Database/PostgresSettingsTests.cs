@@ -67,6 +67,23 @@ public sealed class PostgresSettingsTests
     public void Server_errors_are_unavailable_only_for_connection_resource_and_shutdown_classes(string sqlState, bool unavailable) =>
         Assert.That(Postgres.IsUnavailable(new PostgresException("m", "ERROR", "ERROR", sqlState)), Is.EqualTo(unavailable));
 
+    /// <summary>What an ops command says when it runs into a failover (seen in FailoverTests): no driver's words.</summary>
+    [Test]
+    public void A_failover_is_explained_to_the_operator_in_one_line()
+    {
+        var readOnly = Shared.Hosting.OperatorError.From(new PostgresException(
+            "cannot execute INSERT in a read-only transaction", "ERROR", "ERROR", PostgresErrorCodes.ReadOnlySqlTransaction));
+        var noPrimary = Shared.Hosting.OperatorError.From(new NpgsqlException(
+            "Unable to connect to a suitable host. Check inner exception for more details.", new System.Net.Sockets.SocketException()));
+        Assert.Multiple(() =>
+        {
+            Assert.That(readOnly.ExitCode, Is.EqualTo(1));
+            Assert.That(readOnly.Message, Does.StartWith("DATABASE_URL: the database is read-only just now"));
+            Assert.That(noPrimary.ExitCode, Is.EqualTo(1));
+            Assert.That(noPrimary.Message, Does.Contain("no host in it answered as a primary").And.Not.Contain("inner exception"));
+        });
+    }
+
     [Test]
     public void A_client_side_npgsql_failure_is_unavailable() =>
         Assert.That(Postgres.IsUnavailable(new NpgsqlException("connect failed", new System.Net.Sockets.SocketException())), Is.True);
