@@ -48,7 +48,7 @@ for trx in "$results"/*.trx; do
       gsub(/&lt;/, "<", s); gsub(/&gt;/, ">", s); gsub(/&amp;/, "\\&", s); return s
     }
     BEGIN { RS = "<UnitTestResult " }
-    /outcome="NotExecuted"/ {
+    substr($0, 1, index($0, ">")) ~ /outcome="NotExecuted"/ {
       name = ""; reason = ""
       if (match($0, /testName="[^"]*"/)) name = substr($0, RSTART + 10, RLENGTH - 11)
       if (match($0, /<Message>[^<]*<\/Message>/)) reason = substr($0, RSTART + 9, RLENGTH - 19)
@@ -57,8 +57,9 @@ for trx in "$results"/*.trx; do
   # Each failed test and the start of its message on one line, so the tail of a CI log says which ones they were.
   while IFS=$'\t' read -r name reason; do
     [ -n "$name" ] && echo "failed: $name: $reason"
+  # The outcome is read from the result's own tag: the file's last record runs on to <ResultSummary outcome="Failed">.
   done < <(awk 'BEGIN { RS = "<UnitTestResult " }
-    /outcome="(Failed|Error|Timeout)"/ {
+    substr($0, 1, index($0, ">")) ~ /outcome="(Failed|Error|Timeout)"/ {
       name = ""; reason = ""
       if (match($0, /testName="[^"]*"/)) name = substr($0, RSTART + 10, RLENGTH - 11)
       if (match($0, /<Message>[^<]*/)) { reason = substr($0, RSTART + 9, RLENGTH - 9); gsub(/[\r\n\t ]+/, " ", reason) }

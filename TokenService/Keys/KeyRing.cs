@@ -40,9 +40,6 @@ public sealed class KeyRingSnapshot
     /// <summary>The public keys of <see cref="PublishedKeys"/>, to validate tokens this service issued.</summary>
     public IReadOnlyList<SecurityKey> VerificationKeys { get; }
 
-    /// <summary>The algorithms of the published keys (discovery's *_signing_alg_values_supported), RS256 first.</summary>
-    public IReadOnlyList<string> Algorithms => SigningAlgorithms.All.Where(a => PublishedKeys.Any(k => k.Algorithm == a)).ToList();
-
     /// <summary>RFC 7517 JWK Set, serialised once per snapshot.</summary>
     public byte[] JwksJson { get; }
 

@@ -43,7 +43,10 @@ public sealed class TokenSigner
     /// <summary>base64url of {"alg","kid","typ":"JWT"} (OIDC Core s.2), ASCII.</summary>
     public byte[] IdTokenHeader { get; }
 
-    /// <summary>The same key for Microsoft.IdentityModel (validation of our own tokens, and the tests that forge them).</summary>
+    /// <summary>
+    /// The same key for Microsoft.IdentityModel: the tests that forge tokens differing from real ones in one claim, and
+    /// the comparison with JsonWebTokenHandler's output. Issuance and validation here never use it.
+    /// </summary>
     public SigningCredentials Credentials => new(
         ecdsa is not null ? new ECDsaSecurityKey(ecdsa) { KeyId = Kid } : new RsaSecurityKey(rsa!) { KeyId = Kid }, Algorithm);
 

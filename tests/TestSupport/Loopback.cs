@@ -8,28 +8,69 @@ namespace TestSupport;
 /// multi-process tests need.</summary>
 public static class Loopback
 {
+    // Below the kernel's ephemeral range (ip_local_port_range, 32768-60999 by default), which it hands to every outgoing
+    // connection and port-0 bind on the machine. A test that stops a server and starts it again on the same port (a
+    // database restart, a rolling restart) found its port taken in that gap by some other test's connection (CI: the
+    // outage test's PostgreSQL, "could not bind: Address already in use"). Ports here are never taken that way.
+    private const int LowestPort = 20000;
+    private static readonly int HighestPort = Math.Min(32767, EphemeralLow() - 1);
+
+    // A random start per process (test projects run in parallel), then one after another: never the same port twice here.
+    private static int next = Random.Shared.Next(0, Math.Max(1, HighestPort - LowestPort));
+
     /// <summary>
-    /// A port nobody listens on right now, from the OS's ephemeral range, or from [from, to] when given (the local
-    /// PostgreSQL clusters keep to their own range).
+    /// A port nobody listens on right now, below the ephemeral range (see above), or from [from, to] when given.
     /// </summary>
     public static int FreePort(int from = 0, int to = 0)
     {
         for (var port = from; from > 0 && port <= to; port++)
         {
-            try
+            if (IsFree(port))
             {
-                using var probe = new TcpListener(IPAddress.Loopback, port);
-                probe.Start();
                 return port;
             }
-            catch (SocketException)
+        }
+
+        for (var attempt = 0; HighestPort - LowestPort > 100 && attempt < 500; attempt++)
+        {
+            var port = LowestPort + (int)((uint)Interlocked.Increment(ref next) % (uint)(HighestPort - LowestPort));
+            if (IsFree(port))
             {
+                return port;
             }
         }
 
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static bool IsFree(int port)
+    {
+        try
+        {
+            using var probe = new TcpListener(IPAddress.Loopback, port);
+            probe.Start();
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    private static int EphemeralLow()
+    {
+        try
+        {
+            var range = File.ReadAllText("/proc/sys/net/ipv4/ip_local_port_range")
+                .Split((char[])['\t', ' '], StringSplitOptions.RemoveEmptyEntries);
+            return int.Parse(range[0], System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
+        {
+            return 32768;
+        }
     }
 
     /// <summary>Polls <paramref name="path"/> until it answers 2xx; a refused connection or a 503 means "not yet".</summary>

@@ -14,7 +14,8 @@ public sealed class LocalCluster : IAsyncDisposable
     public LocalCluster(string database)
     {
         Database = database;
-        Port = Loopback.FreePort(54340, 54349);
+        // Below the ephemeral range (Loopback.FreePort): the port must still be free when the test starts it again.
+        Port = Loopback.FreePort();
     }
 
     public int Port { get; }
