@@ -62,12 +62,14 @@ public static class KeysPage
         }
         else
         {
-            html.Append("<table><thead><tr><th scope=\"col\">Key ID</th><th scope=\"col\">State</th><th scope=\"col\">Created</th>")
+            html.Append("<table><thead><tr><th scope=\"col\">Key ID</th><th scope=\"col\">Algorithm</th><th scope=\"col\">State</th>")
+                .Append("<th scope=\"col\">Created</th>")
                 .Append("<th scope=\"col\">Signs from</th><th scope=\"col\">Retired</th></tr></thead><tbody>");
             foreach (var key in keys.OrderByDescending(k => k.ActivatesAt))
             {
                 html.Append("<tr><td data-label=\"Key ID\"><code>").Append(E(key.Kid))
-                    .Append("</code></td><td data-label=\"State\"><span class=\"chip\">")
+                    .Append("</code></td><td data-label=\"Algorithm\">").Append(E(key.Algorithm))
+                    .Append("</td><td data-label=\"State\"><span class=\"chip\">")
                     .Append(E(lifecycle.StateOf(key, keys, now).ToString().ToLowerInvariant()))
                     .Append("</span></td><td data-label=\"Created\">")
                     .Append(Time(key.CreatedAt)).Append("</td><td data-label=\"Signs from\">").Append(Time(key.ActivatesAt))

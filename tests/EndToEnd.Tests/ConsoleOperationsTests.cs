@@ -16,6 +16,7 @@ public sealed class ConsoleOperationsTests : ConsoleBrowser
         await page.GotoAsync("/console/keys");
         var before = await page.Locator("tbody tr").CountAsync();
         Assert.That(await page.Locator("tbody tr .chip").First.TextContentAsync(), Is.EqualTo("active"));
+        Assert.That(await page.Locator("tbody tr td[data-label='Algorithm']").First.TextContentAsync(), Is.EqualTo("RS256"));
         await page.GetByLabel("Lead time (seconds)").FillAsync("ten minutes");
         var refused = await ClickAndLoadAsync(page, page.GetByRole(AriaRole.Button, new() { Name = "Add a signing key" }));
         Assert.That(refused.Status, Is.EqualTo(400));
