@@ -21,19 +21,51 @@ public static class DiscoveryEndpoint
 
     public static IResult Handle(IOptions<TokenServiceOptions> options, DiscoveryDocument document, HttpContext context)
     {
-        context.Response.Headers.CacheControl = "public, max-age=3600";
+        // As short as the JWKS's: the algorithms listed follow the published keys, and a client must see a new one
+        // before its key signs (a key is published a lead time ahead; docs/operations.md, key rotation).
+        context.Response.Headers.CacheControl = "public, max-age=300";
         return TypedResults.Bytes(document.Json, "application/json");
     }
 }
 
-/// <summary>The metadata, built once from configuration; features add their entries in <see cref="Build"/>.</summary>
-public sealed class DiscoveryDocument(IOptions<TokenServiceOptions> options)
+/// <summary>
+/// The metadata, built from configuration and the published keys' algorithms, again only when the key ring changes;
+/// features add their entries in <see cref="Build"/>.
+/// </summary>
+public sealed class DiscoveryDocument(IOptions<TokenServiceOptions> options, KeyRing ring)
 {
-    private readonly Lazy<byte[]> json = new(() => System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(Build(options.Value)));
+    // Swapped whole, like the key ring: a reader sees one snapshot's document or the next one's.
+    private volatile Built? built;
 
-    public byte[] Json => json.Value;
+    public byte[] Json
+    {
+        get
+        {
+            var snapshot = ring.Current;
+            if (built is { } last && ReferenceEquals(last.Snapshot, snapshot))
+            {
+                return last.Json;
+            }
 
-    public static Dictionary<string, object> Build(TokenServiceOptions o)
+            var document = Build(options.Value, SigningAlgorithmsOf(snapshot, options.Value));
+            var json = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(document);
+            built = new Built(snapshot, json);
+            return json;
+        }
+    }
+
+    private sealed record Built(KeyRingSnapshot? Snapshot, byte[] Json);
+
+    /// <summary>
+    /// What an ID token may be signed with: the signing key's algorithm first, then every other published key's (a
+    /// rotation to another algorithm publishes the new key before it signs, and old tokens stay valid). Before the keys
+    /// are loaded: the configured algorithm. Clients such as openid-client accept exactly these.
+    /// </summary>
+    private static string[] SigningAlgorithmsOf(KeyRingSnapshot? snapshot, TokenServiceOptions o) => snapshot is null
+        ? [o.SigningAlgorithm]
+        : [.. new[] { snapshot.Signer.Algorithm }.Concat(snapshot.PublishedKeys.Select(k => k.Algorithm)).Distinct()];
+
+    public static Dictionary<string, object> Build(TokenServiceOptions o, string[] signingAlgorithms)
     {
         var issuer = o.IssuerTrimmed;
         return new Dictionary<string, object>
@@ -83,9 +115,9 @@ public sealed class DiscoveryDocument(IOptions<TokenServiceOptions> options)
             ["request_uri_parameter_supported"] = false,
             ["claims_parameter_supported"] = false,
             ["subject_types_supported"] = new[] { "public" },
-            // What new keys sign with (SigningAlgorithm). An OIDC client expects RS256 unless it registered another
-            // id_token_signed_response_alg: docs/configuration.md says so beside the setting.
-            ["id_token_signing_alg_values_supported"] = new[] { o.SigningAlgorithm },
+            // The published keys' algorithms (above). An OIDC client that registered id_token_signed_response_alg
+            // expects that one; docs/configuration.md says so beside SigningAlgorithm.
+            ["id_token_signing_alg_values_supported"] = signingAlgorithms,
             // RFC 8707: `resource` on the authorize and token requests picks one of these audiences. Not registered
             // names (RFC 8414 s.2 allows additional members): the ResourceApi's and the management API's.
             ["resource_indicators_supported"] = true,

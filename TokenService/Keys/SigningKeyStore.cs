@@ -51,6 +51,7 @@ public sealed class SigningKeyStore(NpgsqlDataSource db, KeyEncryption kek, IOpt
         var key = NewKey(algorithm ?? options.Value.SigningAlgorithm, time.GetUtcNow() + lead);
         await using var connection = await db.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
+        await EnsureSameKekAsync(connection, transaction, ct);
         await InsertAsync(connection, transaction, key, ct);
         if (audit is not null)
         {
@@ -59,6 +60,31 @@ public sealed class SigningKeyStore(NpgsqlDataSource db, KeyEncryption kek, IOpt
 
         await transaction.CommitAsync(ct);
         return key;
+    }
+
+    /// <summary>
+    /// A key sealed under another KEY_ENCRYPTION_KEY than the services' could never be opened: once it became the
+    /// signing key, every instance would stop issuing (seen from the outside: `keys rotate` with a mistyped key said
+    /// exit 0). So the newest key already here must open with this one first.
+    /// </summary>
+    private async Task EnsureSameKekAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken ct)
+    {
+        var newest = await connection.QueryFirstOrDefaultAsync<(string Kid, byte[] Sealed)?>(new CommandDefinition(
+            "SELECT kid, private_key_sealed FROM signing_keys ORDER BY created_at DESC LIMIT 1", transaction: transaction, cancellationToken: ct));
+        if (newest is not { } existing)
+        {
+            return;
+        }
+
+        try
+        {
+            CryptographicOperations.ZeroMemory(kek.Open(existing.Sealed, existing.Kid));
+        }
+        catch (CryptographicException)
+        {
+            throw new Shared.Hosting.SettingException("KEY_ENCRYPTION_KEY",
+                "it does not open the signing keys already in this database; expected the key the services run with");
+        }
     }
 
     /// <summary>Opens the private half. Throws <see cref="CryptographicException"/> if the KEK does not match.</summary>

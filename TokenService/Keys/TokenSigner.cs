@@ -70,7 +70,10 @@ public sealed class TokenSigner
     private byte[] EncodedHeader(string type)
     {
         using var buffer = new MemoryStream();
-        using (var json = new Utf8JsonWriter(buffer))
+        // Relaxed escaping: the default encoder writes the '+' of at+jwt as \u002B, which is valid JSON but not what
+        // any reader expects to see. Every value here is ours (algorithm, base64url kid, type).
+        var relaxed = new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+        using (var json = new Utf8JsonWriter(buffer, relaxed))
         {
             json.WriteStartObject();
             json.WriteString("alg", Algorithm);

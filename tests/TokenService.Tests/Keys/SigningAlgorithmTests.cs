@@ -1,7 +1,9 @@
 using System.Net;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.IdentityModel.JsonWebTokens;
 using TestSupport;
+using TokenService.Keys;
 using TokenService.Tests.Revocation;
 
 namespace TokenService.Tests.Keys;
@@ -62,6 +64,34 @@ public sealed class SigningAlgorithmTests
                     "RFC 7518 s.3.4: R || S, not DER");
             });
         }
+    }
+
+    [Test]
+    public async Task Discovery_names_the_algorithms_of_the_published_keys_the_signing_one_first()
+    {
+        await using var host = new TokenServiceHost(await PostgresServer.CreateDatabaseAsync("algdiscovery"));
+        using var client = await host.CreateReadyClientAsync();
+        async Task<string?[]> AdvertisedAsync() => JsonDocument.Parse(await client.GetStringAsync("/.well-known/openid-configuration"))
+            .RootElement.GetProperty("id_token_signing_alg_values_supported").EnumerateArray().Select(a => a.GetString()).ToArray();
+        var store = host.Services.GetRequiredService<SigningKeyStore>();
+        var refresher = host.Services.GetRequiredService<KeyRingRefresher>();
+
+        var before = await AdvertisedAsync();
+        await store.AddAsync(TimeSpan.FromMinutes(10), default, algorithm: "ES256");
+        await refresher.ReloadAsync(default);
+        var pending = await AdvertisedAsync();
+        await store.AddAsync(TimeSpan.Zero, default, algorithm: "PS256");
+        await refresher.ReloadAsync(default);
+        var rotated = await AdvertisedAsync();
+        using var response = await client.GetAsync("/.well-known/openid-configuration");
+        Assert.Multiple(() =>
+        {
+            Assert.That(before, Is.EqualTo(new[] { "RS256" }));
+            Assert.That(pending, Is.EqualTo(new[] { "RS256", "ES256" }), "a pending key's algorithm is announced before it signs");
+            Assert.That(rotated, Is.EquivalentTo(new[] { "PS256", "RS256", "ES256" }));
+            Assert.That(rotated[0], Is.EqualTo("PS256"), "the signing key's first");
+            Assert.That(response.Headers.CacheControl?.MaxAge, Is.EqualTo(TimeSpan.FromSeconds(300)), "no longer cached than the JWKS");
+        });
     }
 
     private static string Base64(string base64Url)

@@ -31,6 +31,7 @@ public sealed class SigningKeyRotationTests
     private KeyRing ring = null!;
     private KeyRingRefresher refresher = null!;
     private AccessTokenIssuer issuer = null!;
+    private byte[] kek = null!;
 
     [SetUp]
     public async Task SetUpAsync()
@@ -39,7 +40,8 @@ public sealed class SigningKeyRotationTests
         db = Postgres.CreateDataSource(connectionString, "tests");
         time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var options = Options.Create(new TokenServiceOptions { AccessTokenLifetimeSeconds = (int)Lifetime.TotalSeconds });
-        store = new SigningKeyStore(db, new KeyEncryption(RandomNumberGenerator.GetBytes(32)), options, time);
+        kek = RandomNumberGenerator.GetBytes(32);
+        store = new SigningKeyStore(db, new KeyEncryption(kek), options, time);
         ring = new KeyRing();
         refresher = new KeyRingRefresher(store, ring, options, time, NullLogger<KeyRingRefresher>.Instance);
         issuer = new AccessTokenIssuer(ring, options, time);
@@ -124,7 +126,7 @@ public sealed class SigningKeyRotationTests
     [Test]
     public async Task The_cli_lists_both_keys_with_their_states_after_a_rotation()
     {
-        var settings = new Dictionary<string, string?> { ["DATABASE_URL"] = connectionString, ["KEY_ENCRYPTION_KEY"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)) };
+        var settings = new Dictionary<string, string?> { ["DATABASE_URL"] = connectionString, ["KEY_ENCRYPTION_KEY"] = Convert.ToBase64String(kek) };
         var output = new StringWriter();
         Assert.That(await OpsCli.RunAsync(["keys", "rotate", "--lead-seconds", "600"], TextWriter.Null, TextWriter.Null, settings), Is.EqualTo(OpsCli.Ok));
         Assert.That(await OpsCli.RunAsync(["keys", "list"], output, TextWriter.Null, settings), Is.EqualTo(OpsCli.Ok));
@@ -171,7 +173,7 @@ public sealed class SigningKeyRotationTests
         var settings = new Dictionary<string, string?>
         {
             ["DATABASE_URL"] = connectionString,
-            ["KEY_ENCRYPTION_KEY"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
+            ["KEY_ENCRYPTION_KEY"] = Convert.ToBase64String(kek),
         };
         var output = new StringWriter();
         var error = new StringWriter();
@@ -187,6 +189,26 @@ public sealed class SigningKeyRotationTests
             Assert.That(lines[0], Does.Contain("--algorithm must be one of RS256, PS256, ES256"));
             Assert.That((await store.ListAsync(default)).Select(k => k.Algorithm), Is.EquivalentTo(new[] { "RS256", "ES256" }),
                 "nothing added by the refused one");
+        });
+    }
+
+    [Test]
+    public async Task The_cli_refuses_to_add_a_key_sealed_under_another_kek()
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["DATABASE_URL"] = connectionString,
+            ["KEY_ENCRYPTION_KEY"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
+        };
+        var error = new StringWriter();
+        var exitCode = await OpsCli.RunAsync(["keys", "rotate", "--lead-seconds", "0"], TextWriter.Null, error, settings);
+        var lines = error.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Multiple(async () =>
+        {
+            Assert.That(exitCode, Is.EqualTo(OpsCli.Usage));
+            Assert.That(lines, Has.Length.EqualTo(1));
+            Assert.That(lines[0], Does.Contain("KEY_ENCRYPTION_KEY: it does not open the signing keys already in this database"));
+            Assert.That(await store.ListAsync(default), Has.Count.EqualTo(1), "no key nobody could open");
         });
     }
 }

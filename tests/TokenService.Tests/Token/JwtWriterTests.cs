@@ -119,6 +119,9 @@ public sealed class JwtWriterTests
             Assert.That(accessResult.IsValid, Is.True, accessResult.Exception?.Message);
             Assert.That(idResult.IsValid, Is.True, idResult.Exception?.Message);
             Assert.That(new JsonWebToken(access).Alg, Is.EqualTo(algorithm));
+            Assert.That(Encoding.UTF8.GetString(Base64UrlEncoder.DecodeBytes(access.Split('.')[0])),
+                Is.EqualTo($"{{\"alg\":\"{algorithm}\",\"kid\":\"kid-{algorithm}\",\"typ\":\"at+jwt\"}}"),
+                "the header as written, '+' not escaped");
             Assert.That(JsonNode.DeepEquals(Part(id, 0), Part(ReferenceIdToken(idRequest, signer), 0)), Is.True, "ID token header");
             Assert.That(JsonNode.DeepEquals(Part(id, 1), Part(ReferenceIdToken(idRequest, signer), 1)), Is.True,
                 $"ID token claims {Part(id, 1)}");
