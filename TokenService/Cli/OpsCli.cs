@@ -102,6 +102,8 @@ public static partial class OpsCli
                           ? $"{command.Name}: unknown command '{typo}'"
                           : $"{command.Name}: a command is needed") +
                       $": expected one of {string.Join(", ", command.Subcommands.Select(c => c.Name))}"
+                    : OptionValueMissing().Match(parse.Errors[0].Message) is { Success: true } missing
+                        ? $"{missing.Groups["option"].Value}: a value is needed"
                     : parse.Errors[0].Message.StartsWith("Required argument missing", StringComparison.Ordinal)
                         ? $"{command.Name}: missing {string.Join(" ", command.Arguments.Select(a => "<" + a.Name + ">"))}"
                         : Readable(parse.Errors[0].Message.TrimEnd('.'));
@@ -126,9 +128,15 @@ public static partial class OpsCli
     /// <summary>The parser names .NET types ("System.Nullable`1[System.Int32]"); an operator needs what to type instead.</summary>
     private static string Readable(string message) =>
         CannotParse().Match(message) is { Success: true } m
-            ? $"{m.Groups["option"].Value}: '{m.Groups["value"].Value}' is not " +
-              (m.Groups["type"].Value.Contains("Int", StringComparison.Ordinal) ? "a whole number" : "a valid value")
+            ? $"{m.Groups["option"].Value}: '{m.Groups["value"].Value}' " +
+              (!m.Groups["type"].Value.Contains("Int", StringComparison.Ordinal) ? "is not a valid value"
+                  : long.TryParse(m.Groups["value"].Value, out _) || m.Groups["value"].Value.All(char.IsAsciiDigit) ? "is out of range"
+                  : "is not a whole number")
             : message;
+
+    // "Required argument missing for option: '--algorithm'." when the option is last and its value left out.
+    [System.Text.RegularExpressions.GeneratedRegex("^Required argument missing for option: '(?<option>[^']+)'")]
+    private static partial System.Text.RegularExpressions.Regex OptionValueMissing();
 
     [System.Text.RegularExpressions.GeneratedRegex(
         "^Cannot parse argument '(?<value>.*)' for option '(?<option>[^']+)' as expected type '(?<type>[^']+)'")]

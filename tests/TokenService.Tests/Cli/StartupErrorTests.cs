@@ -47,6 +47,8 @@ public sealed class StartupErrorTests
     [TestCase(Service, "SigningAlgorithm=es256", 2, "SigningAlgorithm must be one of RS256, PS256, ES256")]
     [TestCase(Service, "SigningAlgorithm=HS256\n", 2, "SigningAlgorithm must be one of RS256, PS256, ES256")]
     [TestCase("keys rotate --algorithm none", "", 2, "--algorithm must be one of RS256, PS256, ES256")]
+    [TestCase("keys rotate --algorithm", "", 2, "--algorithm: a value is needed")]
+    [TestCase("keys rotate --lead-seconds 2147483648", "", 2, "--lead-seconds: '2147483648' is out of range")]
     [TestCase(Service, "Issuer=not a url", 2, "Issuer must be an absolute http(s) URL")]
     [TestCase(Service, "DATABASE_URL=garbage;;", 2, "DATABASE_URL: expected a PostgreSQL URL")]
     [TestCase(Service, "Audit__RetentionDays=-1", 2, "Audit:RetentionDays must be 0 (keep forever) or more")]
