@@ -166,7 +166,7 @@ public sealed class TokenServiceOptionsValidator : IValidateOptions<TokenService
             failures.Add("RsaKeySize must be 2048..8192 and a multiple of 8");
         }
 
-        if (Shared.Protocol.SigningAlgorithms.Parse(o.SigningAlgorithm) is null)
+        if (!Shared.Protocol.SigningAlgorithms.IsKnown(o.SigningAlgorithm))
         {
             failures.Add($"SigningAlgorithm must be one of {string.Join(", ", Shared.Protocol.SigningAlgorithms.All)}");
         }

@@ -34,7 +34,10 @@ internal static class SideBySideScenarios
         : Unavailable(c, Es256Figure, "no --es256-url/--es256-app (the ES256 TokenService not started)");
 
     /// <summary>One side: where its token endpoint is, its warm client, and the process whose CPU its rows show.</summary>
-    private sealed record Leg(string Name, Uri Endpoint, Credentials App, int Pid);
+    private sealed record Leg(string Name, Uri Endpoint, Credentials App, int Pid)
+    {
+        public byte[] Body(string extra) => Http.ClientCredentialsForm(App.ClientId, App.Secret, extra);
+    }
 
     /// <param name="oursOverOther">The ratio is our RS256 figure over the other's (true) or the other's over ours.</param>
     private static async Task CompareAsync(BenchContext c, Leg otherLeg, string figure, double target, bool oursOverOther)
@@ -47,7 +50,7 @@ internal static class SideBySideScenarios
         using var client = Http.Create(Connections);
         foreach (var leg in new[] { oursLeg, otherLeg })
         {
-            var body = Http.ClientCredentialsForm(leg.App.ClientId, leg.App.Secret, o.TokenExtra);
+            var body = leg.Body(o.TokenExtra);
             var (status, answer) = await BenchContext.ProbeAsync(client, Http.Post(leg.Endpoint, body, Http.Form));
             if (status != 200)
             {
@@ -61,7 +64,7 @@ internal static class SideBySideScenarios
         var window = TimeSpan.FromSeconds(Math.Max(3, o.Window.TotalSeconds / 2));
         Task<LoadResult> Run(Leg leg, int round)
         {
-            var body = Http.ClientCredentialsForm(leg.App.ClientId, leg.App.Secret, o.TokenExtra);
+            var body = leg.Body(o.TokenExtra);
             return LoadRunner.RunAsync(client, new LoadSpec($"warm @{Connections}, {leg.Name} (round {round})", Connections, o.WarmUp,
                 window, (_, _) => Http.Post(leg.Endpoint, body, Http.Form), static (s, _) => s == 200),
                 c.Processes with { TokenService = leg.Pid });
@@ -70,7 +73,7 @@ internal static class SideBySideScenarios
         foreach (var leg in new[] { oursLeg, otherLeg })
         {
             c.Progress($"{figure}: {SideWarmUp.TotalSeconds} s unrecorded on {leg.Name}");
-            var body = Http.ClientCredentialsForm(leg.App.ClientId, leg.App.Secret, o.TokenExtra);
+            var body = leg.Body(o.TokenExtra);
             await LoadRunner.RunAsync(client, new LoadSpec("side warm-up", Connections, TimeSpan.Zero, SideWarmUp,
                 (_, _) => Http.Post(leg.Endpoint, body, Http.Form), static (_, _) => true), c.Processes);
         }

@@ -12,8 +12,8 @@ public static class SigningAlgorithms
 
     public static readonly IReadOnlyList<string> All = [RS256, PS256, ES256];
 
-    /// <summary>The name as written (case-sensitive, RFC 7515 s.4.1.1), or null for anything else.</summary>
-    public static string? Parse(string? name) => All.FirstOrDefault(a => a == name);
+    /// <summary>One of <see cref="All"/>, exactly as written (alg is case-sensitive, RFC 7515 s.4.1.1).</summary>
+    public static bool IsKnown(string? name) => All.Contains(name);
 
     public static bool IsRsa(string algorithm) => algorithm is RS256 or PS256;
 }

@@ -30,7 +30,7 @@ public static class KeysCommand
             }
 
             var named = parse.GetValue(algorithm);
-            if (named is not null && SigningAlgorithms.Parse(named) is null)
+            if (named is not null && !SigningAlgorithms.IsKnown(named))
             {
                 return await context.FailAsync(OpsCli.Usage, $"--algorithm must be one of {string.Join(", ", SigningAlgorithms.All)}");
             }

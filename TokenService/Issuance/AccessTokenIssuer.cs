@@ -1,9 +1,9 @@
-using System.Buffers.Text;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Shared.Protocol;
+using TokenService.Crypto;
 using TokenService.Keys;
 
 namespace TokenService.Issuance;
@@ -57,7 +57,7 @@ public sealed class AccessTokenIssuer(KeyRing ring, IOptions<TokenServiceOptions
         var expires = now.AddSeconds(lifetime);
         Span<byte> random = stackalloc byte[16];
         RandomNumberGenerator.Fill(random);
-        var jti = Base64Url.EncodeToString(random);
+        var jti = SecretGenerator.Base64Url(random);
         var claims = new Claims(request, settings, now.ToUnixTimeSeconds(), expires.ToUnixTimeSeconds(), jti);
         var jwt = JwtWriter.Write(signer, signer.AccessTokenHeader, claims, static (json, c) => c.WriteTo(json));
         return new IssuedAccessToken(jwt, jti, lifetime, expires);

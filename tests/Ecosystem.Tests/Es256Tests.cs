@@ -1,13 +1,8 @@
 using System.Net;
 using System.Net.Http.Headers;
-using System.Security.Claims;
 using Duende.IdentityModel.Client;
-using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Shared.Protocol;
 using TestSupport;
@@ -46,21 +41,7 @@ public sealed class Es256Tests
 
         application = await tokenService.CreateApplicationAsync("ecosystem-es256", [.. Scopes.ApiScopes]);
 
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer(o =>
-        {
-            o.Authority = issuer;
-            o.Audience = "resource-api";
-            o.BackchannelHttpHandler = Ecosystem.Certificate.TrustingHandler();
-        });
-        builder.Services.AddAuthorization();
-        outside = builder.Build();
-        outside.UseAuthentication();
-        outside.UseAuthorization();
-        outside.MapGet("/me", (ClaimsPrincipal user) => user.FindFirst("client_id")?.Value).RequireAuthorization();
-        await outside.StartAsync();
+        outside = await OutsideApi.StartAsync(issuer);
     }
 
     [OneTimeTearDown]

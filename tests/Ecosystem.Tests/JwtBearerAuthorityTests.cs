@@ -1,20 +1,15 @@
 using System.Net;
 using System.Net.Http.Headers;
-using System.Security.Claims;
-using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using TestSupport;
 
 namespace Ecosystem.Tests;
 
 /// <summary>
-/// Somebody else's ASP.NET Core API, configured the way the JwtBearer documentation says and nothing more:
-/// <c>Authority</c> (discovery + JWKS) and <c>Audience</c>. It must accept our access tokens and refuse altered ones.
-/// Its /orders endpoint passes the caller's token on to the ResourceApi, as an API in front of ours would.
+/// Somebody else's ASP.NET Core API (<see cref="OutsideApi"/>: Authority and Audience only) must accept our access tokens
+/// and refuse altered ones. Its /metrics endpoint passes the caller's token on to the ResourceApi, as an API in front of
+/// ours would.
 /// </summary>
 public sealed class JwtBearerAuthorityTests
 {
@@ -26,22 +21,7 @@ public sealed class JwtBearerAuthorityTests
     public async Task StartAsync()
     {
         resourceApi = Ecosystem.Api.CreateClient();
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer(o =>
-        {
-            o.Authority = Ecosystem.Issuer;
-            o.Audience = "resource-api";
-            // The only test-specific line: trust the test certificate (a real deployment trusts a real CA).
-            o.BackchannelHttpHandler = Ecosystem.Certificate.TrustingHandler();
-        });
-        builder.Services.AddAuthorization();
-        app = builder.Build();
-        app.UseAuthentication();
-        app.UseAuthorization();
-        app.MapGet("/me", (ClaimsPrincipal user) => user.FindFirst("client_id")?.Value).RequireAuthorization();
-        app.MapGet("/metrics", async (HttpContext context) =>
+        app = await OutsideApi.StartAsync(Ecosystem.Issuer, api => api.MapGet("/metrics", async (HttpContext context) =>
         {
             using var request = new HttpRequestMessage(HttpMethod.Post, "/graphql")
             {
@@ -50,8 +30,7 @@ public sealed class JwtBearerAuthorityTests
             request.Headers.Authorization = AuthenticationHeaderValue.Parse(context.Request.Headers.Authorization.ToString());
             using var response = await resourceApi.SendAsync(request);
             return Results.Text(await response.Content.ReadAsStringAsync(), "application/json", statusCode: (int)response.StatusCode);
-        }).RequireAuthorization();
-        await app.StartAsync();
+        }).RequireAuthorization());
         client = new HttpClient { BaseAddress = new Uri(app.Urls.First()) };
     }
 
