@@ -1,4 +1,5 @@
 using Npgsql;
+using Shared.Hosting;
 using TokenService.Caching;
 using TokenService.Keys;
 
@@ -105,6 +106,10 @@ public sealed partial class ChangeListener(
         catch (Exception e) when (e is NpgsqlException or IOException or TimeoutException or InvalidOperationException)
         {
             LogDisconnected(logger, e.Message);
+        }
+        catch (SettingException)
+        {
+            // A signing key this KEK does not open: the refresher logged it, naming the key, and keeps the last snapshot.
         }
     }
 

@@ -1,20 +1,20 @@
-using System.Security.Cryptography;
 using Microsoft.Extensions.Options;
 using Shared.Database;
+using Shared.Hosting;
 
 namespace TokenService.Keys;
 
 /// <summary>
 /// Loads the key ring at start (creating the first key on an empty database) and reloads it periodically, so a
 /// key added by <c>keys rotate</c> or by another instance is published and then used without a restart.
-/// While the database is unreachable the last snapshot stays in use.
+/// While the database is unreachable, or the signing key does not open, the last snapshot stays in use.
 /// </summary>
 public sealed partial class KeyRingRefresher(
     SigningKeyStore store,
     KeyRing ring,
     IOptions<TokenServiceOptions> options,
     TimeProvider time,
-    ILogger<KeyRingRefresher> logger) : BackgroundService
+    ILogger<KeyRingRefresher> logger) : BackgroundService, IHostedLifecycleService
 {
     // Opened private keys by kid: a reload does not re-import (and re-warm) a key it already has.
     private readonly Dictionary<string, TokenSigner> opened = [];
@@ -25,10 +25,44 @@ public sealed partial class KeyRingRefresher(
     public SigningKeyLifecycle Lifecycle { get; } = new(
         TimeSpan.FromSeconds(options.Value.LongestAccessTokenLifetimeSeconds), TimeSpan.FromMinutes(5));
 
+    // Set when StartingAsync loaded the ring: the loop then has no first key to make.
+    private bool loadedAtStart;
+
+    /// <summary>
+    /// The first load, before any hosted service starts: so before Kestrel listens and before data protection writes a
+    /// key of its own, sealed under this KEK, into the table every instance shares. A KEK that does not open the signing
+    /// key stops the start here, and Program says so in one line (exit 2). Any other failure (the database not there
+    /// yet) leaves it to the loop, as before: the service starts and /readyz answers 503 until the keys are loaded.
+    /// </summary>
+    public async Task StartingAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await store.EnsureOneExistsAsync(cancellationToken);
+            await ReloadAsync(atStart: true, cancellationToken);
+            loadedAtStart = true;
+        }
+        catch (Exception e) when (e is not SettingException && !cancellationToken.IsCancellationRequested)
+        {
+            LogFailure(e);
+        }
+    }
+
+    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var delay = TimeSpan.FromSeconds(Math.Max(1, options.Value.KeyRefreshSeconds));
-        var first = true;
+        var first = !loadedAtStart;
+        if (loadedAtStart)
+        {
+            await WaitAsync(delay, stoppingToken);
+        }
+
         while (!stoppingToken.IsCancellationRequested)
         {
             try
@@ -46,33 +80,57 @@ public sealed partial class KeyRingRefresher(
                 // Stopping (or disposed after a failed start): an exception here would be logged as a Critical host failure.
                 return;
             }
-            catch (Exception e) when (Postgres.IsUnavailable(e) || e is Npgsql.NpgsqlException)
-            {
-                LogDatabaseUnavailable(logger, e.Message);
-            }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                LogReloadFailed(logger, e);
+                LogFailure(e);
             }
 
-            try
-            {
-                await Task.Delay(ring.Current is null ? TimeSpan.FromSeconds(1) : delay, time, stoppingToken);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
+            await WaitAsync(ring.Current is null ? TimeSpan.FromSeconds(1) : delay, stoppingToken);
+        }
+    }
+
+    private async Task WaitAsync(TimeSpan delay, CancellationToken stoppingToken)
+    {
+        try
+        {
+            await Task.Delay(delay, time, stoppingToken);
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopping: the loop sees the token.
+        }
+    }
+
+    /// <summary>
+    /// One line per failed load, never a stack trace for what an operator fixes outside the code: the database, or a
+    /// key sealed under another KEK (already logged with its kid where it was found).
+    /// </summary>
+    private void LogFailure(Exception e)
+    {
+        if (e is SettingException)
+        {
+            return;
+        }
+
+        if (Postgres.IsUnavailable(e) || e is Npgsql.NpgsqlException)
+        {
+            LogDatabaseUnavailable(logger, e.Message);
+        }
+        else
+        {
+            LogReloadFailed(logger, e);
         }
     }
 
     /// <summary>Reads every key, decides which signs and which are published, and swaps the snapshot.</summary>
-    public async Task ReloadAsync(CancellationToken ct)
+    public Task ReloadAsync(CancellationToken ct) => ReloadAsync(atStart: false, ct);
+
+    private async Task ReloadAsync(bool atStart, CancellationToken ct)
     {
         await reloading.WaitAsync(ct);
         try
         {
-            await ReloadOnceAsync(ct);
+            await ReloadOnceAsync(atStart, ct);
         }
         finally
         {
@@ -80,7 +138,7 @@ public sealed partial class KeyRingRefresher(
         }
     }
 
-    private async Task ReloadOnceAsync(CancellationToken ct)
+    private async Task ReloadOnceAsync(bool atStart, CancellationToken ct)
     {
         var keys = await store.ListAsync(ct);
         var now = time.GetUtcNow();
@@ -92,8 +150,10 @@ public sealed partial class KeyRingRefresher(
             {
                 signer = store.OpenSigner(signing);
             }
-            catch (CryptographicException)
+            catch (SettingException) when (!atStart)
             {
+                // Running (a key added since under another KEK became the signing key): one line naming it per attempt,
+                // and the last snapshot keeps signing. At start nothing is logged: Program prints the one line and exits.
                 LogWrongKek(logger, signing.Kid);
                 throw;
             }
@@ -133,7 +193,7 @@ public sealed partial class KeyRingRefresher(
         catch (Exception e) when (e is not OperationCanceledException)
         {
             // The periodic refresh tries again.
-            LogReloadFailed(logger, e);
+            LogFailure(e);
         }
     }
 
@@ -147,6 +207,7 @@ public sealed partial class KeyRingRefresher(
     private static partial void LogReloadFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(1004, LogLevel.Critical,
-        "Signing key {Kid} cannot be opened with the configured KEY_ENCRYPTION_KEY: is it the key this database was set up with?")]
+        "Signing key {Kid} cannot be opened with the configured KEY_ENCRYPTION_KEY: was it added under another one? " +
+        "Every instance and `keys rotate` need the same value")]
     private static partial void LogWrongKek(ILogger logger, string kid);
 }

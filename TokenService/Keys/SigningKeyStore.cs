@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using Dapper;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using Shared.Hosting;
 using Shared.Protocol;
 using TokenService.Audit;
 using TokenService.Crypto;
@@ -71,26 +72,16 @@ public sealed class SigningKeyStore(NpgsqlDataSource db, KeyEncryption kek, IOpt
     {
         var newest = await connection.QueryFirstOrDefaultAsync<(string Kid, byte[] Sealed)?>(new CommandDefinition(
             "SELECT kid, private_key_sealed FROM signing_keys ORDER BY created_at DESC LIMIT 1", transaction: transaction, cancellationToken: ct));
-        if (newest is not { } existing)
+        if (newest is { } existing)
         {
-            return;
-        }
-
-        try
-        {
-            CryptographicOperations.ZeroMemory(kek.Open(existing.Sealed, existing.Kid));
-        }
-        catch (CryptographicException)
-        {
-            throw new Shared.Hosting.SettingException("KEY_ENCRYPTION_KEY",
-                "it does not open the signing keys already in this database; expected the key the services run with");
+            CryptographicOperations.ZeroMemory(OpenPrivateKey(existing.Sealed, existing.Kid));
         }
     }
 
-    /// <summary>Opens the private half. Throws <see cref="CryptographicException"/> if the KEK does not match.</summary>
+    /// <summary>Opens the private half. Throws <see cref="SettingException"/> naming KEY_ENCRYPTION_KEY if it does not open it.</summary>
     public TokenSigner OpenSigner(SigningKey key)
     {
-        var pkcs8 = kek.Open(key.PrivateKeySealed, key.Kid);
+        var pkcs8 = OpenPrivateKey(key.PrivateKeySealed, key.Kid);
         AsymmetricAlgorithm opened = SigningAlgorithms.IsRsa(key.Algorithm) ? RSA.Create() : ECDsa.Create();
         try
         {
@@ -105,6 +96,24 @@ public sealed class SigningKeyStore(NpgsqlDataSource db, KeyEncryption kek, IOpt
         finally
         {
             CryptographicOperations.ZeroMemory(pkcs8);
+        }
+    }
+
+    /// <summary>
+    /// The one place a KEK that does not open a key becomes the operator's line: `keys rotate` and the service's start
+    /// both refuse with it (exit 2, issue 13). GCM cannot tell a wrong key from an altered blob; the KEK is what an
+    /// operator gets wrong, so that is what it names. Never the value: it is the secret.
+    /// </summary>
+    private byte[] OpenPrivateKey(byte[] sealedKey, string kid)
+    {
+        try
+        {
+            return kek.Open(sealedKey, kid);
+        }
+        catch (CryptographicException e)
+        {
+            throw new SettingException("KEY_ENCRYPTION_KEY",
+                "it does not open the signing keys already in this database; expected the value every instance of this deployment uses", e);
         }
     }
 

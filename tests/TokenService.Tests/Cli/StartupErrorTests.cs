@@ -1,7 +1,13 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
+using Dapper;
+using Microsoft.Extensions.Options;
+using Npgsql;
 using TestSupport;
+using TokenService.Crypto;
+using TokenService.Keys;
 
 namespace TokenService.Tests.Cli;
 
@@ -90,6 +96,79 @@ public sealed class StartupErrorTests
             Assert.That(run.Error + run.Out, Does.Not.Contain("   at ").And.Not.Contain("Exception"), "no stack trace, no exception name");
             Assert.That(run.Error, Does.Not.Contain("hunter2"), "a DATABASE_URL's password is never echoed");
         });
+    }
+
+    // An outside review: with a KEK that did not open the keys in the database the service came up, answered 503, logged a
+    // stack trace per request, and wrote a data-protection key sealed under the wrong KEK into the shared table.
+    // Development runs without a KEK on a fixed development key: against keys sealed under another, the same refusal.
+    [TestCase("Production", "wrong")]
+    [TestCase("Development", "unset")]
+    public async Task A_kek_that_does_not_open_the_signing_keys_stops_the_service_before_it_writes(string environmentName, string kek)
+    {
+        var sealedUnder = await DatabaseWithKeysAsync();
+        var before = await CountRowsAsync(sealedUnder.Database);
+        var run = await BinaryRun.RunAsync("TokenService.dll", [], new Dictionary<string, string?>
+        {
+            ["DATABASE_URL"] = sealedUnder.Database,
+            ["KEY_ENCRYPTION_KEY"] = kek == "unset" ? null : Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
+            ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{Loopback.FreePort()}",
+            ["ASPNETCORE_ENVIRONMENT"] = environmentName,
+            ["DOTNET_ENVIRONMENT"] = null,
+        }, Timeout);
+
+        var lines = run.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var after = await CountRowsAsync(sealedUnder.Database);
+        Assert.Multiple(() =>
+        {
+            Assert.That(run.TimedOut, Is.False, "it must stop by itself, not start serving: " + run.Out);
+            Assert.That(run.ExitCode, Is.EqualTo(2), run.Error);
+            Assert.That(lines, Has.Length.EqualTo(1), "exactly one line on stderr: " + run.Error);
+            Assert.That(run.Error, Does.StartWith("error: KEY_ENCRYPTION_KEY: it does not open the signing keys"));
+            Assert.That(run.Error + run.Out, Does.Not.Contain("   at ").And.Not.Contain("Exception"), "no stack trace, no exception name");
+            Assert.That(run.Error + run.Out, Does.Not.Contain(sealedUnder.Kek), "never the key itself");
+            Assert.That(after, Is.EqualTo(before), "no data-protection key, no signing key written");
+        });
+    }
+
+    // A KEK pasted into an environment file or a secret store often ends in a newline. Base64 ignores white space and
+    // KeyEncryption trims it (as DPoPNonces does for the same value): the key is the same, so the service starts.
+    [Test]
+    public async Task The_right_kek_with_a_trailing_newline_opens_the_keys_and_the_service_gets_ready()
+    {
+        var sealedUnder = await DatabaseWithKeysAsync();
+        var port = Loopback.FreePort();
+        var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "TokenService.dll")])
+        {
+            WorkingDirectory = AppContext.BaseDirectory,
+        };
+        start.Environment["DATABASE_URL"] = sealedUnder.Database;
+        start.Environment["KEY_ENCRYPTION_KEY"] = sealedUnder.Kek + "\n";
+        start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        start.Environment.Remove("DOTNET_ENVIRONMENT");
+        var folder = Directory.CreateTempSubdirectory("kek-newline").FullName;
+        await using var service = await ListeningProcess.StartAsync(start, "TokenService", port, folder);
+        using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        await Loopback.WaitUntilReadyAsync(client, gaveUp: () => service.Process.HasExited);
+    }
+
+    /// <summary>A database of its own whose one signing key is sealed under a KEK of its own, as a running deployment has.</summary>
+    private static async Task<(string Database, string Kek)> DatabaseWithKeysAsync()
+    {
+        var connectionString = await PostgresServer.CreateDatabaseAsync("startupkek");
+        var kek = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+        await using var db = NpgsqlDataSource.Create(connectionString);
+        var store = new SigningKeyStore(db, new KeyEncryption(Convert.FromBase64String(kek)),
+            Options.Create(new TokenServiceOptions()), TimeProvider.System);
+        await store.EnsureOneExistsAsync(default);
+        return (connectionString, kek);
+    }
+
+    private static async Task<(long SigningKeys, long DataProtectionKeys)> CountRowsAsync(string connectionString)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        return (await connection.ExecuteScalarAsync<long>("SELECT count(*) FROM signing_keys"),
+            await connection.ExecuteScalarAsync<long>("SELECT count(*) FROM data_protection_keys"));
     }
 
     [Test]

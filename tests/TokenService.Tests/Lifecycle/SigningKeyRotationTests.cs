@@ -1,4 +1,8 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Security.Cryptography;
+using Dapper;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
@@ -210,5 +214,67 @@ public sealed class SigningKeyRotationTests
             Assert.That(lines[0], Does.Contain("KEY_ENCRYPTION_KEY: it does not open the signing keys already in this database"));
             Assert.That(await store.ListAsync(default), Has.Count.EqualTo(1), "no key nobody could open");
         });
+    }
+
+    // A key another KEK sealed (added by hand, or by a `keys rotate` from before it checked) that becomes the signing
+    // key while the service runs: the service keeps signing with the key it has and says so in one line per reload,
+    // not a stack trace (an outside review saw one per second).
+    [Test]
+    public async Task A_signing_key_sealed_under_another_kek_keeps_the_last_key_signing_and_logs_one_line()
+    {
+        var old = ring.Current!.SigningKid;
+        using var other = RSA.Create(2048);
+        var parameters = other.ExportParameters(false);
+        await using (var connection = await db.OpenConnectionAsync())
+        {
+            await connection.ExecuteAsync("""
+                INSERT INTO signing_keys (kid, algorithm, public_modulus, public_exponent, private_key_sealed, created_at, activates_at)
+                VALUES ('other-kek-key', 'RS256', @modulus, @exponent, @sealed, @now, @now)
+                """, new
+            {
+                modulus = Base64UrlEncoder.Encode(parameters.Modulus),
+                exponent = Base64UrlEncoder.Encode(parameters.Exponent),
+                @sealed = new KeyEncryption(RandomNumberGenerator.GetBytes(32)).Seal(other.ExportPkcs8PrivateKey(), "other-kek-key"),
+                now = time.GetUtcNow().UtcDateTime.AddSeconds(1),
+            });
+        }
+
+        var logger = new RecordingLogger();
+        using var running = new KeyRingRefresher(store, ring, Options.Create(new TokenServiceOptions()), time, logger);
+        time.Advance(TimeSpan.FromSeconds(2));
+        var refused = await Assert.ThrowsAsync<Shared.Hosting.SettingException>(() => running.ReloadAsync(default));
+        await running.StartAsync(default);
+        // The loop's next reloads: the fake clock moves on until two of them have logged (an advance that comes before
+        // the loop waits is lost, so it is repeated).
+        var clock = Stopwatch.StartNew();
+        while (logger.Lines.Count < 3 && clock.Elapsed < TimeSpan.FromSeconds(10))
+        {
+            time.Advance(TimeSpan.FromSeconds(new TokenServiceOptions().KeyRefreshSeconds));
+            await Task.Delay(50);
+        }
+
+        await running.StopAsync(default);
+        var lines = logger.Lines.ToArray();
+        Assert.Multiple(() =>
+        {
+            Assert.That(refused!.Message, Does.StartWith("KEY_ENCRYPTION_KEY: it does not open the signing keys"));
+            Assert.That(ring.Current!.SigningKid, Is.EqualTo(old), "the last snapshot keeps signing");
+            Assert.That(lines, Has.Length.AtLeast(3), "the direct reload and two of the periodic loop");
+            Assert.That(lines.Select(l => l.Message), Has.All.Contain("other-kek-key").And.All.Contain("KEY_ENCRYPTION_KEY"),
+                "one line per reload, naming the key");
+            Assert.That(lines.Select(l => l.Exception), Has.All.Null, "no stack trace");
+        });
+    }
+
+    private sealed class RecordingLogger : ILogger<KeyRingRefresher>
+    {
+        public ConcurrentQueue<(string Message, Exception? Exception)> Lines { get; } = [];
+
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state,
+            Exception? exception, Func<TState, Exception?, string> formatter) => Lines.Enqueue((formatter(state, exception), exception));
     }
 }
