@@ -60,6 +60,51 @@ public sealed class RowLevelSecurityTests
         Assert.That(await UnfilteredCountAsync(access), Is.EqualTo(expected));
     }
 
+    /// <summary>
+    /// A policy change (it regenerates the table's row security) while an ANALYZE of the table runs, as autovacuum does
+    /// soon after a fresh database is seeded: the two once deadlocked (a CI run's assignDataPoolAccessPolicy got 503).
+    /// The ANALYZE holds ShareUpdateExclusiveLock and ends by writing the table's pg_class row; the change must not have
+    /// written that row (its GRANT did) before it waits for the table's AccessExclusiveLock.
+    /// </summary>
+    [Test]
+    [CancelAfter(30_000)]
+    public async Task Row_security_change_waits_for_an_analyze_of_the_table_without_deadlock()
+    {
+        // A table of its own: the ANALYZE's lock delays only this test's change.
+        var table = Unique("lock_order");
+        await ExecuteAsync($"CREATE TABLE resource.{table} AS SELECT g AS id FROM generate_series(1, 1000) AS g");
+        try
+        {
+            await using var analyze = new NpgsqlConnection(Fixture.ConnectionString);
+            await analyze.OpenAsync();
+            await using var analyzing = await analyze.BeginTransactionAsync();
+            // The lock ANALYZE takes, held first so that the ANALYZE below reaches pg_class while the change waits.
+            await analyze.ExecuteAsync($"LOCK TABLE resource.{table} IN SHARE UPDATE EXCLUSIVE MODE", transaction: analyzing);
+
+            await using var change = new NpgsqlConnection(Fixture.ConnectionString);
+            await change.OpenAsync();
+            await using var changing = await change.BeginTransactionAsync();
+            var sync = change.ExecuteAsync("SELECT resource.sync_row_security(@table)", new { table }, changing);
+            // The change is queued behind the ANALYZE's lock before the ANALYZE goes on.
+            while (await SqlAsync<long>("SELECT count(*) FROM pg_locks WHERE pid = @pid AND NOT granted",
+                       new { pid = change.ProcessID }) == 0)
+            {
+                await Task.Delay(20);
+            }
+
+            await analyze.ExecuteAsync($"ANALYZE resource.{table}", transaction: analyzing);
+            await analyzing.CommitAsync();
+            await sync;
+            await changing.CommitAsync();
+            Assert.That(await SqlAsync<bool>("SELECT relrowsecurity FROM pg_class WHERE oid = @name::regclass",
+                new { name = "resource." + table }), Is.True);
+        }
+        finally
+        {
+            await ExecuteAsync($"DROP TABLE resource.{table}");
+        }
+    }
+
     private static async Task<PoolAccess> AccessAsync(string pool, string clientId, Dictionary<string, string> values, string? tenant,
         bool withPolicy = true)
     {
@@ -71,6 +116,12 @@ public sealed class RowLevelSecurityTests
         var dataPool = new DataPool(row.Id, pool, "", Guid.Empty, row.Table, "timestamp", "tenant", DateTime.UtcNow, withPolicy);
         var policy = withPolicy ? new AccessPolicy { Id = row.Policy!.Value, DataPoolId = row.Id, Columns = ["*"] } : null;
         return new PoolAccess(dataPool, new PoolColumns([]), policy, new Caller(clientId, tenant, values));
+    }
+
+    private static async Task ExecuteAsync(string sql)
+    {
+        await using var connection = new NpgsqlConnection(Fixture.ConnectionString);
+        await connection.ExecuteAsync(sql);
     }
 
     /// <summary>SELECT count(*) with no WHERE, as the API's session would run it.</summary>
