@@ -125,7 +125,7 @@ internal static class SideBySideScenarios
             $"{Report.Num(sign, "0")} µs");
         c.Report.Info("Beyond the signature, CPU per token: ours / the reference",
             $"{Report.Num(oursCpu - sign, "0")} µs / {Report.Num(referenceCpu - sign, "0")} µs",
-            $"ours ≤ {Report.Num(referenceCpu / target - sign, "0")} µs for {Report.Num(target, "0.00")}×");
+            $"ours ≤ {Report.Num(referenceCpu / target - sign, "0.0")} µs for {Report.Num(target, "0.00")}×");
         c.Report.Info("Ceiling: the reference's CPU per token ÷ the signature's (an endpoint doing nothing but sign)",
             Report.Num(referenceCpu / sign, "0.00") + "×");
     }
