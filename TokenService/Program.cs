@@ -34,8 +34,10 @@ if (OpsCli.CheckHostArguments(args) is { } usage)
 
 try
 {
-    await BuildApp(args).RunAsync();
-    return 0;
+    var app = BuildApp(args);
+    var keys = app.Services.GetRequiredService<KeyRingRefresher>();
+    await app.RunAsync();
+    return keys.RefusedSetting is { } refused ? await OperatorError.ReportAsync(OperatorError.From(refused)) : 0;
 }
 catch (Exception e) when (e is not HostAbortedException)
 {

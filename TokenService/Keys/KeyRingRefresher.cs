@@ -14,6 +14,7 @@ public sealed partial class KeyRingRefresher(
     KeyRing ring,
     IOptions<TokenServiceOptions> options,
     TimeProvider time,
+    IHostApplicationLifetime lifetime,
     ILogger<KeyRingRefresher> logger) : BackgroundService, IHostedLifecycleService
 {
     // Opened private keys by kid: a reload does not re-import (and re-warm) a key it already has.
@@ -27,6 +28,12 @@ public sealed partial class KeyRingRefresher(
 
     // Set when StartingAsync loaded the ring: the loop then has no first key to make.
     private bool loadedAtStart;
+
+    /// <summary>
+    /// The setting that stopped the service after it started: a KEK that does not open the keys, found only once the
+    /// database answered (it did not at start). Program reports it as it reports a refusal at start: one line, exit 2.
+    /// </summary>
+    public SettingException? RefusedSetting { get; private set; }
 
     /// <summary>
     /// The first load, before any hosted service starts: so before Kestrel listens and before data protection writes a
@@ -78,6 +85,14 @@ public sealed partial class KeyRingRefresher(
             catch (Exception) when (stoppingToken.IsCancellationRequested)
             {
                 // Stopping (or disposed after a failed start): an exception here would be logged as a Critical host failure.
+                return;
+            }
+            catch (SettingException e) when (ring.Current is null)
+            {
+                // Never loaded (the database was not there at start) and now the KEK does not open the keys: the same
+                // refusal as at start, instead of answering 503 for ever and writing data-protection keys under it.
+                RefusedSetting = e;
+                lifetime.StopApplication();
                 return;
             }
             catch (Exception e) when (e is not OperationCanceledException)

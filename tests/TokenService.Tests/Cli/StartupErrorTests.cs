@@ -116,18 +116,65 @@ public sealed class StartupErrorTests
             ["DOTNET_ENVIRONMENT"] = null,
         }, Timeout);
 
-        var lines = run.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         var after = await CountRowsAsync(sealedUnder.Database);
         Assert.Multiple(() =>
         {
-            Assert.That(run.TimedOut, Is.False, "it must stop by itself, not start serving: " + run.Out);
-            Assert.That(run.ExitCode, Is.EqualTo(2), run.Error);
-            Assert.That(lines, Has.Length.EqualTo(1), "exactly one line on stderr: " + run.Error);
-            Assert.That(run.Error, Does.StartWith("error: KEY_ENCRYPTION_KEY: it does not open the signing keys"));
-            Assert.That(run.Error + run.Out, Does.Not.Contain("   at ").And.Not.Contain("Exception"), "no stack trace, no exception name");
+            AssertRefusedKek(run, before, after);
+            Assert.That(run.Out, Does.Not.Contain("   at ").And.Not.Contain("Exception"), "no stack trace, no exception name");
             Assert.That(run.Error + run.Out, Does.Not.Contain(sealedUnder.Kek), "never the key itself");
-            Assert.That(after, Is.EqualTo(before), "no data-protection key, no signing key written");
         });
+    }
+
+    // With the database not there at start the check cannot run: the service starts, unready. Once the database answers
+    // on the address it was given, the same KEK is found not to open the keys, and the service stops the same way it
+    // would have at start, instead of answering 503 for ever (and writing data-protection keys sealed under that KEK).
+    [Test]
+    public async Task A_kek_found_wrong_only_once_the_database_answers_stops_the_service_the_same_way()
+    {
+        var sealedUnder = await DatabaseWithKeysAsync();
+        var before = await CountRowsAsync(sealedUnder.Database);
+        var real = new NpgsqlConnectionStringBuilder(sealedUnder.Database);
+        var databasePort = Loopback.FreePort();
+        var port = Loopback.FreePort();
+        var running = BinaryRun.RunAsync("TokenService.dll", [], new Dictionary<string, string?>
+        {
+            ["DATABASE_URL"] = new NpgsqlConnectionStringBuilder(sealedUnder.Database) { Port = databasePort }.ConnectionString,
+            ["KEY_ENCRYPTION_KEY"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
+            ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}",
+            ["ASPNETCORE_ENVIRONMENT"] = "Production",
+            ["DOTNET_ENVIRONMENT"] = null,
+        }, Timeout);
+        using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(5) };
+        await Loopback.WaitUntilReadyAsync(client, "/healthz", seconds: 30, gaveUp: () => running.IsCompleted);
+        using (var notReady = await client.GetAsync("/readyz"))
+        {
+            Assert.That(notReady.StatusCode, Is.EqualTo(HttpStatusCode.ServiceUnavailable), "no database yet: up, not ready");
+        }
+
+        using var database = new TcpForwarder(databasePort, real.Host!, real.Port);
+        var run = await running;
+
+        var after = await CountRowsAsync(sealedUnder.Database);
+        Assert.Multiple(() =>
+        {
+            AssertRefusedKek(run, before, after);
+            // The log while the database was missing has data protection's own error with its stack trace (a library's
+            // line, left as it is); the refusal itself is logged without one.
+            var keyLines = run.Out.Split('\n').Where(line => line.Contains("\"Category\":\"TokenService.Keys"));
+            Assert.That(keyLines, Has.None.Contains("\"Exception\""), "the KEK refusal is logged without a stack trace");
+        });
+    }
+
+    /// <summary>Stopped by itself with exit 2 and one line naming KEY_ENCRYPTION_KEY on stderr, nothing written.</summary>
+    private static void AssertRefusedKek(BinaryRun run, (long, long) rowsBefore, (long, long) rowsAfter)
+    {
+        Assert.That(run.TimedOut, Is.False, "it must stop by itself, not go on serving: " + run.Out);
+        Assert.That(run.ExitCode, Is.EqualTo(2), run.Error);
+        var lines = run.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.That(lines, Has.Length.EqualTo(1), "exactly one line on stderr: " + run.Error);
+        Assert.That(run.Error, Does.StartWith("error: KEY_ENCRYPTION_KEY: it does not open the signing keys"));
+        Assert.That(run.Error, Does.Not.Contain("   at ").And.Not.Contain("Exception"), "no stack trace, no exception name");
+        Assert.That(rowsAfter, Is.EqualTo(rowsBefore), "no data-protection key, no signing key written");
     }
 
     // A KEK pasted into an environment file or a secret store often ends in a newline. Base64 ignores white space and
@@ -187,5 +234,58 @@ public sealed class StartupErrorTests
             // The host would log (JSON lines on stdout) as it starts; the command line prints nothing there.
             Assert.That(run.Out, Is.Empty);
         });
+    }
+
+    /// <summary>A database that appears: connections to <c>port</c> are carried to the real server from now on.</summary>
+    private sealed class TcpForwarder : IDisposable
+    {
+        private readonly TcpListener listener;
+        private readonly CancellationTokenSource stop = new();
+
+        public TcpForwarder(int port, string targetHost, int targetPort)
+        {
+            listener = new TcpListener(IPAddress.Loopback, port);
+            listener.Start();
+            _ = AcceptAsync(targetHost, targetPort);
+        }
+
+        public void Dispose()
+        {
+            stop.Cancel();
+            listener.Stop();
+        }
+
+        private async Task AcceptAsync(string targetHost, int targetPort)
+        {
+            try
+            {
+                while (true)
+                {
+                    _ = CarryAsync(await listener.AcceptTcpClientAsync(stop.Token), targetHost, targetPort);
+                }
+            }
+            catch (Exception) when (stop.IsCancellationRequested)
+            {
+                // Disposed.
+            }
+        }
+
+        private async Task CarryAsync(TcpClient inbound, string targetHost, int targetPort)
+        {
+            using (inbound)
+            using (var outbound = new TcpClient())
+            {
+                try
+                {
+                    await outbound.ConnectAsync(targetHost, targetPort, stop.Token);
+                    var (a, b) = (inbound.GetStream(), outbound.GetStream());
+                    await Task.WhenAny(a.CopyToAsync(b, stop.Token), b.CopyToAsync(a, stop.Token));
+                }
+                catch (Exception e) when (e is IOException or SocketException or OperationCanceledException)
+                {
+                    // One side closed: the other goes with it.
+                }
+            }
+        }
     }
 }

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Security.Cryptography;
 using Dapper;
+using Microsoft.Extensions.Hosting.Internal;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -47,7 +48,8 @@ public sealed class SigningKeyRotationTests
         kek = RandomNumberGenerator.GetBytes(32);
         store = new SigningKeyStore(db, new KeyEncryption(kek), options, time);
         ring = new KeyRing();
-        refresher = new KeyRingRefresher(store, ring, options, time, NullLogger<KeyRingRefresher>.Instance);
+        refresher = new KeyRingRefresher(store, ring, options, time, new ApplicationLifetime(NullLogger<ApplicationLifetime>.Instance),
+            NullLogger<KeyRingRefresher>.Instance);
         issuer = new AccessTokenIssuer(ring, options, time);
         await store.EnsureOneExistsAsync(default);
         await refresher.ReloadAsync(default);
@@ -240,7 +242,8 @@ public sealed class SigningKeyRotationTests
         }
 
         var logger = new RecordingLogger();
-        using var running = new KeyRingRefresher(store, ring, Options.Create(new TokenServiceOptions()), time, logger);
+        using var running = new KeyRingRefresher(store, ring, Options.Create(new TokenServiceOptions()), time,
+            new ApplicationLifetime(NullLogger<ApplicationLifetime>.Instance), logger);
         time.Advance(TimeSpan.FromSeconds(2));
         var refused = await Assert.ThrowsAsync<Shared.Hosting.SettingException>(() => running.ReloadAsync(default));
         await running.StartAsync(default);
