@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Npgsql;
 using TokenService.Crypto;
 using TokenService.Issuance;
+using TokenService.Keys;
 using TokenService.RefreshTokens;
 using TokenService.Token;
 
@@ -23,9 +24,9 @@ public static class AuthorizeSetup
 
         // One key ring for all instances: in PostgreSQL, each key sealed under the KEK.
         services.AddDataProtection().SetApplicationName("TokenService");
-        services.AddOptions<KeyManagementOptions>().Configure<NpgsqlDataSource, KeyEncryption>((o, db, kek) =>
+        services.AddOptions<KeyManagementOptions>().Configure<NpgsqlDataSource, KeyEncryption, KeyRing>((o, db, kek, ring) =>
         {
-            o.XmlRepository = new PostgresXmlRepository(db);
+            o.XmlRepository = new PostgresXmlRepository(db, ring);
             o.XmlEncryptor = new KekXmlEncryptor(kek);
         });
 

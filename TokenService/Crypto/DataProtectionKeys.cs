@@ -4,6 +4,8 @@ using Dapper;
 using Microsoft.AspNetCore.DataProtection.Repositories;
 using Microsoft.AspNetCore.DataProtection.XmlEncryption;
 using Npgsql;
+using TokenService.Issuance;
+using TokenService.Keys;
 
 namespace TokenService.Crypto;
 
@@ -11,7 +13,7 @@ namespace TokenService.Crypto;
 /// The Data Protection key ring (antiforgery tokens, login session cookies) in PostgreSQL, so every instance reads
 /// the cookies of every other. Data Protection calls this synchronously and caches the ring, so it runs rarely.
 /// </summary>
-public sealed class PostgresXmlRepository(NpgsqlDataSource db) : IXmlRepository
+public sealed class PostgresXmlRepository(NpgsqlDataSource db, KeyRing ring) : IXmlRepository
 {
     public IReadOnlyCollection<XElement> GetAllElements()
     {
@@ -22,6 +24,14 @@ public sealed class PostgresXmlRepository(NpgsqlDataSource db) : IXmlRepository
 
     public void StoreElement(XElement element, string friendlyName)
     {
+        // A new key is sealed under this instance's KEK, which is only known to be the deployment's once it has opened
+        // the signing keys (the ring is loaded). Until then it may be a wrong one, and a key sealed under it would be
+        // unreadable to every instance reading this table: 503 until then, as the token endpoint answers.
+        if (ring.Current is null)
+        {
+            throw new KeysNotLoadedException();
+        }
+
         const string sql = "INSERT INTO data_protection_keys (friendly_name, xml) VALUES (@friendlyName, @xml)";
         using var connection = db.OpenConnection();
         connection.Execute(new CommandDefinition(sql, new { friendlyName, xml = element.ToString(SaveOptions.DisableFormatting) }));

@@ -34,8 +34,13 @@ public sealed partial class DatabaseUnavailableHandler(ILogger<DatabaseUnavailab
         return true;
     }
 
-    /// <summary>Npgsql failures of reaching the server (not SQL mistakes), a pool timeout, or keys never loaded.</summary>
-    public static bool IsUnavailable(Exception exception) => exception is KeysNotLoadedException || Postgres.IsUnavailable(exception);
+    /// <summary>
+    /// Npgsql failures of reaching the server (not SQL mistakes), a pool timeout, or keys never loaded; also inside
+    /// another exception (data protection wraps what its key store throws in a CryptographicException).
+    /// </summary>
+    public static bool IsUnavailable(Exception exception) =>
+        exception is KeysNotLoadedException || Postgres.IsUnavailable(exception) ||
+        (exception.InnerException is { } inner && IsUnavailable(inner));
 
     [LoggerMessage(2901, LogLevel.Warning, "Request could not be served, the database is unavailable: {Reason}")]
     private static partial void LogUnavailable(ILogger logger, string reason);
