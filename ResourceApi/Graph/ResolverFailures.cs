@@ -36,6 +36,12 @@ internal static partial class ResolverFailures
             // Kept as the inner exception (never serialized) so the endpoint can answer 403 / 400 (issue 15).
             AccessPolicyRefusedException refused => new ExecutionError(refused.Message, refused) { Code = InsufficientPolicyCode },
             AccessPolicyInputException input => new ExecutionError(input.Message, input) { Code = "BAD_USER_INPUT" },
+            // A change that waited past the statement timeout waited for a lock (another change of the same pool, or a
+            // long query of its table): nothing the caller can narrow, so retryable, 503 with Retry-After.
+            PostgresException { SqlState: PostgresErrorCodes.QueryCanceled } when failure.FieldContext?.Operation.Operation is
+                OperationType.Mutation => new ExecutionError(
+                "temporarily unavailable: the change waited too long for other work on the same data; retry shortly")
+                { Code = UnavailableCode },
             PostgresException { SqlState: PostgresErrorCodes.QueryCanceled } => new ExecutionError(
                 "the query took longer than the statement timeout; narrow the time range or page size")
             { Code = "STATEMENT_TIMEOUT" },

@@ -1,6 +1,12 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
 using Dapper;
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using ResourceApi.Data;
+using ResourceApi.Tests.Infrastructure;
+using TestSupport;
 using static ResourceApi.Tests.AccessPolicies.PolicyWorld;
 
 namespace ResourceApi.Tests.AccessPolicies;
@@ -103,6 +109,51 @@ public sealed class RowLevelSecurityTests
         {
             await ExecuteAsync($"DROP TABLE resource.{table}");
         }
+    }
+
+    /// <summary>
+    /// An outside review: a policy change queued behind a long query of its table (a report, pg_dump) ran into the
+    /// statement timeout and was told to "narrow the time range or page size". It is retryable: 503, Retry-After, and
+    /// the same change goes through once the query is done.
+    /// </summary>
+    [Test]
+    [CancelAfter(60_000)]
+    public async Task A_change_that_waits_past_the_statement_timeout_is_temporarily_unavailable()
+    {
+        // A pool of its own over the demo orders (the one table the demo source has); the query below holds that table
+        // for about the short timeout only, well inside any other test's 5 s.
+        var (pool, _, _) = await NewPoolAsync(accessControl: false);
+        await using var api = new ResourceApiHost(Fixture.ConnectionString, Fixture.Issuer,
+            s => s.Configure<ResourceApiOptions>(o => o.StatementTimeoutMilliseconds = 500));
+        using var client = api.CreateClient();
+        var change = $"mutation {{ modifyDataPool(input: {{ dataPool: \"{pool}\", accessControlEnabled: true }}) " +
+                     "{ accessControlEnabled } }";
+
+        await using var report = new NpgsqlConnection(Fixture.ConnectionString);
+        await report.OpenAsync();
+        await using (var reading = await report.BeginTransactionAsync())
+        {
+            // A query of the table still running: its lock stays until the transaction ends.
+            await report.ExecuteScalarAsync<long>("SELECT count(*) FROM resource.orders", transaction: reading);
+            using var response = await client.SendAsync(new HttpRequestMessage(HttpMethod.Post, "/graphql")
+            {
+                Headers = { Authorization = new AuthenticationHeaderValue("Bearer", await AdminTokenAsync()) },
+                Content = JsonContent.Create(new { query = change }),
+            });
+            var refused = await GraphQLCall.ReadAsync(response);
+            await reading.RollbackAsync();
+            Assert.Multiple(() =>
+            {
+                Assert.That(refused.Status, Is.EqualTo(HttpStatusCode.ServiceUnavailable), refused.ToString());
+                Assert.That(response.Headers.RetryAfter, Is.Not.Null);
+                Assert.That(refused.Errors.Select(e => e.GetProperty("extensions").GetProperty("code").GetString()),
+                    Is.EqualTo(new[] { "TEMPORARILY_UNAVAILABLE" }));
+                Assert.That(refused.FirstErrorMessage, Does.Contain("retry").And.Not.Contain("time range"));
+            });
+        }
+
+        var retried = await GraphQLCall.PostAsync(client, change, await AdminTokenAsync());
+        Assert.That(retried.HasErrors, Is.False, retried.ToString());
     }
 
     private static async Task<PoolAccess> AccessAsync(string pool, string clientId, Dictionary<string, string> values, string? tenant,
