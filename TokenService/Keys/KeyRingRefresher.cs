@@ -26,9 +26,6 @@ public sealed partial class KeyRingRefresher(
     public SigningKeyLifecycle Lifecycle { get; } = new(
         TimeSpan.FromSeconds(options.Value.LongestAccessTokenLifetimeSeconds), TimeSpan.FromMinutes(5));
 
-    // Set when StartingAsync loaded the ring: the loop then has no first key to make.
-    private bool loadedAtStart;
-
     /// <summary>
     /// The setting that stopped the service after it started: a KEK that does not open the keys, found only once the
     /// database answered (it did not at start). Program reports it as it reports a refusal at start: one line, exit 2.
@@ -47,7 +44,6 @@ public sealed partial class KeyRingRefresher(
         {
             await store.EnsureOneExistsAsync(cancellationToken);
             await ReloadAsync(atStart: true, cancellationToken);
-            loadedAtStart = true;
         }
         catch (Exception e) when (e is not SettingException && !cancellationToken.IsCancellationRequested)
         {
@@ -64,9 +60,9 @@ public sealed partial class KeyRingRefresher(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var delay = TimeSpan.FromSeconds(Math.Max(1, options.Value.KeyRefreshSeconds));
-        var first = !loadedAtStart;
-        if (loadedAtStart)
+        if (ring.Current is not null)
         {
+            // Loaded in StartingAsync: the next reload is one period away.
             await WaitAsync(delay, stoppingToken);
         }
 
@@ -74,13 +70,13 @@ public sealed partial class KeyRingRefresher(
         {
             try
             {
-                if (first)
+                if (ring.Current is null)
                 {
+                    // Never loaded: the database was not there at start, so the first key may still need making.
                     await store.EnsureOneExistsAsync(stoppingToken);
                 }
 
                 await ReloadAsync(stoppingToken);
-                first = false;
             }
             catch (Exception) when (stoppingToken.IsCancellationRequested)
             {

@@ -18,19 +18,9 @@ public static class Loopback
     // A random start per process (test projects run in parallel), then one after another: never the same port twice here.
     private static int next = Random.Shared.Next(0, Math.Max(1, HighestPort - LowestPort));
 
-    /// <summary>
-    /// A port nobody listens on right now, below the ephemeral range (see above), or from [from, to] when given.
-    /// </summary>
-    public static int FreePort(int from = 0, int to = 0)
+    /// <summary>A port nobody listens on right now, below the ephemeral range (see above).</summary>
+    public static int FreePort()
     {
-        for (var port = from; from > 0 && port <= to; port++)
-        {
-            if (IsFree(port))
-            {
-                return port;
-            }
-        }
-
         for (var attempt = 0; HighestPort - LowestPort > 100 && attempt < 500; attempt++)
         {
             var port = LowestPort + (int)((uint)Interlocked.Increment(ref next) % (uint)(HighestPort - LowestPort));
